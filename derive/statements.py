@@ -1,0 +1,265 @@
+"""A derivation text -> statements (definitions and claim chains), each with its line number.
+
+Plain text: one statement per line, `#` comments. LaTeX: `%` comments, and `align`, `align*`,
+`aligned`, `eqnarray`, `equation`, `gather` blocks read row by row (`&` ignored, `\\\\` ends a row,
+a row starting with `&=` continues the chain above). Clean-up keeps every character's position, so
+errors point at the line and column the user wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from derive.definitions import Definition
+from derive.errors import DefinitionError, LimitError, ParseError, caret_context
+from derive.limits import DEFAULT_LIMITS, Limits
+from derive.parse import Chain, ParseContext, is_latex, parse_span
+from derive.preprocess import blank, line_column
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One row of a derivation.
+
+    For a claim, `parts` is the chain `A = B = C` (a continuation line `= D` starts with the last part of
+    the chain above), so step k compares parts[k] with parts[k + 1]. For a definition, `definition`
+    holds it and `parts` is `(lhs, rhs)`.
+    """
+
+    line: int
+    kind: Literal["definition", "claim"]
+    parts: tuple[sympy.Expr, ...]
+    continues: bool = False
+    definition: Definition | None = None
+
+    @property
+    def steps(self) -> Iterator[tuple[int, sympy.Expr, sympy.Expr]]:
+        """(k, lhs, rhs) for every `=` of a claim."""
+        if self.kind == "claim":
+            for k in range(len(self.parts) - 1):
+                yield k, self.parts[k], self.parts[k + 1]
+
+
+# --------------------------------------------------------------------------------------------------
+# Rows: spans of a cleaned copy of the text, same length as the original.
+
+_ENVIRONMENTS = r"(?:align|aligned|alignat|eqnarray|equation|gather|gathered|split|multline|flalign)\*?"
+_BEGIN_END = re.compile(r"\\(?:begin|end)\s*\{\s*" + _ENVIRONMENTS + r"\s*\}(?:\s*\{\s*\d+\s*\})?")
+_ANY_ENV = re.compile(r"\\(begin|end)\s*\{\s*(" + _ENVIRONMENTS + r")\s*\}")
+_LATEX_NOISE = re.compile(
+    r"\\(?:label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(?:nonumber|notag|intertext\s*\{[^{}]*\})"
+    r"|\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]*\s[^{}]*\}"  # \text{by the chain rule}: commentary
+    r"|\\(?:text|textrm|mbox)\s*\{\s*(?:[A-Za-z]{2,}|[^{}]*[.,:;!?()][^{}]*)\s*\}"  # \text{where}, \text{(1)}
+)
+
+
+def _latex_comments(text: str) -> str:
+    """Blank `%` comments (but not `\\%`)."""
+    for m in reversed(list(re.finditer(r"(?<!\\)%[^\n]*", text))):
+        text = blank(text, m.start(), m.end())
+    return text
+
+
+def _plain_comments(text: str) -> str:
+    for m in reversed(list(re.finditer(r"#[^\n]*", text))):
+        text = blank(text, m.start(), m.end())
+    return text
+
+
+def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Cleaned text and the row spans: inside environments rows end at `\\\\`, outside at line ends."""
+    cleaned = _latex_comments(text)
+    cleaned = _LATEX_NOISE.sub(lambda m: " " * len(m.group()), cleaned)
+    spans: list[tuple[int, int]] = []
+    inside = False
+    cursor = 0
+    pieces: list[tuple[int, int, bool]] = []  # (begin, end, inside an environment)
+    for m in _ANY_ENV.finditer(cleaned):
+        pieces.append((cursor, m.start(), inside))
+        inside = m.group(1) == "begin"
+        cursor = m.end()
+    pieces.append((cursor, len(cleaned), inside))
+    cleaned = _BEGIN_END.sub(lambda m: " " * len(m.group()), cleaned)
+    cleaned = re.sub(r"(?<!\\)&", " ", cleaned)
+    for begin, end, in_env in pieces:
+        separator = re.compile(r"\\\\(?:\s*\[[^\]]*\])?" if in_env else r"\\\\(?:\s*\[[^\]]*\])?|\n")
+        start = begin
+        for m in separator.finditer(cleaned, begin, end):
+            spans.append((start, m.start()))
+            start = m.end()
+        spans.append((start, end))
+    cleaned = re.sub(r"\\\\(?:\s*\[[^\]]*\])?", lambda m: " " * len(m.group()), cleaned)
+    return cleaned, _trim(cleaned, spans)
+
+
+def _plain_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
+    cleaned = _plain_comments(text)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in re.finditer(r"\n", cleaned):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(cleaned)))
+    return cleaned, _trim(cleaned, spans)
+
+
+def _trim(cleaned: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop empty rows and a closing punctuation mark (`= 3x^2.`), which ends a sentence, not math."""
+    out = []
+    for begin, end in spans:
+        piece = cleaned[begin:end]
+        if not piece.strip():
+            continue
+        stripped = piece.rstrip()
+        if stripped.endswith((".", ",", ";")) and not stripped.endswith(("..", "\\,", "\\;")):
+            end = begin + len(stripped) - 1
+        out.append((begin, end))
+    return out
+
+
+def rows(text: str, *, latex: bool) -> tuple[str, list[tuple[int, int]]]:
+    """The cleaned text and the spans of its non-empty rows."""
+    return _latex_rows(text) if latex else _plain_rows(text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Statements.
+
+
+def read_statements(
+    text: str, *, latex: bool | None = None, limits: Limits = DEFAULT_LIMITS
+) -> list[Statement]:
+    """Read a derivation: definitions in order, claims as chains, continuations joined to the chain above."""
+    if not isinstance(text, str):
+        raise ParseError(f"expected text, got {type(text).__name__}")
+    if len(text) > limits.max_text_chars:
+        raise LimitError(f"input too long: {len(text)} characters (at most {limits.max_text_chars})")
+    latex = is_latex(text, latex)
+    cleaned, spans = rows(text, latex=latex)
+    if len(spans) > limits.max_lines:
+        raise LimitError(f"too many lines: {len(spans)} (at most {limits.max_lines})")
+    if not spans:
+        raise ParseError("empty input: no definitions or equations found", context=caret_context(text, 1, 1))
+    statements: list[Statement] = []
+    definitions: dict[str, Definition] = {}
+    for begin, end in spans:
+        first = begin + (len(cleaned[begin:end]) - len(cleaned[begin:end].lstrip()))
+        line, _column = line_column(text, first)
+        chain = parse_span(text, begin, end, latex=latex, start="statement",
+                           context=_context(definitions, limits), cleaned=cleaned)
+        assert isinstance(chain, Chain)
+        statement = _classify(chain, line, definitions, statements, text, first)
+        if statement.definition is not None:
+            definitions.pop(statement.definition.name, None)
+            definitions[statement.definition.name] = statement.definition
+        statements.append(statement)
+    return statements
+
+
+def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Definition] = ()) -> Definition:
+    """Read one definition such as `y(z) = sigmoid(z)` or `h = w*x + b` (for `where=` arguments)."""
+    if not isinstance(text, str):
+        raise ParseError(f"expected a definition as text, got {type(text).__name__}")
+    definitions = {d.name: d for d in known}
+    latex = is_latex(text, latex)
+    cleaned, spans = rows(text, latex=latex)
+    if len(spans) != 1:
+        raise ParseError("a definition is one line: NAME = EXPR or NAME(args) = EXPR",
+                         context=caret_context(text, 1, 1))
+    begin, end = spans[0]
+    chain = parse_span(text, begin, end, latex=latex, start="statement",
+                       context=_context(definitions, DEFAULT_LIMITS), cleaned=cleaned)
+    assert isinstance(chain, Chain)
+    definition = _as_definition(chain, 1, definitions, force=True)
+    if definition is None:
+        raise ParseError(
+            "not a definition: write NAME = EXPR or NAME(args) = EXPR, e.g. y(z) = sigmoid(z)",
+            context=caret_context(text, 1, 1),
+        )
+    return definition
+
+
+def _context(definitions: dict[str, Definition], limits: Limits) -> ParseContext:
+    variables = {name: _leaves(d, definitions) for name, d in definitions.items() if not d.params}
+    functions = frozenset(name for name, d in definitions.items() if d.params)
+    return ParseContext(variables=variables, functions=functions, limits=limits)
+
+
+def _leaves(definition: Definition, definitions: dict[str, Definition]) -> frozenset[str]:
+    """Names of the leaf variables a definition depends on, through other definitions."""
+    seen: set[str] = set()
+    leaves: set[str] = set()
+    todo = [definition]
+    while todo:
+        d = todo.pop()
+        if d.name in seen:
+            continue
+        seen.add(d.name)
+        for s in d.expr.free_symbols:
+            name = getattr(s, "name", "")
+            if name in definitions and name != d.name:
+                todo.append(definitions[name])
+            else:
+                leaves.add(name)
+    return frozenset(leaves)
+
+
+def _classify(
+    chain: Chain,
+    line: int,
+    definitions: dict[str, Definition],
+    earlier: list[Statement],
+    text: str,
+    index: int,
+) -> Statement:
+    if chain.continues:
+        previous = next((s for s in reversed(earlier) if s.kind == "claim"), None)
+        if previous is None or earlier[-1].kind != "claim":
+            raise _error(text, index, "a line that starts with '=' continues the equation above, but there is none")
+        return Statement(line=line, kind="claim", parts=(previous.parts[-1], *chain.parts), continues=True)
+    definition = _as_definition(chain, line, definitions, force=chain.let)
+    if definition is not None:
+        return Statement(line=line, kind="definition", parts=chain.parts, definition=definition)
+    if chain.let:
+        raise _error(text, index, "after 'let', write a definition: NAME = EXPR or NAME(args) = EXPR")
+    if len(chain.parts) < 2:
+        raise _error(text, index, "expected an equation (A = B) or a definition (NAME = EXPR)")
+    return Statement(line=line, kind="claim", parts=chain.parts)
+
+
+def _as_definition(
+    chain: Chain, line: int, definitions: dict[str, Definition], *, force: bool
+) -> Definition | None:
+    """A chain `NAME = EXPR` or `NAME(x, y) = EXPR` whose NAME is new (or after `let`) defines NAME."""
+    if len(chain.parts) != 2 or chain.continues:
+        return None
+    lhs, rhs = chain.parts
+    if isinstance(lhs, sympy.Symbol):
+        name, params = lhs.name, ()
+    elif isinstance(lhs, AppliedUndef) and all(isinstance(a, sympy.Symbol) for a in lhs.args) and len(
+        set(lhs.args)
+    ) == len(lhs.args):
+        name, params = lhs.func.__name__, tuple(lhs.args)
+    else:
+        return None
+    if name in definitions and not force:
+        return None  # `y = ...` about a defined y is a claim; `let y = ...` redefines it
+    if rhs.has(sympy.Derivative) and any(
+        isinstance(d.expr, sympy.Symbol) and d.expr.name == name for d in rhs.atoms(sympy.Derivative)
+    ):
+        return None
+    body_names = {s.name for s in rhs.free_symbols} | {f.func.__name__ for f in rhs.atoms(AppliedUndef)}
+    if name in body_names and name not in {p.name for p in params} and (force or name not in definitions):
+        raise DefinitionError(f"line {line}: {name} is defined in terms of itself ({name} = {rhs})")
+    return Definition(name=name, params=params, expr=rhs, line=line)
+
+
+def _error(text: str, index: int, message: str) -> ParseError:
+    line, column = line_column(text, index)
+    return ParseError(message, line=line, column=column, context=caret_context(text, line, column))
