@@ -1,0 +1,93 @@
+"""Time bounds for potentially expensive sympy calls: `run_bounded` stops a call that runs too long.
+
+How it works: in the main thread of a platform with `signal.setitimer`, a real-time interval timer
+delivers SIGALRM when the bound is reached and the handler raises `BoundExceeded` inside the running
+call. Limits of this first version, stated plainly:
+
+- Python delivers signals only between bytecodes, so a single long C-level operation (a huge gmpy
+  multiplication, a regex) runs to its end before the bound takes effect.
+- Outside the main thread (or without `setitimer`) the call runs unbounded, with no error.
+- An exception raised at an arbitrary bytecode can leave a half-updated cache behind in the code that
+  was interrupted; sympy's caches tolerate this in practice. A process-isolated bound is the remedy
+  for both weaknesses and can replace this one behind the same function.
+
+Nested bounds work: an inner bound never extends the outer one, and when an inner call swallows the
+outer bound's exception, the outer timer is re-armed so that the outer bound still fires promptly.
+The alarm also repeats every few milliseconds until the bounded call ends, because code that catches
+ValueError (BoundExceeded is one) would otherwise swallow the single alarm and run on unbounded.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from derive.errors import DeriveError
+
+T = TypeVar("T")
+
+# A re-armed timer cannot be zero (zero disarms it): an expired outer bound fires after this delay.
+_EXPIRED_DELAY = 1e-4
+# BoundExceeded is a ValueError (as every DeriveError), and library code that catches ValueError
+# would swallow it; so the alarm repeats at this interval until the bounded call has ended.
+_REPEAT = 0.02
+# setitimer rejects unbounded delays; a bound longer than this (a year) is as good as none.
+_LONGEST = 365 * 24 * 3600.0
+
+# Deadlines (time.monotonic) of the bounds currently running in the main thread, outermost first.
+_deadlines: list[float] = []
+
+
+class BoundExceeded(DeriveError):
+    """A computation ran past its time bound and was stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"time limit of {seconds:g} s reached")
+
+
+def _can_use_alarm() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+def run_bounded(fn: Callable[..., T], *args: Any, seconds: float, **kwargs: Any) -> T:
+    """Call `fn(*args, **kwargs)` and raise `BoundExceeded` if it runs longer than `seconds`."""
+    if seconds <= 0:
+        raise BoundExceeded(seconds)
+    if not _can_use_alarm():
+        return fn(*args, **kwargs)
+    now = time.monotonic()
+    deadline = now + min(seconds, _LONGEST)
+    if _deadlines:
+        deadline = min(deadline, _deadlines[-1])
+    # A timer armed by someone else (not by an enclosing run_bounded) is honoured and restored too.
+    previous_delay, previous_interval = signal.getitimer(signal.ITIMER_REAL)
+    foreign_deadline = now + previous_delay if previous_delay and not _deadlines else None
+    if foreign_deadline is not None:
+        deadline = min(deadline, foreign_deadline)
+    previous_handler = signal.getsignal(signal.SIGALRM)
+    finished = False
+
+    def on_alarm(signum: int, frame: object) -> None:
+        if not finished:  # an alarm arriving while cleaning up below must not interrupt the cleanup
+            raise BoundExceeded(seconds)
+
+    depth = len(_deadlines)
+    try:
+        _deadlines.append(deadline)
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), _EXPIRED_DELAY), _REPEAT)
+        return fn(*args, **kwargs)
+    finally:
+        finished = True
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        del _deadlines[depth:]
+        signal.signal(signal.SIGALRM, previous_handler)
+        outer = _deadlines[-1] if _deadlines else foreign_deadline
+        if outer is not None:
+            # Restore the enclosing timer with the time it has left (or let it fire at once).
+            remaining = max(outer - time.monotonic(), _EXPIRED_DELAY)
+            signal.setitimer(signal.ITIMER_REAL, remaining, _REPEAT if _deadlines else previous_interval)

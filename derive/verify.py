@@ -1,0 +1,494 @@
+"""Verdicts on `lhs == rhs`: proved, confirmed, refuted (with a counterexample) or unknown, time-bounded.
+
+The tiers, cheapest first:
+1. structural: `lhs - rhs` is 0 after sympy's automatic evaluation (derivatives evaluated by sympy on
+   the elementary form, so derive's own rules are never trusted);
+2. certified numeric probe at exact rational points (simple ones first), by interval arithmetic: a
+   point where both sides are real and finite and the interval of their difference excludes 0 refutes;
+3. symbolic proof: cancel, rewrite to exp, simplify, trigsimp; a zero proves, a non-zero decides nothing;
+4. numeric agreement to 30+ digits at 8 or more points confirms.
+
+Real semantics: only points where both sides are real and finite count, and a refutation must hold
+at a nudged point too. A side undefined at a point (a set of measure zero, e.g. x/|x| at 0) is noted,
+never refuted. A step may extend the domain but not lose it: where the left side is real and the right
+side is not (log(x^2) = 2 log(x) at x = -1; log(ab) = log(a) + log(b) at a = b = -1) numbers alone
+never confirm the step (it is "unknown" with a note); a symbolic proof still proves it, with the note.
+The converse (the right side real where the left side is not, as 1/sqrt(x^2 - 1) for acosh'(x) at
+x = -2) is how derivative formulas are written and is accepted.
+Abstract functions (f(g(x))) are made concrete with several small functions for the numeric tiers.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TypeVar
+
+import mpmath
+import sympy
+from sympy.core.function import AppliedUndef, UndefinedFunction
+
+from derive.bounded import BoundExceeded, run_bounded
+from derive.functions import to_elementary
+from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
+
+__all__ = ["Verdict", "Verification", "prepare", "verify_equal"]
+
+T = TypeVar("T")
+
+
+class Verdict(enum.StrEnum):
+    """How a claimed equality was decided (the contract's four verdicts)."""
+
+    PROVED = "proved"
+    CONFIRMED = "confirmed"
+    REFUTED = "refuted"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A verdict with its evidence: the counterexample and both sides' values there, or a note."""
+
+    verdict: Verdict
+    counterexample: dict[str, str] | None = None
+    lhs_value: str | None = None
+    rhs_value: str | None = None
+    note: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict in (Verdict.PROVED, Verdict.CONFIRMED)
+
+
+# Tuning, in one place.
+CONFIRM_POINTS = 8  # the contract: "equal at 8 or more points"
+CONFIRM_CHOICES = 3  # distinct concrete choices of the abstract functions needed to confirm
+AGREE_DIGITS = 30  # the contract: "30 or more significant digits"
+BASE_DPS = 50  # working precision of the probe; raised by the digits of the expression's constants
+FALLBACK_MARGIN = 10**-30  # a non-certified difference must exceed this (relative) to refute
+QUICK_POINTS = 6  # points tried before the symbolic tiers (enough to refute most wrong steps quickly)
+MAX_POINTS = 48  # points tried in all before giving up on confirming
+SYMBOLIC_SHARE = 0.6  # share of the time bound the symbolic tiers may use; the rest confirms
+
+# Small readable rationals first, so that a counterexample is as simple as it can be.
+SIMPLE_VALUES: tuple[sympy.Rational, ...] = tuple(
+    sympy.Rational(v)
+    for v in ("0", "1", "-1", "2", "1/2", "-2", "3/2", "-1/2", "1/3", "3", "-3/2", "2/3", "5/2", "-1/3", "-3")
+)
+
+_T = sympy.Symbol("t", real=True)
+# Concrete stand-ins for an abstract function of one argument: polynomials and elementary functions
+# whose derivatives differ from each other, so that a wrong chain rule shows.
+UNARY_CHOICES: tuple[sympy.Expr, ...] = (
+    _T**2 + 1,
+    3 * _T - 2,
+    sympy.exp(_T),
+    sympy.sin(_T) + 2,
+    _T**3 - _T + 1,
+    sympy.cos(_T) + _T,
+)
+
+
+def verify_equal(lhs: sympy.Expr, rhs: sympy.Expr, *, timeout: float = 5.0) -> Verification:
+    """Is lhs == rhs as functions of their free symbols (real)?"""
+    return _Verifier(lhs, rhs, timeout).run()
+
+
+# --- preparation ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=2048)
+def prepare(expr: sympy.Expr) -> sympy.Expr:
+    """The form that is compared: named functions elementary, pending derivatives evaluated by sympy.
+
+    sympy writes d/dg(x) f(g(x)) as a derivative with respect to g(x); it becomes the
+    `Subs(Derivative(f(t), t), t, g(x))` form that `f'(g(x))` is parsed into, so both compare equal.
+    """
+    expr = sympy.sympify(expr)
+    expr = to_elementary(expr)
+    if expr.has(sympy.Derivative, sympy.Subs):
+        expr = expr.doit()
+        expr = to_elementary(expr)  # derivatives may have produced named functions again
+    if expr.has(sympy.Derivative):
+        expr = expr.replace(_is_derivative_wrt_function, _as_subs)
+    return expr
+
+
+def _is_derivative_wrt_function(e: sympy.Basic) -> bool:
+    return isinstance(e, sympy.Derivative) and any(not v.is_Symbol for v in e.variables)
+
+
+def _as_subs(e: sympy.Derivative) -> sympy.Expr:
+    replacements = {v: sympy.Dummy("xi", real=True) for v in e.variables if not v.is_Symbol}
+    body = e.expr.xreplace(replacements)
+    counts = [(replacements.get(v, v), n) for v, n in e.variable_count]
+    derivative = sympy.Derivative(body, *counts).doit()
+    return sympy.Subs(derivative, tuple(replacements.values()), tuple(replacements))
+
+
+# --- points and concrete functions ---------------------------------------------------------------
+
+
+def sample_points(symbols: list[sympy.Symbol], seed: int = 20240) -> Iterator[dict[sympy.Symbol, sympy.Rational]]:
+    """Simple rationals first (each symbol a different one), then random rationals of both signs and
+    several scales; deterministic so that a verdict is reproducible."""
+    n = len(SIMPLE_VALUES)
+    for i in range(n):
+        yield {s: SIMPLE_VALUES[(i + j) % n] for j, s in enumerate(symbols)}
+    rng = random.Random(seed)
+    while True:
+        # Every other random point is positive in every symbol, the most common real domain (log, sqrt).
+        positive = rng.random() < 0.5
+        point = {}
+        for s in symbols:
+            scale = rng.choice((1, 1, 1, 10, 100))
+            value = sympy.Rational(rng.randint(1, 999), rng.choice((7, 10, 13, 100))) * scale / 10
+            point[s] = value if positive or rng.random() < 0.5 else -value
+        yield point
+
+
+def _nudged(point: dict[sympy.Symbol, sympy.Rational]) -> dict[sympy.Symbol, sympy.Rational]:
+    """A nearby point off any special line (x = 0, x = y): a refutation must survive there too, so
+    that a difference only on a set of measure zero never refutes."""
+    return {s: v + sympy.Rational(1, 97 + 4 * j) for j, (s, v) in enumerate(point.items())}
+
+
+def concrete_choices(
+    functions: dict[UndefinedFunction, int], count: int
+) -> list[dict[UndefinedFunction, sympy.Lambda]]:
+    """`count` assignments of small concrete functions to the abstract ones (given with their number
+    of arguments), each function a different choice within an assignment (so f and g differ, which a
+    wrong chain rule needs to show)."""
+    out = []
+    m = len(UNARY_CHOICES)
+    for k in range(count):
+        assignment = {}
+        for j, (f, arity) in enumerate(functions.items()):
+            params = (_T,) if arity == 1 else tuple(sympy.Symbol(f"t{i + 1}", real=True) for i in range(arity))
+            body = sum(
+                (UNARY_CHOICES[(k + j + i) % m].subs(_T, p) for i, p in enumerate(params)), sympy.Integer(0)
+            )
+            if arity > 1:
+                body += params[0] * params[1]  # mixed partial derivatives must not vanish
+            assignment[f] = sympy.Lambda(params[0] if arity == 1 else params, body)
+        out.append(assignment)
+    return out
+
+
+def abstract_functions(expr: sympy.Expr) -> dict[UndefinedFunction, int]:
+    """The abstract functions applied in `expr`, by name, with their number of arguments."""
+    found = {app.func: len(app.args) for app in expr.atoms(AppliedUndef)}
+    return {f: found[f] for f in sorted(found, key=str)}
+
+
+def make_concrete(expr: sympy.Expr, assignment: dict[UndefinedFunction, sympy.Lambda]) -> sympy.Expr:
+    """Replace abstract functions by concrete ones and let sympy evaluate the derivatives that appear."""
+    if not assignment:
+        return expr
+    replaced = expr.replace(
+        lambda e: isinstance(e, AppliedUndef) and e.func in assignment,
+        lambda e: assignment[e.func](*e.args),
+    )
+    return to_elementary(replaced.doit())
+
+
+# --- the verifier --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Probe:
+    """What the numeric probe has seen so far."""
+
+    agreeing: int = 0
+    agreeing_choices: set[int] = field(default_factory=set)
+    undefined: str | None = None  # the first point where a side is undefined
+    domain: str | None = None  # the first point where one side is real and the other not
+    unsupported: set[int] = field(default_factory=set)  # concrete choices that cannot be evaluated
+    points_tried: int = 0
+
+
+class _Verifier:
+    def __init__(self, lhs: sympy.Expr, rhs: sympy.Expr, timeout: float) -> None:
+        self.raw = (lhs, rhs)
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.timed_out = False
+        self.probe = _Probe()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def bounded(self, fn: Callable[..., T], *args: object, share: float = 1.0) -> T | None:
+        """Run one tier under the bound; a tier that runs out of time decides nothing (None)."""
+        seconds = self.remaining() * share
+        if seconds <= 0:
+            self.timed_out = True
+            return None
+        try:
+            return run_bounded(fn, *args, seconds=seconds)
+        except BoundExceeded:
+            self.timed_out = True
+            return None
+
+    def run(self) -> Verification:
+        try:
+            return self.decide()
+        except BoundExceeded:
+            raise  # an enclosing bound (the caller's) has expired
+        except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError) as error:
+            return self.unknown(f"cannot be checked: {error}")
+
+    def decide(self) -> Verification:
+        sides = self.bounded(lambda: (prepare(self.raw[0]), prepare(self.raw[1])))
+        if sides is None:
+            return self.unknown()
+        self.lhs, self.rhs = sides
+        difference = self.bounded(lambda: self.lhs - self.rhs)
+        if difference is None:
+            return self.unknown()
+        if difference == 0:
+            return Verification(Verdict.PROVED)
+        self.difference = difference
+        self.symbols = sorted(difference.free_symbols | self.lhs.free_symbols | self.rhs.free_symbols, key=str)
+        self.functions = abstract_functions(sympy.Add(self.lhs, self.rhs))
+        self.choices = concrete_choices(self.functions, CONFIRM_CHOICES + 1) if self.functions else [{}]
+        self.dps = BASE_DPS + max(digits_needed(self.lhs), digits_needed(self.rhs))
+        self.concrete_cache: dict[int, tuple[sympy.Expr, sympy.Expr] | None] = {}
+        self.points = _PointStream(self.symbols)
+
+        refuted = self.bounded(self.probe_points, QUICK_POINTS, share=0.5)
+        if refuted is not None:
+            return refuted
+        if self.prove_symbolically():
+            return Verification(Verdict.PROVED, note=self.notes())
+        refuted = self.bounded(self.probe_points, MAX_POINTS)
+        if refuted is not None:
+            return refuted
+        return self.confirm_or_unknown()
+
+    # -- tier 2 and 4: numbers --
+
+    def probe_points(self, count: int) -> Verification | None:
+        """Try points up to `count` (for every concrete choice); a refutation ends the search."""
+        # Without symbols there is a single point: the value itself, compared once.
+        count = count if self.symbols else 1
+        while self.probe.points_tried < count:
+            index = self.probe.points_tried
+            point = self.points[index]
+            for k in range(len(self.choices)):
+                # Abstract functions: the first choice sees every point, the others fewer points.
+                if k and index % (k + 1):
+                    continue
+                refuted = self.try_point(point, k)
+                if refuted is not None:
+                    return refuted
+            self.probe.points_tried += 1
+            if self.enough_agreement():
+                break
+        return None
+
+    def enough_agreement(self) -> bool:
+        choices = CONFIRM_CHOICES if self.functions else 1
+        points = CONFIRM_POINTS if self.symbols else choices
+        return self.probe.agreeing >= points and len(self.probe.agreeing_choices) >= choices
+
+    def concrete(self, k: int) -> tuple[sympy.Expr, sympy.Expr] | None:
+        if k not in self.concrete_cache:
+            try:
+                pair = (make_concrete(self.lhs, self.choices[k]), make_concrete(self.rhs, self.choices[k]))
+            except BoundExceeded:
+                raise
+            except (TypeError, ValueError, NotImplementedError, AttributeError):
+                pair = None
+            self.concrete_cache[k] = pair
+        return self.concrete_cache[k]
+
+    def try_point(self, point: dict[sympy.Symbol, sympy.Rational], k: int) -> Verification | None:
+        pair = self.concrete(k)
+        if pair is None or k in self.probe.unsupported:
+            self.probe.unsupported.add(k)
+            return None
+        outcome = self.compare_at(pair, point, k)
+        if outcome is None:
+            return None
+        kind, values = outcome
+        if kind == "agree":
+            self.probe.agreeing += 1
+            self.probe.agreeing_choices.add(k)
+            return None
+        # A difference must also show at a nearby point, else it is a measure-zero artefact.
+        again = self.compare_at(pair, _nudged(point), k)
+        if again is None or again[0] != "differ":
+            return None
+        counterexample = {str(s): str(v) for s, v in point.items()}
+        for f, lam in self.choices[k].items():
+            counterexample[str(f)] = str(lam)
+        left, right = _decimals(*values, most=self.dps)
+        return Verification(
+            Verdict.REFUTED, counterexample=counterexample, lhs_value=left, rhs_value=right, note=self.notes()
+        )
+
+    def compare_at(
+        self, pair: tuple[sympy.Expr, sympy.Expr], point: dict[sympy.Symbol, sympy.Rational], k: int = 0
+    ) -> tuple[str, tuple[object, object]] | None:
+        """"agree" (to 30+ digits) or "differ" (certainly) with both values, or None (no decision)."""
+        dps = self.dps
+        for _ in range(2):  # a second try at higher precision when cancellation left a wide interval
+            left, right, certified = self.values_at(pair, point, dps, k)
+            if left is None:
+                return None
+            difference = left - right
+            scale = max(abs(lo(left)), abs(hi(left)), abs(lo(right)), abs(hi(right)), 1)
+            if certified and (lo(difference) > 0 or hi(difference) < 0):
+                return "differ", (left, right)
+            if not certified and abs(mid(difference)) > FALLBACK_MARGIN * scale:
+                return "differ", (left, right)
+            width = max(abs(lo(difference)), abs(hi(difference)))
+            magnitude = max(abs(lo(left)), abs(hi(left)), abs(lo(right)), abs(hi(right)))
+            # Agreement to 30 significant digits, or both zero to the working precision.
+            if width <= mpmath.mpf(10) ** -AGREE_DIGITS * magnitude or width <= mpmath.mpf(10) ** (10 - dps):
+                return "agree", (left, right)
+            dps *= 3
+        return None
+
+    def values_at(
+        self, pair: tuple[sympy.Expr, sympy.Expr], point: dict[sympy.Symbol, sympy.Rational], dps: int, k: int
+    ) -> tuple[object, object, bool] | tuple[None, None, bool]:
+        results: list[object] = []
+        reasons: list[str | None] = []
+        certified = True
+        for side in pair:
+            try:
+                value, side_certified = evaluate(side, point, dps)
+            except OutsideDomain as out:
+                results.append(None)
+                reasons.append(out.reason)
+                continue
+            except (Unsupported, RecursionError):
+                self.probe.unsupported.add(k)
+                return None, None, False
+            except BoundExceeded:
+                raise
+            except (ValueError, TypeError, ArithmeticError):  # mpmath's own domain errors
+                results.append(None)
+                reasons.append("uncertain")
+                continue
+            certified = certified and side_certified
+            results.append(value)
+            reasons.append(None)
+        if results[0] is not None and results[1] is not None:
+            return results[0], results[1], certified
+        self.note_domain(point, reasons)
+        return None, None, False
+
+    def note_domain(self, point: dict[sympy.Symbol, sympy.Rational], reasons: list[str | None]) -> None:
+        """Remember the first point where exactly one side is undefined (a measure-zero exception) and
+        the first where the left side is real but the right side is not (a step that loses domain)."""
+        where = ", ".join(f"{s} = {v}" for s, v in point.items())
+        left, right = reasons
+        if self.probe.undefined is None and {left, right} == {None, "undefined"}:
+            side = "the left side" if left else "the right side"
+            self.probe.undefined = f"{side} undefined at {where}"
+        # The converse (right side real where the left side is not) extends the domain: a derivative
+        # formula such as 1/sqrt(x^2 - 1) for acosh'(x) is real beyond acosh's domain, which is fine.
+        if self.probe.domain is None and left is None and right == "not real":
+            self.probe.domain = f"differs where the right side is not real (e.g. {where})"
+
+    # -- tier 3: symbols --
+
+    def prove_symbolically(self) -> bool:
+        d = self.difference
+        steps: tuple[tuple[Callable[[sympy.Expr], sympy.Expr], float], ...] = (
+            (lambda e: sympy.cancel(sympy.together(e)), 0.3),
+            (_cancel_almost_everywhere, 0.3),
+            (lambda e: sympy.cancel(e.rewrite(sympy.exp)), 0.3),
+            (sympy.simplify, 0.6),
+            (sympy.trigsimp, 0.6),
+        )
+        budget_end = time.monotonic() + self.remaining() * SYMBOLIC_SHARE
+        for step, share in steps:
+            seconds = (budget_end - time.monotonic()) * share
+            if seconds <= 0:
+                self.timed_out = True
+                return False
+            try:
+                result = run_bounded(step, d, seconds=seconds)
+            except BoundExceeded:
+                self.timed_out = True
+                continue
+            except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError):
+                continue  # a tier that cannot handle the expression decides nothing
+            if result == 0:
+                return True
+        return False
+
+    # -- verdicts --
+
+    def confirm_or_unknown(self) -> Verification:
+        probe = self.probe
+        if self.enough_agreement():
+            if probe.domain:
+                return Verification(Verdict.UNKNOWN, note=self.notes())
+            note = self.notes()
+            if self.timed_out:
+                note = "; ".join(filter(None, [note, "time limit reached in symbolic proof"]))
+            if self.functions:
+                names = ", ".join(map(str, self.functions))
+                extra = f"holds for {len(probe.agreeing_choices)} concrete choices of {names}; not proved"
+                note = f"{note}; {extra}" if note else extra
+            return Verification(Verdict.CONFIRMED, note=note)
+        reasons = []
+        if probe.unsupported:
+            reasons.append("cannot be evaluated numerically")
+        elif self.symbols and probe.agreeing < CONFIRM_POINTS:
+            reasons.append(f"equal at only {probe.agreeing} sample points where both sides are real")
+        if self.timed_out:
+            reasons.append("time limit reached")
+        return self.unknown("; ".join(filter(None, [*reasons, self.notes()])))
+
+    def unknown(self, note: str | None = None) -> Verification:
+        if note is None:
+            note = "time limit reached" if self.timed_out else None
+        return Verification(Verdict.UNKNOWN, note=note)
+
+    def notes(self) -> str | None:
+        parts = [p for p in (self.probe.domain, self.probe.undefined) if p]
+        return "; ".join(parts) or None
+
+
+class _PointStream:
+    """The sample points, generated once and indexable."""
+
+    def __init__(self, symbols: list[sympy.Symbol]) -> None:
+        self._source = sample_points(symbols)
+        self._seen: list[dict[sympy.Symbol, sympy.Rational]] = []
+
+    def __getitem__(self, index: int) -> dict[sympy.Symbol, sympy.Rational]:
+        while len(self._seen) <= index:
+            self._seen.append(next(self._source))
+        return self._seen[index]
+
+
+def _cancel_almost_everywhere(e: sympy.Expr) -> sympy.Expr:
+    """sign(u) -> u/|u| and Heaviside(u) -> (1 + u/|u|)/2: equal except where u = 0, a set of measure
+    zero, which is exactly the freedom a derivative of |x| or relu(x) has."""
+    if not e.has(sympy.sign, sympy.Heaviside):
+        return e
+    e = e.replace(sympy.sign, lambda u: u / sympy.Abs(u))
+    e = e.replace(sympy.Heaviside, lambda u, *at_zero: (1 + u / sympy.Abs(u)) / 2)
+    return sympy.cancel(sympy.together(e))
+
+
+def _decimals(left: object, right: object, most: int) -> tuple[str, str]:
+    """Both values to 15 significant digits, or more (up to `most`) when needed to show that they differ."""
+    digits = 15
+    while True:
+        shown = mpmath.nstr(mid(left), digits), mpmath.nstr(mid(right), digits)
+        if shown[0] != shown[1] or digits >= most:
+            return shown
+        digits = min(most, digits * 2)

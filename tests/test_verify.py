@@ -1,0 +1,444 @@
+"""The shared verifier: proved, confirmed, refuted with a checkable counterexample, or unknown."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import pytest
+import sympy
+from sympy.core.function import AppliedUndef
+
+from derive.functions import relu, sigmoid, softplus, to_elementary
+from derive.symbols import function, symbol
+from derive.verify import Verdict, Verification, verify_equal
+
+x, y, z, a, b, t = (symbol(n) for n in ("x", "y", "z", "a", "b", "t"))
+f, g, y_of = function("f"), function("g"), function("y")
+E = symbol("E")
+OK = {Verdict.PROVED, Verdict.CONFIRMED}
+
+
+def d(expr: sympy.Expr, var: sympy.Symbol = x) -> sympy.Derivative:
+    """`d/dvar(expr)` exactly as the parser delivers it: unevaluated."""
+    return sympy.Derivative(expr, var, evaluate=False)
+
+
+def prime_at(fn: sympy.Function, inner: sympy.Expr) -> sympy.Subs:
+    """`f'(inner)`, in the Subs form the parser produces."""
+    return sympy.Subs(sympy.Derivative(fn(t), t), t, inner)
+
+
+def independent_values(lhs: sympy.Expr, rhs: sympy.Expr, counterexample: dict[str, str]) -> tuple:
+    """Both sides at the counterexample, computed by sympy's own evalf (not by the verifier's evaluator)."""
+    lam = sympy.Symbol("t")
+    functions = {
+        name: sympy.sympify(text, locals={"t": lam}) for name, text in counterexample.items() if "Lambda" in text
+    }
+    point = {symbol(name): sympy.Rational(text) for name, text in counterexample.items() if name not in functions}
+
+    def value(side: sympy.Expr) -> sympy.Expr:
+        side = side.replace(
+            lambda e: isinstance(e, AppliedUndef) and str(e.func) in functions,
+            lambda e: functions[str(e.func)](*e.args),
+        )
+        side = to_elementary(to_elementary(side).doit())
+        return side.subs(point).evalf(50)
+
+    return value(lhs), value(rhs)
+
+
+def assert_genuine_counterexample(lhs: sympy.Expr, rhs: sympy.Expr, result: Verification) -> None:
+    assert result.counterexample is not None
+    left, right = independent_values(lhs, rhs, result.counterexample)
+    assert left.is_real and right.is_real and left.is_finite and right.is_finite
+    assert abs(left - right) > sympy.Float(10) ** -45 * max(1, abs(left), abs(right))
+
+
+# --- true facts ----------------------------------------------------------------------------------
+
+PROVED = [
+    ("sigmoid' = s(1-s)", d(sigmoid(x)), sigmoid(x) * (1 - sigmoid(x))),
+    ("sigmoid' in exp form", d(sigmoid(x)), sympy.exp(-x) / (1 + sympy.exp(-x)) ** 2),
+    ("sigmoid' as 1/(4cosh^2)", d(sigmoid(x)), 1 / (4 * sympy.cosh(x / 2) ** 2)),
+    ("tanh' = 1 - tanh^2", d(sympy.tanh(x)), 1 - sympy.tanh(x) ** 2),
+    ("softplus' = sigmoid", d(softplus(x)), sigmoid(x)),
+    ("relu' = Heaviside", d(relu(x)), sympy.Heaviside(x)),
+    ("sin of a square, chain rule", d(sympy.sin(x**2)), 2 * x * sympy.cos(x**2)),
+    ("product rule", d(x * sympy.exp(x)), sympy.exp(x) * (x + 1)),
+    ("quotient rule", d(sympy.sin(x) / x), (x * sympy.cos(x) - sympy.sin(x)) / x**2),
+    ("power rule", d(x**5), 5 * x**4),
+    ("log rule", d(sympy.log(x**2 + 1)), 2 * x / (x**2 + 1)),
+    ("x^x", d(x**x), x**x * (sympy.log(x) + 1)),
+    ("x^y in x", d(x**y), y * x ** (y - 1)),
+    ("x^y in y", d(x**y, y), x**y * sympy.log(x)),
+    ("asin'", d(sympy.asin(x)), 1 / sympy.sqrt(1 - x**2)),
+    ("atan'", d(sympy.atan(x)), 1 / (1 + x**2)),
+    ("pythagoras", sympy.sin(x) ** 2 + sympy.cos(x) ** 2, sympy.Integer(1)),
+    ("double angle", sympy.sin(2 * x), 2 * sympy.sin(x) * sympy.cos(x)),
+    ("exp of a sum", sympy.exp(x + y), sympy.exp(x) * sympy.exp(y)),
+    ("sigmoid symmetry", sigmoid(-x), 1 - sigmoid(x)),
+    ("a fraction that cancels", (x**2 - 1) / (x - 1), x + 1),
+    ("derivative on both sides", d(x**3), d(x**3 + 7)),
+    ("two variables", d(x**2 * y + y**3, y), x**2 + 3 * y**2),
+    ("backprop through a sigmoid", d((a - sigmoid(z)) ** 2 / 2, z), -(a - sigmoid(z)) * sigmoid(z) * (1 - sigmoid(z))),
+    ("a constant", d(sympy.Integer(3)), sympy.Integer(0)),
+    ("equal constants", sympy.sqrt(8), 2 * sympy.sqrt(2)),
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), [c[1:] for c in PROVED], ids=[c[0] for c in PROVED])
+def test_true_identities_are_proved(lhs: sympy.Expr, rhs: sympy.Expr) -> None:
+    assert verify_equal(lhs, rhs).verdict is Verdict.PROVED
+
+
+NUMERIC_ONLY = [
+    ("acos = pi/2 - asin", sympy.acos(x), sympy.pi / 2 - sympy.asin(x)),
+    ("relu' as a piecewise", d(relu(x)), sympy.Piecewise((1, x > 0), (0, True))),
+    ("Heaviside as a piecewise", sympy.Heaviside(x), sympy.Piecewise((1, x >= 0), (0, True))),
+    ("acosh' beyond acosh's domain", d(sympy.acosh(x)), 1 / sympy.sqrt(x**2 - 1)),
+    ("sum of logs extends the domain", sympy.log(a) + sympy.log(b), sympy.log(a * b)),
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), [c[1:] for c in NUMERIC_ONLY], ids=[c[0] for c in NUMERIC_ONLY])
+def test_true_identities_sympy_cannot_simplify_are_at_least_confirmed(lhs: sympy.Expr, rhs: sympy.Expr) -> None:
+    assert verify_equal(lhs, rhs).verdict in OK
+
+
+# --- wrong steps ---------------------------------------------------------------------------------
+
+REFUTED = [
+    ("sign error", d(sympy.cos(x)), sympy.sin(x)),
+    ("forgotten inner derivative", d(sympy.sin(x**2)), sympy.cos(x**2)),
+    ("product rule as product of derivatives", d(x * sympy.sin(x)), sympy.cos(x)),
+    ("sigmoid' = s(1+s)", d(sigmoid(x)), sigmoid(x) * (1 + sigmoid(x))),
+    ("tanh' = 1 + tanh^2", d(sympy.tanh(x)), 1 + sympy.tanh(x) ** 2),
+    ("power rule off by one", d(x**3), 3 * x**3),
+    ("log' = 1/x^2", d(sympy.log(x)), 1 / x**2),
+    ("quotient rule with the wrong sign", d(sympy.sin(x) / x), (x * sympy.cos(x) + sympy.sin(x)) / x**2),
+    ("exp chain without the factor", d(sympy.exp(3 * x)), sympy.exp(3 * x)),
+    ("softplus' = softplus", d(softplus(x)), softplus(x)),
+    ("relu' = relu", d(relu(x)), relu(x)),
+    ("a difference of 1e-40", x * (1 + sympy.Rational(1, 10**40) * x), x),
+    ("sqrt of a square is not x", sympy.sqrt(x**2), x),
+    ("|x| is not x", sympy.Abs(x), x),
+    ("atan(x) + atan(1/x) is not pi/2 for x < 0", sympy.atan(x) + sympy.atan(1 / x), sympy.pi / 2),
+    ("pi is not 355/113", sympy.pi, sympy.Rational(355, 113)),
+    ("Ramanujan's near-integer", sympy.exp(sympy.pi * sympy.sqrt(163)), sympy.Integer(640320) ** 3 + 744),
+    ("wrong partial derivative", d(x**2 * y, y), 2 * x * y),
+    ("backprop without the sigmoid factor", d((a - sigmoid(z)) ** 2 / 2, z), -(a - sigmoid(z))),
+    ("gamma' off by 1e-25", d(sympy.gamma(x)), sympy.gamma(x) * sympy.polygamma(0, x) + sympy.Rational(1, 10**25)),
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), [c[1:] for c in REFUTED], ids=[c[0] for c in REFUTED])
+def test_wrong_steps_are_refuted_with_a_genuine_counterexample(lhs: sympy.Expr, rhs: sympy.Expr) -> None:
+    result = verify_equal(lhs, rhs)
+    assert result.verdict is Verdict.REFUTED
+    assert_genuine_counterexample(lhs, rhs, result)
+    assert result.lhs_value != result.rhs_value
+
+
+def test_the_counterexample_is_the_simplest_point_that_shows_the_error() -> None:
+    result = verify_equal(d(sympy.cos(x)), sympy.sin(x))
+    assert result.counterexample == {"x": "1"}  # at x = 0 both sides are 0
+
+
+def test_the_shown_values_are_those_of_the_two_sides() -> None:
+    result = verify_equal(d(sigmoid(x)), sigmoid(x) * (1 + sigmoid(x)))
+    assert result.counterexample == {"x": "0"}
+    assert (result.lhs_value, result.rhs_value) == ("0.25", "0.75")
+
+
+def test_values_that_agree_to_15_digits_are_shown_with_enough_digits_to_differ() -> None:
+    result = verify_equal(x * (1 + sympy.Rational(1, 10**40) * x), x)
+    assert result.lhs_value != result.rhs_value
+
+
+# --- measure zero, domains -----------------------------------------------------------------------
+
+MEASURE_ZERO = [
+    ("|x|' = x/|x|, undefined at 0", d(sympy.Abs(x)), x / sympy.Abs(x), "x = 0"),
+    ("sign(x) = x/|x|", sympy.sign(x), x / sympy.Abs(x), "x = 0"),
+    ("a removable singularity", (x**2 - 1) / (x - 1), x + 1, "x = 1"),
+    ("relu' as sign", d(relu(x)), (1 + sympy.sign(x)) / 2, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("lhs", "rhs", "where"), [c[1:] for c in MEASURE_ZERO], ids=[c[0] for c in MEASURE_ZERO]
+)
+def test_steps_that_fail_only_on_a_set_of_measure_zero_are_proved(
+    lhs: sympy.Expr, rhs: sympy.Expr, where: str | None
+) -> None:
+    result = verify_equal(lhs, rhs)
+    assert result.verdict is Verdict.PROVED
+    if where is not None:
+        assert where in (result.note or "")
+
+
+def test_a_step_that_differs_only_at_zero_is_never_refuted() -> None:
+    # relu'(0): the Heaviside step is 1/2 there, the piecewise 0; everywhere else they agree.
+    result = verify_equal(sympy.Heaviside(x), sympy.Piecewise((1, x > 0), (0, True)))
+    assert result.verdict is not Verdict.REFUTED
+
+
+LOSES_DOMAIN = [
+    ("log(x^2) = 2 log(x)", sympy.log(x**2), 2 * sympy.log(x)),
+    ("log(ab) = log(a) + log(b)", sympy.log(a * b), sympy.log(a) + sympy.log(b)),
+    ("sqrt(xy) = sqrt(x) sqrt(y)", sympy.sqrt(x * y), sympy.sqrt(x) * sympy.sqrt(y)),
+
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), [c[1:] for c in LOSES_DOMAIN], ids=[c[0] for c in LOSES_DOMAIN])
+def test_a_step_whose_right_side_is_not_real_where_the_left_is_gets_a_domain_note(
+    lhs: sympy.Expr, rhs: sympy.Expr
+) -> None:
+    result = verify_equal(lhs, rhs)
+    assert result.verdict is Verdict.UNKNOWN
+    assert "not real" in (result.note or "")
+
+
+# --- abstract functions --------------------------------------------------------------------------
+
+ABSTRACT_PROVED = [
+    ("chain rule", d(f(g(x))), prime_at(f, g(x)) * d(g(x))),
+    ("chain rule with sympy's derivative", d(f(g(x))), prime_at(f, g(x)) * sympy.Derivative(g(x), x)),
+    ("product rule", d(f(x) * g(x)), d(f(x)) * g(x) + f(x) * d(g(x))),
+    ("square of a function", d(f(x) ** 2), 2 * f(x) * d(f(x))),
+    ("linear inner function", d(f(2 * x)), 2 * prime_at(f, 2 * x)),
+    ("exp of a function", d(sympy.exp(f(x))), sympy.exp(f(x)) * d(f(x))),
+    ("sigmoid of a function", d(sigmoid(f(x))), sigmoid(f(x)) * (1 - sigmoid(f(x))) * d(f(x))),
+    ("partial derivative of a product", d(f(x * y)), y * prime_at(f, x * y)),
+    ("derivative with respect to y(z)", d((a - y_of(z)) ** 2 / 2, y_of(z)), y_of(z) - a),
+    ("a constant with respect to y(z)", d(E, y_of(z)), sympy.Integer(0)),
+    ("a function of a sigmoid", d(f(sigmoid(x))), prime_at(f, sigmoid(x)) * sigmoid(x) * (1 - sigmoid(x))),
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), [c[1:] for c in ABSTRACT_PROVED], ids=[c[0] for c in ABSTRACT_PROVED])
+def test_true_steps_with_abstract_functions_are_proved(lhs: sympy.Expr, rhs: sympy.Expr) -> None:
+    assert verify_equal(lhs, rhs).verdict is Verdict.PROVED
+
+
+ABSTRACT_REFUTED = [
+    ("chain rule without the outer argument", d(f(g(x))), d(f(x)) * d(g(x))),
+    ("chain rule without the inner derivative", d(f(g(x))), prime_at(f, g(x))),
+    ("product rule as product of derivatives", d(f(x) * g(x)), d(f(x)) * d(g(x))),
+    ("linear inner function, factor lost", d(f(2 * x)), 2 * d(f(x))),
+    ("wrong partial derivative", d(f(x * y)), x * prime_at(f, x * y)),
+    ("a function is not its derivative", d(f(x)), f(x)),
+    ("a function of a sigmoid, s(1+s)", d(f(sigmoid(x))), prime_at(f, sigmoid(x)) * sigmoid(x) * (1 + sigmoid(x))),
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), [c[1:] for c in ABSTRACT_REFUTED], ids=[c[0] for c in ABSTRACT_REFUTED])
+def test_wrong_steps_with_abstract_functions_are_refuted_with_concrete_functions(
+    lhs: sympy.Expr, rhs: sympy.Expr
+) -> None:
+    result = verify_equal(lhs, rhs)
+    assert result.verdict is Verdict.REFUTED
+    assert any(value.startswith("Lambda(") for value in result.counterexample.values())
+    assert_genuine_counterexample(lhs, rhs, result)
+
+
+def test_a_counterexample_names_the_concrete_function_as_a_sympy_lambda() -> None:
+    result = verify_equal(d(f(g(x))), d(f(x)) * d(g(x)))
+    assert result.counterexample["f"] == str(sympy.Lambda(sympy.Symbol("t"), sympy.Symbol("t") ** 2 + 1))
+
+
+def test_an_abstract_identity_sympy_cannot_prove_is_confirmed_for_several_concrete_functions() -> None:
+    result = verify_equal(f(sympy.acos(x) + sympy.asin(x)), f(sympy.pi / 2))
+    assert result.verdict is Verdict.CONFIRMED
+    assert "concrete choices of f" in result.note
+
+
+# --- near misses and mutations: never proved nor confirmed ---------------------------------------
+
+NEAR_MISSES = [
+    ("1e-40 relative", x * (1 + sympy.Rational(1, 10**40) * x), x),
+    ("1e-60 relative", x * (1 + sympy.Rational(1, 10**60) * x), x),
+    ("sqrt(x^2) vs x", sympy.sqrt(x**2), x),
+    ("log(ab) vs log(a) + log(b)", sympy.log(a * b), sympy.log(a) + sympy.log(b)),
+    ("sqrt(xy) vs sqrt(x) sqrt(y)", sympy.sqrt(x * y), sympy.sqrt(x) * sympy.sqrt(y)),
+    ("log(x^2) vs 2 log(x)", sympy.log(x**2), 2 * sympy.log(x)),
+    ("differ only far out", sympy.exp(-(x**2)) + sympy.Rational(1, 10**35), sympy.exp(-(x**2))),
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), [c[1:] for c in NEAR_MISSES], ids=[c[0] for c in NEAR_MISSES])
+def test_near_misses_are_never_proved_or_confirmed(lhs: sympy.Expr, rhs: sympy.Expr) -> None:
+    assert verify_equal(lhs, rhs).verdict not in OK
+
+
+IDENTITIES = [
+    (d(sympy.sin(x**2)), 2 * x * sympy.cos(x**2)),
+    (d(sympy.exp(3 * x)), 3 * sympy.exp(3 * x)),
+    (d(sympy.log(x**2 + 1)), 2 * x / (x**2 + 1)),
+    (d(sigmoid(x)), sigmoid(x) * (1 - sigmoid(x))),
+    (d(sympy.tanh(2 * x)), 2 * (1 - sympy.tanh(2 * x) ** 2)),
+    (d(x * sympy.sin(x)), x * sympy.cos(x) + sympy.sin(x)),
+    (d(sympy.sqrt(x**2 + 1)), x / sympy.sqrt(x**2 + 1)),
+    (d(sympy.atan(2 * x)), 2 / (4 * x**2 + 1)),
+    (d(sympy.cos(x) ** 3), -3 * sympy.cos(x) ** 2 * sympy.sin(x)),
+    (d(x**3), 3 * x**2),
+    (d(softplus(2 * x)), 2 * sigmoid(2 * x)),
+    (d(sympy.exp(-(x**2))), -2 * x * sympy.exp(-(x**2))),
+    (d(1 / (1 + x**2)), -2 * x / (1 + x**2) ** 2),
+    (d(sympy.sin(x) * sympy.cos(x)), sympy.cos(x) ** 2 - sympy.sin(x) ** 2),
+    (d(sympy.log(sigmoid(x))), 1 - sigmoid(x)),
+    (d(x * sympy.exp(x)), (x + 1) * sympy.exp(x)),
+    (d(f(g(x))), prime_at(f, g(x)) * d(g(x))),
+    (d(f(x) * g(x)), d(f(x)) * g(x) + f(x) * d(g(x))),
+    (d(sympy.exp(f(x))), sympy.exp(f(x)) * d(f(x))),
+    (d((x**2 + 1) ** 5), 10 * x * (x**2 + 1) ** 4),
+]
+
+
+def flip_sign(expr: sympy.Expr) -> sympy.Expr:
+    return -expr
+
+
+def drop_a_factor(expr: sympy.Expr) -> sympy.Expr:
+    """Drop the largest factor of a product, or the last term of a sum."""
+    if isinstance(expr, sympy.Mul):
+        factors = sorted(expr.args, key=sympy.count_ops)
+        return sympy.Mul(*factors[:-1])
+    if isinstance(expr, sympy.Add):
+        return sympy.Add(*expr.args[:-1])
+    return expr * x
+
+
+def add_a_tiny_term(expr: sympy.Expr) -> sympy.Expr:
+    return expr + sympy.Rational(1, 10**20) * x
+
+
+MUTANTS = [
+    (lhs, mutate(rhs), f"{mutate.__name__}: d/dx {lhs.expr}")
+    for lhs, rhs in IDENTITIES
+    for mutate in (flip_sign, drop_a_factor, add_a_tiny_term)
+]
+
+ORACLE_FUNCTIONS = {"f": "Lambda(t, t**3 + 2)", "g": "Lambda(t, exp(t))"}
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), [m[:2] for m in MUTANTS], ids=[m[2] for m in MUTANTS])
+def test_mutated_derivatives_are_never_proved_or_confirmed(lhs: sympy.Expr, rhs: sympy.Expr) -> None:
+    # The oracle first: the mutant really is wrong (sympy's evalf at x = 7/10).
+    left, right = independent_values(lhs, rhs, {"x": "7/10", **ORACLE_FUNCTIONS})
+    assert abs(left - right) > sympy.Float(10) ** -40
+    result = verify_equal(lhs, rhs)
+    assert result.verdict not in OK
+    if result.verdict is Verdict.REFUTED:
+        assert_genuine_counterexample(lhs, rhs, result)
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), IDENTITIES, ids=[f"d/dx {lhs.expr}" for lhs, _ in IDENTITIES])
+def test_the_unmutated_derivatives_are_proved(lhs: sympy.Expr, rhs: sympy.Expr) -> None:
+    assert verify_equal(lhs, rhs).verdict is Verdict.PROVED
+
+
+# --- the result type and the time bound ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("verdict", "ok"),
+    [(Verdict.PROVED, True), (Verdict.CONFIRMED, True), (Verdict.REFUTED, False), (Verdict.UNKNOWN, False)],
+    ids=["proved", "confirmed", "refuted", "unknown"],
+)
+def test_ok_means_proved_or_confirmed(verdict: Verdict, ok: bool) -> None:
+    assert Verification(verdict).ok is ok
+
+
+def test_verdicts_are_the_contract_strings() -> None:
+    assert [v.value for v in Verdict] == ["proved", "confirmed", "refuted", "unknown"]
+    assert Verdict.REFUTED == "refuted"
+
+
+def test_a_verification_is_immutable() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Verification(Verdict.PROVED).verdict = Verdict.REFUTED  # type: ignore[misc]
+
+
+def test_no_time_at_all_gives_unknown_with_a_note() -> None:
+    result = verify_equal(d(sympy.sin(x)), sympy.cos(x), timeout=0)
+    assert result.verdict is Verdict.UNKNOWN
+    assert "time limit reached" in result.note
+
+
+def test_verification_outside_the_main_thread_still_decides() -> None:
+    results = []
+    worker = threading.Thread(target=lambda: results.append(verify_equal(d(sympy.sin(x)), sympy.cos(x))))
+    worker.start()
+    worker.join()
+    assert [r.verdict for r in results] == [Verdict.PROVED]
+
+
+def test_an_expression_that_cannot_be_evaluated_is_unknown_not_refuted() -> None:
+    integral = sympy.Integral(sympy.exp(sympy.sin(t) ** 3), (t, 0, x))
+    assert verify_equal(integral, x, timeout=1.0).verdict is Verdict.UNKNOWN
+
+
+def test_derive_s_own_derivative_of_sigmoid_is_never_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sigmoid, "fdiff", lambda self, argindex=1: self * (1 + self))
+    wrong = sigmoid(x) * (1 + sigmoid(x))
+    assert verify_equal(d(sigmoid(x)), wrong).verdict is Verdict.REFUTED
+    assert verify_equal(d(sigmoid(x)), sigmoid(x) * (1 - sigmoid(x))).verdict is Verdict.PROVED
+
+
+# --- the interval evaluator behind the numeric tiers ---------------------------------------------
+
+EVALUATOR_POINTS = [
+    ("polynomial", x**3 - 2 * x + sympy.Rational(1, 3), "-7/5"),
+    ("exp and log", sympy.exp(x) * sympy.log(x), "3/2"),
+    ("trig", sympy.tan(x) + sympy.cot(x) + sympy.sec(x) * sympy.csc(x), "2/3"),
+    ("inverse trig", sympy.asin(x) + sympy.acos(x) * sympy.atan(x), "-1/3"),
+    ("hyperbolic", sympy.sinh(x) * sympy.cosh(x) / sympy.tanh(x), "-5/2"),
+    ("tiny hyperbolic", sympy.sinh(x), "1/1000"),
+    ("inverse hyperbolic", sympy.asinh(x) + sympy.acosh(x + 2) + sympy.atanh(x / 2), "-1/2"),
+    ("rational powers", x ** sympy.Rational(3, 2) + x ** sympy.Rational(-1, 3), "7/3"),
+    ("symbolic power", x**x, "5/4"),
+    ("absolute value, sign, Heaviside", sympy.Abs(x) + sympy.sign(x) + sympy.Heaviside(x), "-3/4"),
+    ("max and min", sympy.Max(x, 1) + sympy.Min(x, -1), "1/2"),
+    ("piecewise", sympy.Piecewise((x**2, x < 0), (x, True)), "-2"),
+    ("a function without intervals", sympy.gamma(x) + sympy.floor(x), "7/2"),
+    ("derive's named functions", sigmoid(x) + softplus(x) + relu(x), "-3/5"),
+]
+
+
+@pytest.mark.parametrize(("expr", "value"), [c[1:] for c in EVALUATOR_POINTS], ids=[c[0] for c in EVALUATOR_POINTS])
+def test_the_interval_evaluator_encloses_sympy_s_value(expr: sympy.Expr, value: str) -> None:
+    from derive.numeric import evaluate, hi, lo
+
+    point = {x: sympy.Rational(value)}
+    interval, _ = evaluate(expr, point, 50)
+    exact = to_elementary(expr).subs(point).evalf(70)
+    tolerance = sympy.Float(10) ** -40 * max(1, abs(exact))  # the non-interval fallback is not exact
+    assert sympy.Float(lo(interval), 70) - tolerance <= exact <= sympy.Float(hi(interval), 70) + tolerance
+    assert sympy.Float(hi(interval) - lo(interval), 70) <= tolerance
+
+
+OUTSIDE = [
+    ("log of a negative", sympy.log(x), "-1", "not real"),
+    ("log of zero", sympy.log(x), "0", "undefined"),
+    ("division by zero", 1 / (x - 1), "1", "undefined"),
+    ("square root of a negative", sympy.sqrt(x), "-2", "not real"),
+    ("asin beyond 1", sympy.asin(x), "2", "not real"),
+    ("tan at a pole, cos(pi/2) known only to lie near 0", sympy.tan(sympy.pi * x), "1/2", "uncertain"),
+    ("a piecewise with no branch", sympy.Piecewise((x, x > 0)), "-1", "undefined"),
+]
+
+
+@pytest.mark.parametrize(
+    ("expr", "value", "reason"), [c[1:] for c in OUTSIDE], ids=[c[0] for c in OUTSIDE]
+)
+def test_the_interval_evaluator_reports_points_outside_the_real_domain(
+    expr: sympy.Expr, value: str, reason: str
+) -> None:
+    from derive.numeric import OutsideDomain, evaluate
+
+    with pytest.raises(OutsideDomain) as raised:
+        evaluate(expr, {x: sympy.Rational(value)}, 50)
+    assert raised.value.reason == reason
