@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import sympy
@@ -14,23 +15,61 @@ GREEK_LETTERS = {
     "μ": "mu", "ν": "nu", "ξ": "xi", "ο": "omicron", "ρ": "rho", "ς": "sigma", "τ": "tau",
     "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "σ": "sigma",
     "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma",
-    "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
+    "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega", "µ": "mu", "π": "pi",
 }
+_SUBSCRIPT_DIGITS = re.compile("[₀-₉]+")
+_PLAIN_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
 def normalize_name(name: str) -> str:
-    """Spell out Greek letters (`α_1` -> `alpha_1`) and drop braces around subscripts (`w_{12}` -> `w_12`)."""
+    """Spell out Greek letters (`α_1` -> `alpha_1`), drop braces around subscripts (`w_{12}` -> `w_12`)
+    and write subscript digits as a subscript (`x₁` -> `x_1`)."""
     out = "".join(GREEK_LETTERS.get(ch, ch) for ch in name)
+    out = _SUBSCRIPT_DIGITS.sub(lambda m: "_" + m.group().translate(_PLAIN_DIGITS), out)
     return out.replace("{", "").replace("}", "")
 
 
 @cache
 def symbol(name: str) -> sympy.Symbol:
-    """The real symbol called `name`; real so that sympy may simplify sqrt(x^2) and |x| as on paper."""
-    return sympy.Symbol(normalize_name(name), real=True)
+    """The symbol called `name`.
+
+    Plain (no assumptions), so that `derive.parse("x")` is `sympy.Symbol("x")` in the user's own code and
+    after `sympify` of our JSON; the verifier reads every symbol as real (see `realify`).
+    """
+    return sympy.Symbol(normalize_name(name))
 
 
 @cache
 def function(name: str) -> sympy.core.function.UndefinedFunction:
     """The abstract (undefined) function called `name`, e.g. the `y` of `y(z)`."""
-    return sympy.Function(normalize_name(name), real=True)
+    return sympy.Function(normalize_name(name))
+
+
+@cache
+def _real_symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, real=True)
+
+
+@cache
+def _real_function(name: str) -> sympy.core.function.UndefinedFunction:
+    return sympy.Function(name, real=True)
+
+
+def realify(expr: sympy.Basic) -> sympy.Basic:
+    """The same expression over real symbols and real-valued abstract functions.
+
+    derive's mathematics is real analysis: with real symbols sympy differentiates |x| to sign(x) instead
+    of a formula in re(x) and im(x), and simplifies sqrt(x^2) to |x| as on paper.
+    """
+    # atoms, not free_symbols: the z of Derivative(y, z) must become the same real z as elsewhere.
+    free = {s: _real_symbol(s.name) for s in expr.atoms(sympy.Symbol)
+            if not isinstance(s, sympy.Dummy) and s.is_real is not True}
+    if free:
+        expr = expr.xreplace(free)
+    applied = [f for f in expr.atoms(sympy.core.function.AppliedUndef) if f.is_real is not True]
+    if applied:
+        expr = expr.replace(
+            lambda e: isinstance(e, sympy.core.function.AppliedUndef) and e.is_real is not True,
+            lambda e: _real_function(type(e).__name__)(*e.args),
+        )
+    return expr

@@ -35,6 +35,7 @@ from sympy.core.function import AppliedUndef, UndefinedFunction
 from derive.bounded import BoundExceeded, run_bounded
 from derive.functions import to_elementary
 from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
+from derive.symbols import realify
 
 __all__ = ["Verdict", "Verification", "prepare", "verify_equal"]
 
@@ -109,7 +110,7 @@ def prepare(expr: sympy.Expr) -> sympy.Expr:
     sympy writes d/dg(x) f(g(x)) as a derivative with respect to g(x); it becomes the
     `Subs(Derivative(f(t), t), t, g(x))` form that `f'(g(x))` is parsed into, so both compare equal.
     """
-    expr = sympy.sympify(expr)
+    expr = realify(sympy.sympify(expr))
     expr = to_elementary(expr)
     if expr.has(sympy.Derivative, sympy.Subs):
         expr = expr.doit()
@@ -255,7 +256,8 @@ class _Verifier:
             return Verification(Verdict.PROVED)
         self.difference = difference
         self.symbols = sorted(difference.free_symbols | self.lhs.free_symbols | self.rhs.free_symbols, key=str)
-        self.functions = abstract_functions(sympy.Add(self.lhs, self.rhs))
+        # A Tuple, not lhs + rhs, which cancels to 0 when the sides are exact opposites.
+        self.functions = abstract_functions(sympy.Tuple(self.lhs, self.rhs))
         self.choices = concrete_choices(self.functions, CONFIRM_CHOICES + 1) if self.functions else [{}]
         self.dps = BASE_DPS + max(digits_needed(self.lhs), digits_needed(self.rhs))
         self.concrete_cache: dict[int, tuple[sympy.Expr, sympy.Expr] | None] = {}

@@ -1,0 +1,276 @@
+"""derive.check: statements, numbering of steps, the Report and its JSON, as the contract fixes them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import sympy
+from sympy.core.function import AppliedUndef
+
+from derive.check import check, check_step
+from derive.definitions import Definitions
+from derive.errors import DefinitionError, ParseError
+from derive.functions import relu, sigmoid, softplus
+from derive.report import Report, StepCheck
+from derive.symbols import function, symbol
+from derive.verify import Verdict
+
+x, z, a, b = (symbol(n) for n in "xzab")
+LOCALS = {"sigmoid": sigmoid, "softplus": softplus, "relu": relu}
+BACKPROP = "E = 1/2*(a - y)^2\ny = sigmoid(z)\n"
+
+
+def verdicts(report: Report) -> dict[tuple[int, int], str]:
+    return {(s.line, s.k): s.verdict.value for s in report.steps}
+
+
+# --- which step is which -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("d/dx x^2 = 2x", {(1, 0): "proved"}),
+        ("d/dx x^2 = 2x = x + x = 3x", {(1, 0): "proved", (1, 1): "proved", (1, 2): "refuted"}),
+        ("d/dx x^3 = 3x^2\n= 3 x x\n= x", {(1, 0): "proved", (2, 0): "proved", (3, 0): "refuted"}),
+        ("# a comment\n\nd/dx x^2 = 2x  # why\n", {(3, 0): "proved"}),
+        ("y = x^2\ndy/dx = 2x", {(2, 0): "proved"}),
+        ("y = x^2\nlet y = x^3\ndy/dx = 3x^2", {(3, 0): "proved"}),
+        ("y = x^2\ndy/dx = 2x\nlet y = x^3\ndy/dx = 2x", {(2, 0): "proved", (4, 0): "refuted"}),
+        ("where u = 2x\ndu/dx = 2", {(2, 0): "proved"}),
+        (
+            "\\begin{align*}\n\\frac{d}{dx} x^2 &= 2x \\\\\n&= x + x \\\\\n&= 3x\n\\end{align*}",
+            {(2, 0): "proved", (3, 0): "proved", (4, 0): "refuted"},
+        ),
+        ("% comment\n\\frac{d}{dx} x^2 = 2x % why\n", {(2, 0): "proved"}),
+    ],
+    ids=[
+        "one step",
+        "a chain has one step per equals sign",
+        "a continuation line has k = 0",
+        "comments and blank lines are skipped, lines still counted",
+        "a definition is no step",
+        "let replaces a definition",
+        "a redefinition applies from its line on",
+        "where introduces a definition",
+        "align rows continue the chain",
+        "latex comments are skipped",
+    ],
+)
+def test_steps_are_numbered_by_line_and_equals_sign(text: str, expected: dict[tuple[int, int], str]):
+    assert verdicts(check(text)) == expected
+
+
+def test_a_wrong_line_does_not_hide_the_lines_after_it():
+    report = check("d/dx x^2 = 2\nd/dx x^3 = 3\nd/dx x^4 = 4x^3")
+    assert verdicts(report) == {(1, 0): "refuted", (2, 0): "refuted", (3, 0): "proved"}
+
+
+def test_latex_can_be_forced_either_way():
+    assert verdicts(check("\\frac{d}{dx} x^2 = 2x", latex=True)) == {(1, 0): "proved"}
+    assert verdicts(check("d/dx x^2 = 2x", latex=False)) == {(1, 0): "proved"}
+
+
+# --- the Leibniz semantics -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        (BACKPROP + "dE/dz = dy/dz * dE/dy", "proved"),
+        (BACKPROP + "dE/dz = dE/dy(z)", "refuted"),
+        ("E = 1/2*(a - y)^2\ny = cos(z)\ndE/dz = dE/dy(z)", "refuted"),
+        ("E = 1/2*(a - y)^2\ny = z + b\ndE/dz = dE/dy(z)", "proved"),
+        (BACKPROP + "dE/dy = -(a - y)", "proved"),
+        (BACKPROP + "dy/dz = y*(1 - y)", "proved"),
+        ("E(z) = 1/2*(a - sigmoid(z))^2\n\\frac{\\partial E(z)}{\\partial z} = (\\sigma(z) - a) \\sigma'(z)", "proved"),
+        ("u = x y\nv = x + y\nf = u v\ndf/dx = df/du du/dx + df/dv dv/dx", "proved"),
+        ("u = x y\nv = x + y\nf = u v\ndf/dx = df/du du/dx", "refuted"),
+    ],
+    ids=[
+        "the chain rule in Leibniz form holds",
+        "dE/dz is not dE/dy for a sigmoid",
+        "dE/dz is not dE/dy for a cosine",
+        "dE/dz is dE/dy when y = z + b",
+        "dE/dy holds y fixed",
+        "dy/dz in terms of y",
+        "partial of an applied definition",
+        "a sum over paths",
+        "a path left out",
+    ],
+)
+def test_leibniz_derivatives_mean_what_the_contract_says(text: str, verdict: str):
+    (step,) = check(text).steps
+    assert step.verdict.value == verdict
+
+
+def test_a_sigmoid_counterexample_shows_both_values():
+    step = check(BACKPROP + "dE/dz = dE/dy(z)").steps[0]
+    assert step.counterexample is not None and set(step.counterexample) == {"a", "z"}
+    assert step.lhs_value is not None and step.rhs_value is not None
+    assert step.lhs_value != step.rhs_value
+    assert step.expected == sympy.diff((a - sigmoid(z)) ** 2 / 2, z)
+
+
+# --- abstract functions --------------------------------------------------------------------------
+
+
+def test_the_chain_rule_for_abstract_functions_is_proved():
+    (step,) = check("d/dx f(g(x)) = f'(g(x)) g'(x)").steps
+    assert step.verdict is Verdict.PROVED
+
+
+def test_a_wrong_abstract_chain_rule_names_the_concrete_functions_it_used():
+    (step,) = check("d/dx f(g(x)) = f'(x) g'(x)").steps
+    assert step.verdict is Verdict.REFUTED
+    assert {"f", "g", "x"} <= set(step.counterexample)
+    assert step.counterexample["f"].startswith("Lambda(")
+    f, g = function("f"), function("g")
+    assert step.expected.doit() == sympy.diff(f(g(x)), x).doit()
+
+
+# --- measure zero and domains --------------------------------------------------------------------
+
+
+def test_a_step_false_only_at_one_point_is_proved_with_a_note():
+    (step,) = check("d/dx abs(x) = x/abs(x)").steps
+    assert step.verdict is Verdict.PROVED
+    assert step.note and "undefined" in step.note
+
+
+def test_a_step_that_only_fails_outside_the_real_domain_gets_a_domain_note_not_a_refutation():
+    (step,) = check("log(x^2) = 2 log(x)").steps
+    assert step.verdict is Verdict.UNKNOWN
+    assert step.counterexample is None
+    assert "not real" in step.note
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+def test_a_parse_error_propagates_with_line_and_column():
+    with pytest.raises(ParseError) as caught:
+        check("d/dx x^2 = 2x\nd/dx (x^2 = 2x")
+    assert caught.value.line == 2
+    assert caught.value.column >= 1
+
+
+def test_a_continuation_without_an_equation_above_is_a_parse_error():
+    with pytest.raises(ParseError):
+        check("# nothing above\n= 2x")
+
+
+def test_a_continuation_below_a_definition_continues_from_its_body():
+    report = check("y = (x + 1)^2\n= x^2 + 2x + 1\n= x^2 + 1")
+    assert verdicts(report) == {(2, 0): "proved", (3, 0): "refuted"}
+
+
+def test_cyclic_definitions_are_a_definition_error_naming_the_line():
+    with pytest.raises(DefinitionError, match="line 3"):
+        check("u = v + 1\nlet v = w\nlet w = u\ndu/dx = 0")
+
+
+# --- the Report ----------------------------------------------------------------------------------
+
+
+def test_first_error_is_the_same_object_as_in_steps():
+    report = check("d/dx x^2 = 2x\nd/dx x^3 = 3x\nd/dx x^4 = 4")
+    assert report.first_error is report.steps[1]
+    assert report.ok is False
+
+
+def test_a_report_without_errors_is_ok_and_has_no_first_error():
+    report = check("d/dx x^2 = 2x")
+    assert report.ok is True and report.first_error is None
+
+
+def test_a_step_check_is_frozen():
+    step = check("d/dx x^2 = 2x").steps[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        step.verdict = Verdict.REFUTED  # type: ignore[misc]
+
+
+def test_the_report_lists_the_definitions_in_order():
+    report = check("y = x^2\nlet y = x^3\ndy/dx = 3x^2")
+    assert [(d.name, d.line) for d in report.definitions] == [("y", 1), ("y", 2)]
+
+
+def test_to_dict_has_exactly_the_contract_keys_and_is_json():
+    report = check(BACKPROP + "dE/dz = dE/dy(z)\ndy/dz = y(1 - y)")
+    data = json.loads(json.dumps(report.to_dict()))
+    assert set(data) == {"ok", "first_error", "steps"}
+    assert data["ok"] is False
+    assert data["first_error"] == {"line": 3, "k": 0}
+    contract_keys = {"line", "k", "lhs", "rhs", "verdict", "counterexample", "expected", "diagnosis"}
+    for step in data["steps"]:
+        assert contract_keys <= set(step)
+    wrong, right = data["steps"]
+    assert wrong["verdict"] == "refuted" and right["verdict"] == "proved"
+    assert wrong["diagnosis"] == "forgot the inner derivative (chain rule)"
+    assert all(isinstance(v, str) for v in wrong["counterexample"].values())
+    assert right["counterexample"] is None and right["expected"] is None and right["diagnosis"] is None
+
+
+def test_to_dict_of_a_correct_derivation_has_null_first_error():
+    data = check("d/dx x^2 = 2x").to_dict()
+    assert data["ok"] is True and data["first_error"] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # (a name such as E, I or S would read back as sympy's constant: str() cannot tell them apart)
+        "L = 1/2*(a - y)^2\ny = sigmoid(z)\ndL/dz = dL/dy(z)",
+        "d/dx f(g(x)) = f'(x) g'(x)",
+        "d/dx softplus(x) = relu(x)",
+        "(a - y)^2 = a^2 - y^2",
+    ],
+    ids=["leibniz", "abstract functions", "named functions", "algebra"],
+)
+def test_the_json_strings_rebuild_the_expressions_with_sympify(text: str):
+    report = check(text)
+    for step, data in zip(report.steps, report.to_dict()["steps"], strict=True):
+        # strings written by derive itself, read back as the contract promises
+        for key, expr in (("lhs", step.lhs), ("rhs", step.rhs), ("expected", step.expected)):
+            rebuilt = sympy.sympify(data[key], locals=LOCALS)
+            assert data[key] == str(expr)
+            assert sympy.expand(rebuilt - _assumption_free(expr)) == 0
+
+
+def _assumption_free(expr: sympy.Expr) -> sympy.Expr:
+    """`expr` with symbols and abstract functions as sympify makes them (no real=True), dummies as `_t`."""
+    names = {s: sympy.Symbol(f"_{s.name}" if isinstance(s, sympy.Dummy) else s.name) for s in expr.atoms(sympy.Symbol)}
+    plain = expr.xreplace(names)
+    return plain.replace(
+        lambda e: isinstance(e, AppliedUndef), lambda e: sympy.Function(e.func.__name__)(*e.args)
+    )
+
+
+def test_to_text_marks_each_verdict_and_explains_a_wrong_step():
+    text = check(BACKPROP + "dE/dz = dy/dz * dE/dy\ndE/dz = dE/dy(z)\nlog(z^2) = 2 log(z)").to_text()
+    lines = text.splitlines()
+    assert lines[0].startswith("✓ line 3")
+    assert lines[1].startswith("✗ line 4")
+    assert "counterexample: a = " in text
+    assert "the left side is" in text and "the right side" in text
+    assert "expected: dE/dz = " in text
+    assert "diagnosis: forgot the inner derivative (chain rule)" in text
+    assert any(line.startswith("? line 5") for line in lines)
+    assert lines[-1].endswith("first error on line 4")
+
+
+def test_to_text_marks_a_confirmed_step_with_an_approximately_equal_sign():
+    step = StepCheck(1, 0, x, x, Verdict.CONFIRMED)
+    assert step.to_text().startswith("≈ line 1")
+
+
+# --- one step on its own -------------------------------------------------------------------------
+
+
+def test_check_step_can_skip_the_explanation_of_a_wrong_step():
+    step = check_step(sympy.Derivative(x**3, x), 3 * x**3, Definitions(), explain=False)
+    assert step.verdict is Verdict.REFUTED
+    assert step.expected is None and step.diagnosis is None
+    assert step.counterexample is not None
