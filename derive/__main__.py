@@ -1,0 +1,7 @@
+"""`python -m derive`: the same command line as the `derive` script."""
+
+from __future__ import annotations
+
+from derive.cli import main
+
+raise SystemExit(main())

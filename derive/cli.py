@@ -1,0 +1,440 @@
+"""The command line: `derive diff` and `derive check`, exit codes 0 (all verified), 1 (a step refuted or
+unknown), 2 (bad input or usage: a message naming line and column, never a traceback)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+# Only the standard library and derive.errors at import time: sympy-heavy modules load when a command
+# runs, so that `derive --help` starts about as fast as `import sympy`.
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130
+PROGRESS_MIN_FILES = 10  # below this many files a progress line is more noise than help
+STDIN_NAME = "<stdin>"
+
+_EXAMPLES = """\
+examples:
+  derive diff "x^2*sin(x)" --wrt x
+  derive diff "1/2*(a - y)^2" --wrt z --where "y = sigmoid(z)"
+  derive diff "\\frac{1}{2}(a - \\sigma(z))^2" --wrt z --format latex
+  derive diff "log(1 + exp(w*x))" --wrt w --format json
+  echo "d/dx(x^3) = 3x^2" | derive check
+  derive check notes.txt lecture.md slides.tex --jobs 2
+  derive check backprop.tex --format json
+
+files: .tex and .ltx files are checked in every align, align* or equation block preceded by a line
+  % derive: check            (or: % derive: check where y = sigmoid(z); E = 1/2(a - y)^2)
+Markdown (.md) in every fenced code block whose info string is `derivation`; any other file is one
+derivation. Steps and errors are reported as path:line, lines of the file.
+
+exit codes: 0 every step proved or confirmed, 1 some step refuted or unknown, 2 bad input or usage
+"""
+
+_ANSI = {"green": "\x1b[32m", "red": "\x1b[31m", "yellow": "\x1b[33m", "bold_red": "\x1b[1;31m"}
+_RESET = "\x1b[0m"
+_MARK_COLORS = {"✓": "green", "≈": "green", "✗": "red", "?": "yellow"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with code 2 and a one-line message, as the contract asks."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"derive: error: {message}\n")
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from derive import __version__
+
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog="derive",
+        description="Differentiate step by step and check derivations; every step verified by sympy.",
+        epilog=_EXAMPLES,
+        formatter_class=raw,
+    )
+    parser.add_argument("--version", action="version", version=f"derive {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{diff,check}", parser_class=_Parser)
+
+    diff = commands.add_parser("diff", help="differentiate an expression step by step",
+                               description="Differentiate EXPR with respect to VAR, one verified rule per step.",
+                               epilog=_EXAMPLES, formatter_class=raw)
+    diff.add_argument("expr", metavar="EXPR", help="the expression, plain text or LaTeX")
+    diff.add_argument("--wrt", required=True, metavar="VAR", help="the variable to differentiate with respect to")
+    diff.add_argument("--where", action="append", default=[], metavar="DEF",
+                      help="a definition such as 'y = sigmoid(z)' (repeatable)")
+    diff.add_argument("--style", choices=("expand", "leibniz"), default=None,
+                      help="expand: one rule per step; leibniz: chain of named intermediates "
+                           "(default: leibniz with --where, else expand)")
+    diff.add_argument("--format", choices=("text", "latex", "markdown", "html", "json"), default="text")
+    diff.add_argument("--latex", action=argparse.BooleanOptionalAction, default=None,
+                      help="read EXPR as LaTeX (default: when it contains a backslash)")
+
+    check = commands.add_parser("check", help="check a derivation line by line",
+                                description="Check every step of the derivations in FILEs (or standard input).",
+                                epilog=_EXAMPLES, formatter_class=raw)
+    check.add_argument("files", nargs="*", metavar="FILE", help="files to check; none or - reads standard input")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--latex", action=argparse.BooleanOptionalAction, default=None,
+                       help="read plain and Markdown derivations as LaTeX (default: when they contain a backslash)")
+    check.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
+                       help="check files in N processes at once (default 1)")
+    return parser
+
+
+@dataclass(frozen=True)
+class _Console:
+    """Where output goes and whether it may be coloured."""
+
+    out: TextIO
+    err: TextIO
+    color_out: bool = False
+    color_err: bool = False
+
+
+def use_color(stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """ANSI colour only on a terminal, and never when NO_COLOR is set to anything (no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not environ.get("NO_COLOR")
+
+
+def paint(text: str, color: str, enabled: bool) -> str:
+    return f"{_ANSI[color]}{text}{_RESET}" if enabled else text
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    env = os.environ if environ is None else environ
+    console = _Console(out, err, use_color(out, env), use_color(err, env))
+    parser = build_parser()
+    try:
+        args = _parse_args(parser, argv, out, err)
+    except SystemExit as stop:  # argparse's --help/--version (0) and usage errors (2)
+        return int(stop.code or 0)
+    if args.command is None:
+        parser.print_help(err)
+        return EXIT_BAD_INPUT
+    from derive.errors import DeriveError
+
+    try:
+        if args.command == "diff":
+            return _diff(args, console)
+        return _check(args, console, stdin or sys.stdin)
+    except DeriveError as exc:  # raised outside any one input: name it as it is
+        _error(console, "derive", str(exc))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        err.write("derive: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `derive check ... | head`: the reader left, nothing more to say
+        return EXIT_FAILED
+    except RecursionError:
+        _error(console, "derive", "expression too deeply nested")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # the contract promises no traceback: name the failure instead
+        _error(console, "derive", f"internal error: {type(exc).__name__}: {exc}")
+        return EXIT_BAD_INPUT
+
+
+def _parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None, out: TextIO,
+                err: TextIO) -> argparse.Namespace:
+    """argparse writes to sys.stdout/sys.stderr; the streams given to main take their place meanwhile."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        return parser.parse_args(argv)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _error(console: _Console, where: str, message: str, context: str = "") -> None:
+    label = paint("error:", "bold_red", console.color_err)
+    console.err.write(f"{where}: {label} {message}\n")
+    if context:
+        console.err.write("".join(f"  {line}\n" for line in context.split("\n")))
+
+
+# --- derive diff -----------------------------------------------------------------------------------
+
+
+def _diff(args: argparse.Namespace, console: _Console) -> int:
+    from derive.errors import DeriveError, ParseError
+
+    try:
+        derivation = _differentiate(args)
+    except ParseError as exc:
+        _error(console, f"{_diff_origin(exc, args)}:{exc.line}:{exc.column}", exc.message, exc.context)
+        return EXIT_BAD_INPUT
+    except DeriveError as exc:
+        _error(console, "derive diff", str(exc))
+        return EXIT_BAD_INPUT
+    except RecursionError:
+        _error(console, "derive diff", "expression too deeply nested")
+        return EXIT_BAD_INPUT
+    render: dict[str, Callable[[], str]] = {
+        "text": lambda: _paint_marks(derivation.to_text(), console.color_out),
+        "latex": derivation.to_latex,
+        "markdown": derivation.to_markdown,
+        "html": derivation.to_html,
+        "json": lambda: json.dumps(derivation.to_dict(), ensure_ascii=False, indent=2),
+    }
+    console.out.write(render[args.format]().rstrip("\n") + "\n")
+    return EXIT_OK if derivation.ok else EXIT_FAILED
+
+
+def _differentiate(args: argparse.Namespace) -> Any:
+    from derive.rewrite import differentiate
+
+    expr: object = args.expr
+    if args.latex is not None:
+        from derive.parse import parse
+
+        expr = parse(args.expr, latex=args.latex)
+    return differentiate(expr, args.wrt, where=tuple(args.where), style=args.style)
+
+
+def _diff_origin(exc: Any, args: argparse.Namespace) -> str:
+    """Which argument a parse error is in: the expression or the n-th --where (its source line shows it)."""
+    shown = exc.context.split("\n")[0].strip("…") if exc.context else ""
+    if shown and shown not in args.expr:
+        for number, text in enumerate(args.where, start=1):
+            if shown in text:
+                return f"<where {number}>"
+    return "<expr>"
+
+
+def _paint_marks(text: str, enabled: bool) -> str:
+    """Colour the verdict mark that ends a step line of the text rendering."""
+    if not enabled:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        mark = line[-1:]
+        if mark in _MARK_COLORS and line[:-1].endswith(" "):
+            line = line[:-1] + paint(mark, _MARK_COLORS[mark], True)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+# --- derive check ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Bad input in one file: the message, and the position when there is one."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    context: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "line": self.line, "column": self.column}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What checking one file gave, as plain data (it crosses process boundaries)."""
+
+    path: str
+    document: dict[str, Any] | None = None
+    text: str = ""
+    failure: Failure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None and self.document is not None and bool(self.document["ok"])
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to check; `data` is given for standard input, the worker reads the file otherwise."""
+
+    path: str
+    data: bytes | str | None = None
+    latex: bool | None = None
+    color: bool = False
+    name: str = ""
+
+
+def check_one(task: Task) -> Outcome:
+    """Check one file and render its result; never raises for bad input (it becomes a Failure)."""
+    from derive.errors import DeriveError, ParseError
+    from derive.sources import check_source, decode, read_source
+
+    name = task.name or task.path
+    try:
+        if task.data is None:
+            text = read_source(task.path)
+        else:
+            text = decode(task.data) if isinstance(task.data, bytes) else task.data
+        report = check_source(task.path, text, latex=task.latex)
+    except ParseError as exc:
+        return Outcome(name, failure=Failure(exc.message, exc.line, exc.column, exc.context))
+    except DeriveError as exc:
+        return Outcome(name, failure=Failure(str(exc)))
+    except RecursionError:
+        return Outcome(name, failure=Failure("expression too deeply nested"))
+    except Exception as exc:  # the contract promises no traceback; one file must not stop the rest
+        return Outcome(name, failure=Failure(f"internal error: {type(exc).__name__}: {exc}"))
+    return Outcome(name, document=report.to_dict(), text=render_report(name, report, color=task.color))
+
+
+def render_report(name: str, report: Any, *, color: bool = False) -> str:
+    """Each step as `path:line: mark lhs = rhs [verdict]` with its evidence below, then a summary line."""
+    from derive.printing import to_text
+
+    per_line: dict[int, int] = {}
+    for step in report.steps:
+        per_line[step.line] = per_line.get(step.line, 0) + 1
+    lines = []
+    for step in report.steps:
+        number = f" (step {step.k + 1})" if per_line[step.line] > 1 else ""
+        mark = paint(step.mark, _MARK_COLORS.get(step.mark, "yellow"), color)
+        verdict = str(step.verdict.value)
+        lines.append(f"{name}:{step.line}{number}: {mark} {to_text(step.lhs)} = {to_text(step.rhs)}   [{verdict}]")
+        lines.extend(step.to_text().split("\n")[1:])  # the evidence under a wrong step
+    lines.append(f"{name}: {summary(report)}")
+    return "\n".join(lines) + "\n"
+
+
+def summary(report: Any) -> str:
+    if not report.steps:
+        return "no steps to check"
+    counts: dict[str, int] = {}
+    for step in report.steps:
+        counts[step.verdict.value] = counts.get(step.verdict.value, 0) + 1
+    order = ("proved", "confirmed", "refuted", "unknown")
+    text = ", ".join(f"{counts[v]} {v}" for v in order if v in counts)
+    verdict = "every step holds" if report.ok else f"first error on line {report.first_error.line}"
+    return f"{text}: {verdict}"
+
+
+def _check(args: argparse.Namespace, console: _Console, stdin: TextIO) -> int:
+    paths = list(args.files) or ["-"]
+    tasks = []
+    for path in paths:
+        if path == "-":
+            buffer = getattr(stdin, "buffer", None)  # bytes, so that UTF-8 is required whatever the locale
+            data = buffer.read() if buffer is not None else stdin.read()
+            tasks.append(Task(path, data=data, latex=args.latex, color=console.color_out, name=STDIN_NAME))
+        else:
+            tasks.append(Task(path, latex=args.latex, color=console.color_out))
+    outcomes = run_tasks(tasks, jobs=args.jobs, progress=Progress(console.err, len(tasks)))
+    for outcome in outcomes:
+        if outcome.failure is not None:
+            failure = outcome.failure
+            where = outcome.path if failure.line is None else f"{outcome.path}:{failure.line}:{failure.column}"
+            _error(console, where, failure.message, failure.context)
+    if args.format == "json":
+        _write_json(outcomes, console.out)
+    else:
+        for outcome in outcomes:
+            console.out.write(outcome.text)
+        if len(outcomes) > 1:
+            console.out.write(_files_summary(outcomes) + "\n")
+    if any(outcome.failure is not None for outcome in outcomes):
+        return EXIT_BAD_INPUT
+    return EXIT_OK if all(outcome.ok for outcome in outcomes) else EXIT_FAILED
+
+
+def _write_json(outcomes: list[Outcome], out: TextIO) -> None:
+    if len(outcomes) == 1:
+        if outcomes[0].document is not None:  # bad input: the message is on stderr, nothing here
+            out.write(json.dumps(outcomes[0].document, ensure_ascii=False, indent=2) + "\n")
+        return
+    files = []
+    for outcome in outcomes:
+        if outcome.failure is not None:
+            # A file that could not be read still appears, so that the list matches the arguments.
+            files.append({"path": outcome.path, "ok": False, "first_error": None, "steps": [],
+                          "error": outcome.failure.to_dict()})
+        else:
+            files.append({"path": outcome.path, **(outcome.document or {})})
+    document = {"ok": all(outcome.ok for outcome in outcomes), "files": files}
+    out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+def _files_summary(outcomes: list[Outcome]) -> str:
+    ok = sum(outcome.ok for outcome in outcomes)
+    bad = sum(outcome.failure is not None for outcome in outcomes)
+    failed = len(outcomes) - ok - bad
+    parts = [f"{ok} ok"] + ([f"{failed} not ok"] if failed else []) + ([f"{bad} bad input"] if bad else [])
+    return f"{len(outcomes)} files: {', '.join(parts)}"
+
+
+class Progress:
+    """`checking 3/20` on a terminal's stderr while many files are checked; nothing otherwise."""
+
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self.stream = stream
+        self.total = total
+        isatty = getattr(stream, "isatty", None)
+        self.enabled = total >= PROGRESS_MIN_FILES and bool(isatty and isatty())
+        self.width = 0
+
+    def update(self, done: int) -> None:
+        if self.enabled:
+            text = f"checking {done}/{self.total} files"
+            self.width = max(self.width, len(text))
+            self.stream.write(f"\r{text}")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+def run_tasks(tasks: list[Task], *, jobs: int = 1, progress: Progress | None = None) -> list[Outcome]:
+    """Check every task, in `jobs` processes when there is more than one; outcomes in input order."""
+    outcomes: list[Outcome | None] = [None] * len(tasks)
+    try:
+        if jobs <= 1 or len(tasks) <= 1:
+            for index, task in enumerate(tasks):
+                outcomes[index] = check_one(task)
+                if progress:
+                    progress.update(index + 1)
+        else:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+                futures = {pool.submit(check_one, task): index for index, task in enumerate(tasks)}
+                for done, future in enumerate(as_completed(futures), start=1):
+                    outcomes[futures[future]] = future.result()
+                    if progress:
+                        progress.update(done)
+    finally:
+        if progress:
+            progress.close()
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""The command line: formats, exit codes 0/1/2, errors with line and column, files, --jobs, colour."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+import sympy
+
+from derive import __version__
+from derive.check import check
+from derive.cli import PROGRESS_MIN_FILES, main, use_color
+from derive.functions import relu, sigmoid, softplus
+from derive.rewrite import differentiate
+from derive.sources import check_source
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, to test colour and progress without one."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run(*argv: str, stdin: str | bytes = "", environ: dict[str, str] | None = None,
+        tty: bool = False) -> tuple[int, str, str]:
+    """main() in process: (exit code, stdout, stderr)."""
+    out, err = (Terminal(), Terminal()) if tty else (io.StringIO(), io.StringIO())
+    source = io.TextIOWrapper(io.BytesIO(stdin)) if isinstance(stdin, bytes) else io.StringIO(stdin)
+    code = main(list(argv), stdout=out, stderr=err, stdin=source, environ=environ or {})
+    return code, out.getvalue(), err.getvalue()
+
+
+def rebuild(text: str) -> sympy.Expr:
+    """The contract: every "sympy" string is rebuilt by sympify with derive's named functions."""
+    return sympy.sympify(text, locals={"sigmoid": sigmoid, "softplus": softplus, "relu": relu})
+
+
+# --- usage -----------------------------------------------------------------------------------------
+
+
+def test_version_prints_the_package_version() -> None:
+    assert run("--version")[:2] == (0, f"derive {__version__}\n")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["diff", "--help"], ["check", "--help"]], ids=" ".join)
+def test_help_shows_examples_and_exit_codes(argv: list[str]) -> None:
+    code, out, _ = run(*argv)
+    assert code == 0
+    assert 'derive diff "x^2*sin(x)" --wrt x' in out
+    assert "exit codes: 0" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["diff", "x^2"], ["diff", "x", "--wrt", "x", "--format", "pdf"], ["check", "--jobs", "0"],
+     ["check", "--jobs", "many"], ["frobnicate"]],
+    ids=["no-command", "missing-wrt", "unknown-format", "zero-jobs", "jobs-not-a-number", "unknown-command"],
+)
+def test_usage_errors_exit_with_2_and_a_message(argv: list[str]) -> None:
+    code, out, err = run(*argv)
+    assert code == 2
+    assert out == ""
+    assert "usage: derive" in err
+
+
+# --- derive diff -----------------------------------------------------------------------------------
+
+DIFF_CASES = [
+    ("x^2*sin(x)", "x", ()),
+    ("1/2*(a - y)^2", "z", ("y = sigmoid(z)",)),
+    (r"\frac{1}{2}(a - \sigma(z))^2", "z", ()),
+]
+FORMATS = ["text", "latex", "markdown", "html", "json"]
+
+
+@cache
+def derivation(expr: str, wrt: str, where: tuple[str, ...]):
+    return differentiate(expr, wrt, where=where)
+
+
+def diff_argv(expr: str, wrt: str, where: tuple[str, ...], fmt: str) -> list[str]:
+    return ["diff", expr, "--wrt", wrt, *(arg for d in where for arg in ("--where", d)), "--format", fmt]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("expr", "wrt", "where"), DIFF_CASES, ids=["product", "leibniz", "latex-input"])
+def test_diff_prints_the_derivation_in_every_format(expr: str, wrt: str, where: tuple[str, ...], fmt: str) -> None:
+    code, out, err = run(*diff_argv(expr, wrt, where, fmt))
+    expected = derivation(expr, wrt, where)
+    rendered = {
+        "text": expected.to_text, "latex": expected.to_latex, "markdown": expected.to_markdown,
+        "html": expected.to_html, "json": lambda: json.dumps(expected.to_dict(), ensure_ascii=False, indent=2),
+    }[fmt]()
+    assert (code, err) == (0, "")
+    assert out == rendered.rstrip("\n") + "\n"
+
+
+def test_diff_json_result_is_sympys_own_derivative() -> None:
+    code, out, _ = run("diff", "x^2*sin(x)", "--wrt", "x", "--format", "json")
+    x = sympy.Symbol("x", real=True)
+    document = json.loads(out)
+    assert code == 0 and document["ok"] is True
+    assert sympy.simplify(rebuild(document["result"]["sympy"]).subs(sympy.Symbol("x"), x)
+                          - sympy.diff(x**2 * sympy.sin(x), x)) == 0
+
+
+def test_diff_reads_the_expression_as_latex_when_asked() -> None:
+    code, out, _ = run("diff", "wx", "--wrt", "x", "--latex", "--format", "json")
+    assert code == 0
+    assert rebuild(json.loads(out)["result"]["sympy"]) == sympy.Symbol("w")
+
+
+@pytest.mark.parametrize(
+    ("argv", "where", "line", "column"),
+    [
+        (["diff", "sin(x", "--wrt", "x"], "<expr>", 1, 6),
+        (["diff", r"\foo x", "--wrt", "x"], "<expr>", 1, 1),
+        (["diff", "", "--wrt", "x"], "<expr>", 1, 1),
+        (["diff", "x^2 +* 1", "--wrt", "x"], "<expr>", 1, 6),
+        (["diff", "x^2", "--wrt", "x", "--where", "y = sigmoid(z"], "<where 1>", 1, 14),
+    ],
+    ids=["unclosed-parenthesis", "unknown-latex-command", "empty", "two-operators", "bad-where"],
+)
+def test_diff_parse_errors_name_line_and_column_with_a_caret(argv: list[str], where: str, line: int,
+                                                             column: int) -> None:
+    code, out, err = run(*argv)
+    assert (code, out) == (2, "")
+    first, *context = err.rstrip("\n").split("\n")
+    assert first.startswith(f"{where}:{line}:{column}: error: ")
+    assert context[-1] == "  " + " " * (column - 1) + "^"
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("wrt", ["2", "x+y", ""], ids=["number", "expression", "empty"])
+def test_diff_rejects_a_variable_that_is_not_a_name(wrt: str) -> None:
+    code, out, err = run("diff", "x^2", "--wrt", wrt)
+    assert (code, out) == (2, "")
+    assert "error:" in err and "wrt" in err
+
+
+# --- derive check ----------------------------------------------------------------------------------
+
+RIGHT = "d/dx(x^3) = 3x^2\nd/dx(sin(x)^2) = 2 sin(x) cos(x)\n"
+WRONG = "d/dx(x^3) = 3x^2\n\nd/dx(x^2) = 2x = x + x = 3x\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"), [(RIGHT, 0), (WRONG, 1)], ids=["all-steps-hold", "a-step-is-refuted"]
+)
+def test_check_reads_standard_input_and_exits_by_its_verdicts(text: str, code: int) -> None:
+    assert run("check", stdin=text)[0] == code
+    assert run("check", "-", stdin=text)[0] == code
+
+
+def test_check_text_names_every_step_by_line_with_its_evidence() -> None:
+    code, out, _ = run("check", stdin=WRONG)
+    lines = out.rstrip("\n").split("\n")
+    assert code == 1
+    assert lines[0].startswith("<stdin>:1: ✓ ")
+    assert [line.split(":")[1] for line in lines if line.startswith("<stdin>:3")] == ["3 (step 1)", "3 (step 2)",
+                                                                                      "3 (step 3)"]
+    assert any(line.startswith("    counterexample: x = ") for line in lines)
+    assert lines[-1] == "<stdin>: 3 proved, 1 refuted: first error on line 3"
+
+
+def test_check_json_of_one_input_is_the_report() -> None:
+    code, out, _ = run("check", "--format", "json", stdin=WRONG)
+    assert code == 1
+    assert json.loads(out) == check(WRONG).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("stdin", "line", "column"),
+    [("d/dx(x^2) = 2x\nsin(x = 1\n", 2, 7), ("", 1, 1), ("x = 1\n\\foo = 2\n", 2, 1),
+     (b"x = 1\n2 = \xff\n", 2, 5)],
+    ids=["unclosed-parenthesis", "empty", "unknown-latex-command", "not-utf8"],
+)
+def test_check_bad_input_exits_2_naming_line_and_column(stdin: str | bytes, line: int, column: int) -> None:
+    code, out, err = run("check", stdin=stdin)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"<stdin>:{line}:{column}: error: ")
+    assert err.rstrip("\n").endswith("^")
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """A right, a wrong, a Markdown, a LaTeX, a non-UTF-8 file, and a missing one."""
+    contents: dict[str, str | bytes] = {
+        "right.txt": RIGHT,
+        "wrong.txt": WRONG,
+        "notes.md": "# Notes\n\n```derivation\nd/dx(e^(2x)) = 2e^(2x)\n```\n",
+        "neuron.tex": "% derive: check where y = sigmoid(z)\n\\begin{align}\n"
+                      "\\frac{dy}{dz} &= y(1 - y)\n\\end{align}\n",
+        "latin1.txt": "x = 1\ny = é\n".encode("latin-1"),
+    }
+    paths = {}
+    for name, content in contents.items():
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        paths[name] = path
+    paths["missing.txt"] = tmp_path / "missing.txt"
+    return paths
+
+
+def test_check_reports_markdown_and_latex_steps_at_file_lines(files: dict[str, Path]) -> None:
+    code, out, _ = run("check", str(files["notes.md"]), str(files["neuron.tex"]))
+    assert code == 0
+    assert f"{files['notes.md']}:4: ✓ " in out
+    assert f"{files['neuron.tex']}:3: ✓ " in out
+    assert out.rstrip("\n").split("\n")[-1] == "2 files: 2 ok"
+
+
+@pytest.mark.parametrize(
+    ("names", "code"),
+    [(["right.txt", "notes.md"], 0), (["right.txt", "wrong.txt"], 1), (["wrong.txt", "missing.txt"], 2)],
+    ids=["all-hold", "one-refuted", "bad-input-wins"],
+)
+def test_check_exit_code_of_several_files_is_the_worst(files: dict[str, Path], names: list[str], code: int) -> None:
+    assert run("check", *(str(files[name]) for name in names))[0] == code
+
+
+@pytest.mark.parametrize(
+    ("name", "position"), [("missing.txt", ""), ("latin1.txt", ":2:5")], ids=["missing", "not-utf8"]
+)
+def test_a_file_that_cannot_be_read_is_bad_input(files: dict[str, Path], name: str, position: str) -> None:
+    code, out, err = run("check", str(files[name]))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{files[name]}{position}: error: ")
+    assert "Traceback" not in err
+
+
+def test_check_json_of_several_files_lists_them_in_order(files: dict[str, Path]) -> None:
+    names = ["wrong.txt", "notes.md", "missing.txt", "neuron.tex"]
+    code, out, _ = run("check", "--format", "json", *(str(files[name]) for name in names))
+    document = json.loads(out)
+    assert code == 2
+    assert document["ok"] is False
+    assert [entry["path"] for entry in document["files"]] == [str(files[name]) for name in names]
+    for name, entry in zip(names, document["files"], strict=True):
+        if name == "missing.txt":
+            assert entry["error"]["message"].startswith("cannot read the file")
+        else:
+            path = str(files[name])
+            assert entry == {"path": path, **check_source(path, files[name].read_text()).to_dict()}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_jobs_2_gives_the_same_report_as_jobs_1(files: dict[str, Path], fmt: str) -> None:
+    paths = [str(files[name]) for name in ("wrong.txt", "notes.md", "right.txt", "latin1.txt", "neuron.tex")]
+    assert run("check", "--format", fmt, "--jobs", "2", *paths) == run("check", "--format", fmt, "--jobs", "1", *paths)
+
+
+# --- terminal niceties -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tty", "environ", "expected"),
+    [(True, {}, True), (True, {"NO_COLOR": "1"}, False), (True, {"NO_COLOR": ""}, True), (False, {}, False)],
+    ids=["terminal", "no-color-set", "no-color-empty", "pipe"],
+)
+def test_colour_only_on_a_terminal_without_no_color(tty: bool, environ: dict[str, str], expected: bool) -> None:
+    assert use_color(Terminal() if tty else io.StringIO(), environ) is expected
+
+
+def test_marks_and_errors_are_coloured_on_a_terminal() -> None:
+    _, out, _ = run("check", stdin=WRONG, tty=True)
+    assert "\x1b[32m✓\x1b[0m" in out and "\x1b[31m✗\x1b[0m" in out
+    _, out, _ = run("diff", "x^2", "--wrt", "x", tty=True)
+    assert "\x1b[32m✓\x1b[0m" in out
+    _, _, err = run("check", stdin="sin(x = 1", tty=True)
+    assert "\x1b[1;31merror:\x1b[0m" in err
+
+
+def test_nothing_is_coloured_with_no_color_or_in_a_pipe() -> None:
+    assert "\x1b[" not in "".join(run("check", stdin=WRONG, tty=True, environ={"NO_COLOR": "1"})[1:])
+    assert "\x1b[" not in "".join(run("check", stdin=WRONG)[1:])
+
+
+@pytest.mark.parametrize(("count", "shown"), [(PROGRESS_MIN_FILES, True), (PROGRESS_MIN_FILES - 1, False)],
+                         ids=["many-files", "few-files"])
+def test_progress_shows_on_a_terminal_for_many_files(tmp_path: Path, count: int, shown: bool) -> None:
+    paths = []
+    for number in range(count):
+        path = tmp_path / f"f{number}.txt"
+        path.write_text(f"{number} + 1 = {number + 1}\n")
+        paths.append(str(path))
+    code, _, err = run("check", *paths, tty=True, environ={"NO_COLOR": "1"})
+    assert code == 0
+    assert (f"checking {count}/{count} files" in err) is shown
+
+
+# --- the real program, in a subprocess (each start imports sympy: kept few) -------------------------
+
+
+def derive_process(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "derive", *argv], input=stdin, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_python_m_derive_runs_diff_with_exit_0() -> None:
+    result = derive_process("diff", "1/2*(a - y)^2", "--wrt", "z", "--where", "y = sigmoid(z)", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == derivation("1/2*(a - y)^2", "z", ("y = sigmoid(z)",)).to_dict()
+
+
+def test_python_m_derive_checks_standard_input_with_exit_1() -> None:
+    result = derive_process("check", "--format", "json", stdin=WRONG)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["first_error"] == {"line": 3, "k": 2}
+
+
+def test_python_m_derive_reports_bad_input_without_a_traceback() -> None:
+    result = derive_process("diff", "sin(x", "--wrt", "x")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("<expr>:1:6: error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_python_m_derive_jobs_2_matches_jobs_1(files: dict[str, Path]) -> None:
+    paths = [str(files[name]) for name in ("wrong.txt", "notes.md", "missing.txt", "neuron.tex")]
+    parallel, serial = derive_process("check", "--jobs", "2", *paths), derive_process("check", *paths)
+    assert (parallel.returncode, parallel.stdout, parallel.stderr) == (serial.returncode, serial.stdout, serial.stderr)
+    assert serial.returncode == 2
