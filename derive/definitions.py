@@ -1,0 +1,331 @@
+"""Definitions (`y = sigmoid(z)`, `E(y) = ...`) and the contract's Leibniz semantics for `dN/dv`.
+
+A defined name N appears in expressions either as the symbol `N` or as an application `N(args)`.
+`substitute` replaces both by N's definition; `leibniz_derivative` gives `dN/dv` its meaning
+(contract section 1): substitute every defined name except v, then differentiate with respect to v
+with every other leaf variable held fixed. `interpret` turns any expression that contains such
+derivatives into one in the leaf variables only, which is what claims are compared in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import sympy
+from sympy.core.function import AppliedUndef
+from sympy.core.parameters import global_parameters
+
+from derive.errors import DefinitionError
+from derive.functions import to_elementary
+from derive.symbols import normalize_name, symbol
+
+NameLike = str | sympy.Symbol | AppliedUndef
+
+
+@dataclass(frozen=True)
+class Definition:
+    """`name(params) = expr`, from line `line` of a text when it came from one."""
+
+    name: str
+    params: tuple[sympy.Symbol, ...]
+    expr: sympy.Expr
+    line: int | None = None
+
+    @property
+    def symbol(self) -> sympy.Symbol:
+        return symbol(self.name)
+
+    def applied(self, args: tuple[sympy.Expr, ...]) -> sympy.Expr:
+        """The body with the parameters replaced by `args` (all at once, so `f(y, x)` swaps cleanly)."""
+        if len(args) != len(self.params):
+            if not self.params:
+                # `y = sigmoid(z)` written later as `y(z)`: the arguments only say what y depends on.
+                return self.expr
+            raise DefinitionError(
+                f"{self.name} takes {len(self.params)} argument(s), but is applied to {len(args)}"
+            )
+        return self.expr.xreplace(dict(zip(self.params, args, strict=True)))
+
+    def written_as_parameters(self, expr: sympy.Expr) -> bool:
+        """True for `y(z)` when y is defined as `y(z) = ...`: then `y(z)` is just how y is written."""
+        return isinstance(expr, AppliedUndef) and (tuple(expr.args) == self.params or not self.params)
+
+
+def name_of(item: NameLike | sympy.Basic) -> str | None:
+    """The name a symbol, an application `N(args)` or a string stands for; None for anything else."""
+    if isinstance(item, str):
+        return normalize_name(item)
+    if isinstance(item, sympy.Symbol):
+        return item.name
+    if isinstance(item, AppliedUndef):
+        return item.func.__name__
+    return None
+
+
+class Definitions:
+    """An ordered, immutable collection of definitions; defining a name again replaces it."""
+
+    def __init__(self, items: Iterable[Definition] = ()) -> None:
+        table: dict[str, Definition] = {}
+        for item in items:
+            table.pop(item.name, None)  # a redefinition takes the place of the latest line
+            table[item.name] = item
+        self._table = table
+
+    def __iter__(self) -> Iterator[Definition]:
+        return iter(self._table.values())
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __bool__(self) -> bool:
+        return bool(self._table)
+
+    def __contains__(self, item: object) -> bool:
+        name = name_of(item) if isinstance(item, str | sympy.Basic) else None
+        return name is not None and name in self._table
+
+    def __getitem__(self, item: NameLike) -> Definition:
+        name = name_of(item)
+        if name is None or name not in self._table:
+            raise KeyError(item)
+        return self._table[name]
+
+    def __repr__(self) -> str:
+        return f"Definitions({list(self._table.values())!r})"
+
+    def get(self, item: NameLike, default: Definition | None = None) -> Definition | None:
+        name = name_of(item)
+        return self._table.get(name, default) if name is not None else default
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._table)
+
+    def with_definition(self, definition: Definition) -> Definitions:
+        return Definitions([*self, definition])
+
+    def dependencies(self, name: str) -> frozenset[str]:
+        """The defined names that appear in `name`'s definition (its parameters excluded)."""
+        definition = self._table[name]
+        bound = {p.name for p in definition.params}
+        return frozenset(n for n in names_in(definition.expr, self) if n not in bound)
+
+    def check_acyclic(self) -> None:
+        """Raise DefinitionError naming the cycle if some definition refers back to itself."""
+        done: set[str] = set()
+
+        def visit(name: str, trail: tuple[str, ...]) -> None:
+            if name in trail:
+                cycle = (*trail[trail.index(name) :], name)
+                raise DefinitionError(f"cyclic definitions: {' -> '.join(cycle)}")
+            if name in done:
+                return
+            for child in sorted(self.dependencies(name)):
+                visit(child, (*trail, name))
+            done.add(name)
+
+        for name in self._table:
+            visit(name, ())
+
+
+def rebuilt(e: sympy.Basic, args: tuple[sympy.Basic, ...]) -> sympy.Basic:
+    """`e` with new arguments, or `e` itself when none changed (rebuilding a large tree is not free)."""
+    if all(new is old for new, old in zip(args, e.args, strict=True)):
+        return e
+    return e.func(*args)
+
+
+def names_in(expr: sympy.Basic, defs: Definitions) -> set[str]:
+    """The defined names that occur in `expr`, as symbols or applications."""
+    found = {s.name for s in expr.free_symbols if isinstance(s, sympy.Symbol) and s.name in defs}
+    found |= {a.func.__name__ for a in expr.atoms(AppliedUndef) if a.func.__name__ in defs}
+    return found
+
+
+def substitute(expr: sympy.Basic, defs: Definitions, keep: Iterable[NameLike] = ()) -> sympy.Expr:
+    """Replace every defined name (symbol `N` or application `N(args)`) by its definition, recursively.
+
+    Names in `keep` stay as they are (both `y` and `y(z)` when y is written `y(z)`). A derivative with
+    respect to a substituted name is left untouched: its meaning is Leibniz's, which `interpret` gives.
+    Raises DefinitionError naming the cycle when definitions refer back to themselves.
+    """
+    if not defs:
+        return expr
+    kept = frozenset(n for n in (name_of(k) for k in keep) if n is not None)
+    expanded = _expansions(defs, kept, bool(global_parameters.distribute))
+
+    def expand(name: str, trail: tuple[str, ...]) -> sympy.Expr:
+        if name in trail:
+            cycle = (*trail[trail.index(name) :], name)
+            raise DefinitionError(f"cyclic definitions: {' -> '.join(cycle)}")
+        if name not in expanded:
+            definition = defs[name]
+            bound = kept | {p.name for p in definition.params}
+            expanded[name] = walk(definition.expr, bound, (*trail, name))
+        return expanded[name]
+
+    done: dict[tuple[sympy.Basic, frozenset[str]], sympy.Basic] = {}
+
+    def walk(e: sympy.Basic, bound: frozenset[str], trail: tuple[str, ...]) -> sympy.Basic:
+        if not e.args and not isinstance(e, sympy.Symbol):
+            return e
+        key = (e, bound)
+        if key not in done:
+            done[key] = step(e, bound, trail)
+        return done[key]
+
+    def step(e: sympy.Basic, bound: frozenset[str], trail: tuple[str, ...]) -> sympy.Basic:
+        if isinstance(e, sympy.Symbol):
+            return expand(e.name, trail) if e.name in defs and e.name not in bound else e
+        if isinstance(e, AppliedUndef):
+            args = tuple(walk(a, bound, trail) for a in e.args)
+            name = e.func.__name__
+            if name not in defs:
+                return rebuilt(e, args)
+            definition = defs[name]
+            if name in bound and definition.written_as_parameters(e):
+                return rebuilt(e, args)
+            body = expand(name, trail)
+            if not definition.params:
+                return body
+            if len(args) != len(definition.params):
+                raise DefinitionError(
+                    f"{name} takes {len(definition.params)} argument(s), but is applied to {len(args)}"
+                )
+            return body.xreplace(dict(zip(definition.params, args, strict=True)))
+        if isinstance(e, sympy.Derivative):
+            if any(name_of(v) in defs and name_of(v) not in bound for v in e.variables):
+                return e
+            return e.func(walk(e.expr, bound, trail), *e.variable_count)
+        if isinstance(e, sympy.Subs):
+            inner = bound | {v.name for v in e.variables}
+            return sympy.Subs(walk(e.expr, inner, trail), e.variables, [walk(p, bound, trail) for p in e.point])
+        return rebuilt(e, tuple(walk(a, bound, trail) for a in e.args))
+
+    return walk(expr, kept, ())
+
+
+@lru_cache(maxsize=256)
+def _expansions(defs: Definitions, kept: frozenset[str], distributed: bool) -> dict[str, sympy.Expr]:
+    """Names already expanded with `kept` held, shared by all calls: a network's layers recur on every line.
+
+    Keyed by sympy's `distribute` setting too, since that changes the expressions it builds.
+    """
+    return {}
+
+
+def leibniz_derivative(
+    name_or_expr: NameLike | sympy.Expr,
+    var: NameLike,
+    defs: Definitions,
+    *,
+    elementary: bool = False,
+) -> sympy.Expr:
+    """The meaning of `dN/dv` (contract section 1), with v kept as written and every other name substituted.
+
+    For a defined name N: substitute into N's definition every defined name except v (recursively) and
+    differentiate with respect to v, holding every other leaf variable fixed; a defined v (an
+    intermediate such as y) is an independent variable while differentiating, and `y(z)` stands for y
+    when that is how y is written. Any other expression is treated like a definition's body.
+    With `elementary=True` derive's named functions are rewritten first, so the derivative comes from
+    sympy's own rules alone (that is the form the verifier compares).
+    """
+    variable = symbol(var) if isinstance(var, str) else var
+    var_name = name_of(variable)
+    target = symbol(name_or_expr) if isinstance(name_or_expr, str) else name_or_expr
+    target_name = name_of(target) if isinstance(target, sympy.Symbol | AppliedUndef) else None
+    if target_name is not None and target_name in defs and target_name == var_name:
+        return sympy.Integer(1)
+    if var_name is None or var_name not in defs:
+        body = to_elementary(substitute(target, defs)) if elementary else substitute(target, defs)
+        return sympy.diff(body, variable)
+    definition = defs[var_name]
+    body = substitute(target, defs, keep=(var_name,))
+    held = sympy.Dummy(f"held_{var_name}", real=True)
+    occurrences = [s for s in body.free_symbols if isinstance(s, sympy.Symbol) and s.name == var_name]
+    occurrences += [
+        e for e in body.atoms(AppliedUndef) if e.func.__name__ == var_name and definition.written_as_parameters(e)
+    ]
+    body = body.xreplace(dict.fromkeys(occurrences, held))
+    if elementary:
+        body = to_elementary(body)
+    return sympy.diff(body, held).xreplace({held: variable})
+
+
+def interpret(expr: sympy.Basic, defs: Definitions, *, elementary: bool = False) -> sympy.Expr:
+    """`expr` in the leaf variables: every derivative given its Leibniz meaning, every name substituted.
+
+    `Derivative(N, v)`, `Derivative(N(args), v)` and `Derivative(N, y(z))` (how `dN/dv`, `∂N(z)/∂z`
+    and `dN/dy(z)` are parsed) all mean `leibniz_derivative`; so does any other derivative, with its
+    body in place of N's definition. Inner derivatives are read first and keep their own variable,
+    so `d/dz(dE/dy)` differentiates `dE/dy` as a function of y(z). With `elementary=True` the result
+    has no named functions and no derivative computed by derive's own `fdiff`.
+    """
+    if elementary:
+        # Rewriting each definition once is much cheaper than rewriting the substituted trees.
+        defs, expr = elementary_definitions(defs), to_elementary(expr)
+    return substitute(resolve(expr, defs), defs)
+
+
+def resolve(expr: sympy.Basic, defs: Definitions, *, every: bool = True) -> sympy.Basic:
+    """`expr` with its derivatives replaced by their Leibniz meaning; names outside them stay.
+
+    With `every=False` only the derivatives that involve a defined name are read (`dE/dy` in an
+    expression to differentiate), and the others are left for the rules.
+    """
+    def meaning(e: sympy.Basic) -> sympy.Basic:
+        if isinstance(e, sympy.Derivative):
+            inner = e.func(meaning(e.expr), *e.variable_count)
+            return _derivative_meaning(inner, defs) if every or names_in(inner, defs) else inner
+        if isinstance(e, sympy.Subs):
+            return sympy.Subs(meaning(e.expr), e.variables, [meaning(p) for p in e.point])
+        return rebuilt(e, tuple(meaning(a) for a in e.args)) if e.args else e
+
+    return meaning(expr)
+
+
+@lru_cache(maxsize=4096)
+def _derivative_meaning(derivative: sympy.Derivative, defs: Definitions) -> sympy.Expr:
+    """One derivative's Leibniz meaning (cached: a factor such as dE/dy recurs on many lines)."""
+    inner = derivative.expr
+    for variable, count in derivative.variable_count:
+        for _ in range(int(count)):
+            inner = leibniz_derivative(inner, variable, defs)
+    return inner
+
+
+@lru_cache(maxsize=64)
+def elementary_definitions(defs: Definitions) -> Definitions:
+    """The definitions with derive's named functions rewritten into elementary ones."""
+    return Definitions(replace(d, expr=to_elementary(d.expr)) for d in defs)
+
+
+def canonical(expr: sympy.Basic, defs: Definitions) -> sympy.Expr:
+    """`expr` with each defined name as a plain symbol: `y(z)` -> `y` where y is written `y(z)`.
+
+    Applications to other arguments (`f(2*x)` with `f(x) = x^2`) use a definition as a function
+    rather than name an intermediate, so they are expanded.
+    """
+    def walk(e: sympy.Basic) -> sympy.Basic:
+        if isinstance(e, AppliedUndef) and e.func.__name__ in defs:
+            definition = defs[e.func.__name__]
+            if definition.written_as_parameters(e):
+                return definition.symbol
+            return walk(definition.applied(tuple(walk(a) for a in e.args)))
+        if not e.args or not e.atoms(AppliedUndef):
+            return e
+        return e.func(*(walk(a) for a in e.args))
+
+    return walk(expr)
+
+
+def fold(expr: sympy.Expr, defs: Definitions, form: Callable[[str], sympy.Expr]) -> sympy.Expr:
+    """Write definitions' bodies back as their names (`sigmoid(z)` -> `y`), the form a reader expects.
+
+    Only bodies that are not a bare symbol or number are folded: with `y = z` not every z is a y.
+    """
+    table = {d.expr: form(d.name) for d in defs if d.expr.args}
+    return expr.xreplace(table) if table else expr

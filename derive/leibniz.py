@@ -1,0 +1,208 @@
+"""Leibniz-style derivations, the backprop view: dE/dz = dE/dy · dy/dz, one line per factor.
+
+Reverse-mode differentiation over the definitions: the derivative of N with respect to v is the sum,
+over the definitions P that mention v directly (v's parents), of dN/dP times P's own derivative with
+respect to v. Each factor is derived once (memoised), so a network of L layers takes a number of
+lines linear in L. Every line is verified with the contract's Leibniz semantics (`verify_step`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from derive import render
+from derive.definitions import Definition, Definitions, canonical, fold, name_of, names_in, rebuilt, substitute
+from derive.derivation import Step
+from derive.rewrite import Checker, derivative_value, names_used, simplify_step
+from derive.symbols import symbol
+
+TOP_NAMES = ("E", "L", "J", "F", "C")
+
+
+def top_name(expr: sympy.Expr, defs: Definitions, var: sympy.Symbol) -> tuple[str, Definitions]:
+    """The name of the expression being differentiated (a definition's, else a fresh E) and the definitions with it."""
+    name = name_of(expr) if isinstance(expr, sympy.Symbol | AppliedUndef) else None
+    if name is not None and name in defs:
+        return name, defs
+    for definition in defs:
+        if definition.expr == expr and not definition.params:
+            return definition.name, defs
+    taken = names_used(expr, *(d.expr for d in defs)) | set(defs.names) | {var.name}
+    fresh = next(n for n in (*TOP_NAMES, *(f"E_{i}" for i in range(1, len(taken) + 2))) if n not in taken)
+    return fresh, defs.with_definition(Definition(fresh, (), expr))
+
+
+def reachable(names: set[str], defs: Definitions) -> set[str]:
+    """The names and every name their definitions use, recursively."""
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(defs.dependencies(name))
+    return found
+
+
+def written_forms(exprs: list[sympy.Expr], defs: Definitions) -> dict[sympy.Symbol, sympy.Expr]:
+    """How each name is written where it is not a plain symbol: `y -> y(z)` when the input says y(z)."""
+    forms: dict[sympy.Symbol, sympy.Expr] = {}
+    for expr in exprs:
+        for app in sorted(expr.atoms(AppliedUndef), key=str):
+            name = app.func.__name__
+            if name in defs and defs[name].written_as_parameters(app):
+                forms.setdefault(defs[name].symbol, app)
+    return forms
+
+
+@dataclass
+class Backprop:
+    """The dependency graph of canonical definitions and the lines derived so far."""
+
+    bodies: dict[str, sympy.Expr]  # each definition with names as plain symbols
+    defs: Definitions  # the definitions as given (plus the top name)
+    forms: dict[sympy.Symbol, sympy.Expr]  # how names are written where the input says y(z)
+    var: sympy.Symbol  # the variable of the whole derivation, as the input spells it
+    folding: Definitions  # the bodies, to write derivatives back in the names
+    checker: Checker  # verifies each line with the definitions as given
+    introduce: str | None = None  # said before the first line when the expression got a name of its own
+    steps: list[Step] = field(default_factory=list)
+    memo: dict[tuple[str, str], sympy.Expr] = field(default_factory=dict)
+    reach: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def deps(self, name: str) -> list[str]:
+        bound = {p.name for p in self.defs[name].params}
+        found = {s.name for s in self.bodies[name].free_symbols if s.name in self.bodies and s.name not in bound}
+        return sorted(found, key=list(self.bodies).index)
+
+    def mentions(self, name: str, var: str) -> bool:
+        return any(s.name == var for s in self.bodies[name].free_symbols)
+
+    def depends(self, name: str, var: str) -> bool:
+        key = (name, var)
+        if key not in self.reach:
+            self.reach[key] = self.mentions(name, var) or any(
+                self.depends(child, var) for child in self.deps(name) if child != var
+            )
+        return self.reach[key]
+
+    def parents(self, top: str, var: str) -> list[str]:
+        """The definitions reachable from `top` (not through var) that mention var directly."""
+        seen: list[str] = []
+        todo = [top]
+        while todo:
+            name = todo.pop(0)
+            if name in seen or name == var:
+                continue
+            seen.append(name)
+            todo.extend(self.deps(name))
+        return [n for n in sorted(seen, key=list(self.bodies).index) if self.mentions(n, var)]
+
+    # -- display and verification --
+
+    def show(self, expr: sympy.Basic) -> sympy.Basic:
+        """Names written as the input writes them (`y(z)`), except in `dE/dy`, which stays as it reads."""
+        if not self.forms or isinstance(expr, sympy.Derivative):
+            return expr
+        if not expr.args:
+            return self.forms.get(expr, expr)
+        return rebuilt(expr, tuple(self.show(a) for a in expr.args))
+
+    def symbol(self, name: str) -> sympy.Symbol:
+        return self.var if name == self.var.name else symbol(name)
+
+    def leibniz(self, name: str, var: str) -> sympy.Derivative:
+        """dname/dvar, as the parser reads `dE/dy`."""
+        return sympy.Derivative(self.symbol(name), self.symbol(var), evaluate=False)
+
+    def emit(self, rule: str, explanation: str, lhs: sympy.Expr, rhs: sympy.Expr) -> None:
+        left, right = self.show(lhs), self.show(rhs)
+        if not self.steps and self.introduce:
+            explanation = f"{self.introduce} {explanation}"
+        self.steps.append(self.checker.step(rule, explanation, left, right, left))
+
+    def text(self, expr: sympy.Expr) -> str:
+        return render.plain(self.show(expr))
+
+    # -- the derivation --
+
+    def local(self, name: str, var: str) -> tuple[sympy.Expr, str]:
+        """d(body of name)/d(var) with every other name held fixed, written back in the names."""
+        taken = set(self.bodies) | names_used(*self.bodies.values())
+        value, rule = derivative_value(self.bodies[name], self.symbol(var), taken)
+        return fold(value, self.folding, self.symbol), rule
+
+    def grad(self, top: str, var: str) -> sympy.Expr:
+        """dtop/dvar in the intermediate names, emitting the lines that derive it (each factor once)."""
+        if top == var:
+            return sympy.Integer(1)
+        key = (top, var)
+        if key in self.memo:
+            return self.memo[key]
+        lhs = self.leibniz(top, var)
+        if not self.depends(top, var):
+            value = sympy.Integer(0)
+            self.emit("constant", f"{self.text(lhs.expr)} does not depend on {var}.", lhs, value)
+        elif self.parents(top, var) == [top]:
+            value, rule = self.local(top, var)
+            body = self.text(self.bodies[top])
+            explanation = f"Differentiate {top} = {body} with respect to {var}, holding the other variables fixed."
+            self.emit(rule, explanation, lhs, value)
+        else:
+            value = self.chain(top, var, lhs)
+        self.memo[key] = value
+        return value
+
+    def chain(self, top: str, var: str, lhs: sympy.Derivative) -> sympy.Expr:
+        """The chain rule through var's parents, then each factor, then the factors put together."""
+        parents = self.parents(top, var)
+        terms: list[sympy.Expr] = []
+        factors: list[sympy.Derivative] = []  # the Leibniz factors still to derive, in reading order
+        for parent in parents:
+            outer = sympy.Integer(1) if parent == top else self.leibniz(top, parent)
+            others_reach_var = any(self.depends(d, var) for d in self.deps(parent) if d != var)
+            # When var also reaches this definition through other names, only its direct part belongs here.
+            direct = parent == top or others_reach_var
+            inner = self.local(parent, var)[0] if direct else self.leibniz(parent, var)
+            factors.extend(f for f in (outer, inner) if isinstance(f, sympy.Derivative))
+            terms.append(outer * inner)
+        rhs = sympy.Add(*terms)
+        through = " and ".join(p for p in parents if p != top)
+        if len(parents) == 1:
+            explanation = f"Chain rule: {var} reaches {top} only through {through}."
+        elif top in parents:
+            explanation = f"{var} appears in {top} directly and through {through}: one term for each."
+        else:
+            explanation = f"Chain rule, summed over the paths from {var} to {top}: through {through}."
+        self.emit("chain", explanation, lhs, rhs)
+        values = {f: self.grad(f.expr.name, f.variables[0].name) for f in factors}
+        value = rhs.xreplace(values)
+        self.emit("combine", "Put the factors derived above together.", lhs, value)
+        return value
+
+
+def leibniz(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tuple[Step, ...], sympy.Expr]:
+    """The Leibniz-style steps of d/dvar[expr] and the result in the leaf variables."""
+    named, (top, defs) = defs, top_name(expr, defs, var)
+    bodies = {d.name: canonical(d.expr, defs) for d in defs}
+    forms = written_forms([expr, *(d.expr for d in defs)], defs)
+    folding = Definitions(Definition(n, (), body) for n, body in bodies.items())
+    checker = Checker(defs)
+    backprop = Backprop(bodies, defs, forms, var, folding, checker)
+    if top not in named:
+        backprop.introduce = f"Call the expression {top} = {render.plain(expr)}."
+    value = backprop.grad(top, var.name)
+    lhs = backprop.show(backprop.leibniz(top, var.name))
+    shown = backprop.show(value)
+    leaf = substitute(shown, defs, keep=[var.name] if var.name in defs else [])
+    steps = backprop.steps
+    if leaf != shown:
+        used = [defs[n] for n in defs.names if n in reachable(names_in(shown, defs), defs) and n != var.name]
+        listed = "; ".join(f"{backprop.text(d.symbol)} = {render.plain(d.expr)}" for d in used)
+        steps.append(checker.step("definition", f"Substitute the definitions: {listed}.", lhs, leaf, lhs))
+    simplified = simplify_step(checker, leaf, lhs)
+    # The simplify line keeps dE/dz on its left, like every line of this style.
+    steps.extend(replace(step, before=lhs) for step in simplified)
+    return tuple(steps), simplified[0].after if simplified else leaf

@@ -1,0 +1,142 @@
+"""Derivations as LaTeX, Markdown, plain text and HTML: formatting only, nothing is computed here."""
+
+from __future__ import annotations
+
+import html
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import sympy
+from sympy.printing.mathml import mathml
+
+MARKS = {"proved": "✓", "confirmed": "≈", "refuted": "✗", "unknown": "?"}
+
+
+class _Step(Protocol):
+    rule: str
+    explanation: str
+    before: sympy.Expr
+    after: sympy.Expr
+    verdict: str
+
+
+class _Derivation(Protocol):
+    steps: Sequence[_Step]
+    result: sympy.Expr
+    input: str
+    wrt: str
+
+    @property
+    def ok(self) -> bool: ...
+
+
+def _printer(name: str, fallback: Callable[[sympy.Basic], str]) -> Callable[[sympy.Basic], str]:
+    """derive.printing's printer when that module provides it, else sympy's own."""
+    try:
+        module = importlib.import_module("derive.printing")
+    except ModuleNotFoundError as error:
+        if error.name != "derive.printing":
+            raise
+        return fallback
+    return getattr(module, name, fallback)
+
+
+def plain(expr: sympy.Basic) -> str:
+    """Plain-text notation that derive.parse reads back."""
+    return _printer("to_text", str)(expr)
+
+
+def tex(expr: sympy.Basic) -> str:
+    """LaTeX of one expression."""
+    return _printer("to_latex", sympy.latex)(expr)
+
+
+def _verdict(verdict: object) -> str:
+    """"proved", ... for a Verdict or its string."""
+    return str(getattr(verdict, "value", verdict))
+
+
+def mark(verdict: object) -> str:
+    """✓ proved, ≈ confirmed, ✗ refuted, ? unknown."""
+    return MARKS.get(_verdict(verdict), "?")
+
+
+def step_latex(before: sympy.Basic, after: sympy.Basic) -> str:
+    """The equation one step asserts, `before = after`."""
+    return f"{tex(before)} = {tex(after)}"
+
+
+def _continues(previous: _Step | None, step: _Step) -> bool:
+    """A step whose left side is the previous right side is shown as `= after` under it."""
+    return previous is not None and previous.after == step.before
+
+
+def _pairs(derivation: _Derivation) -> list[tuple[_Step | None, _Step]]:
+    steps = list(derivation.steps)
+    return list(zip([None, *steps[:-1]], steps, strict=True))
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("\\", r"\backslash ").replace("{", r"\{").replace("}", r"\}").replace("_", r"\_")
+
+
+def to_latex(derivation: _Derivation) -> str:
+    """An `align*` block, one step per row, each annotated with its rule."""
+    rows = []
+    for previous, step in _pairs(derivation):
+        left = "" if _continues(previous, step) else tex(step.before)
+        rule = _escape_text(step.rule)
+        rows.append(rf"{left} &= {tex(step.after)} && \text{{{rule}}}")
+    if not rows:
+        rows.append(rf"&{tex(derivation.result)}")
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+
+def to_markdown(derivation: _Derivation) -> str:
+    """One `$$` block per step, each with its rule, explanation and verdict mark."""
+    parts = [f"**d/d{derivation.wrt}** of `{derivation.input}`"]
+    for number, step in enumerate(derivation.steps, start=1):
+        verdict = _verdict(step.verdict)
+        parts.append(f"{number}. `{step.rule}` {mark(verdict)} {verdict}: {step.explanation}")
+        parts.append(f"$$\n{step_latex(step.before, step.after)}\n$$")
+    status = "every step verified" if derivation.ok else "some step not verified"
+    parts.append(f"Result ({status}):\n\n$$\n{tex(derivation.result)}\n$$")
+    return "\n\n".join(parts) + "\n"
+
+
+def to_text(derivation: _Derivation) -> str:
+    """One step per line: the equation, its rule and its verdict mark."""
+    lines = []
+    for previous, step in _pairs(derivation):
+        left = "  " if _continues(previous, step) else plain(step.before) + " "
+        lines.append(f"{left}= {plain(step.after)}    [{step.rule}] {mark(step.verdict)}")
+    lines.append(f"result: {plain(derivation.result)}")
+    return "\n".join(lines) + "\n"
+
+
+def _math(expr: sympy.Basic) -> str:
+    return f'<math display="block">{mathml(expr, printer="presentation")}</math>'
+
+
+def to_html(derivation: _Derivation) -> str:
+    """A self-contained page: MathML for the formulas, no scripts, no external files."""
+    rows = []
+    for number, step in enumerate(derivation.steps, start=1):
+        verdict = _verdict(step.verdict)
+        equation = f"{_math(step.before)}<p>=</p>{_math(step.after)}"
+        rows.append(
+            f"<tr><td>{number}</td><td>{equation}</td><td><code>{html.escape(step.rule)}</code></td>"
+            f'<td class="{verdict}" title="{verdict}">{mark(verdict)}</td>'
+            f"<td>{html.escape(step.explanation)}</td></tr>"
+        )
+    title = html.escape(f"d/d{derivation.wrt} {derivation.input}")
+    status = "every step verified" if derivation.ok else "some step not verified"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{title}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td{padding:.3em .8em;vertical-align:middle}"
+        ".proved,.confirmed{color:#080}.refuted{color:#b00}.unknown{color:#a60}</style></head><body>"
+        f"<h1>{title}</h1><table>{''.join(rows)}</table>"
+        f"<p>Result ({status}):</p>{_math(derivation.result)}</body></html>\n"
+    )

@@ -1,0 +1,213 @@
+"""Leibniz-style derivations: dE/dz = dE/dy · dy/dz, multi-path sums, and networks of 1 to 8 layers."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+
+import pytest
+import sympy
+
+from derive.definitions import Definition, Definitions, substitute
+from derive.derivation import Derivation
+from derive.functions import sigmoid, to_elementary
+from derive.leibniz import top_name
+from derive.rewrite import differentiate
+from derive.symbols import function, realify, symbol
+
+a, x, y, z, u, v, p, q, E, L = (symbol(n) for n in ("a", "x", "y", "z", "u", "v", "p", "q", "E", "L"))
+D = sympy.Derivative
+
+
+def value_at(expr: sympy.Expr, point: dict[sympy.Symbol, sympy.Rational]) -> sympy.Expr:
+    """expr at point to 40 digits, each distinct subtree evaluated once (derivative trees share a lot)."""
+    memo: dict[sympy.Basic, sympy.Expr] = {}
+
+    def walk(e: sympy.Basic) -> sympy.Expr:
+        if e not in memo:
+            if e.is_Symbol:
+                memo[e] = sympy.Float(point[e], 40)
+            else:
+                memo[e] = (e.func(*(walk(arg) for arg in e.args)) if e.args else e).evalf(40)
+        return memo[e]
+
+    return walk(expr)
+
+
+def equal_as_functions(left: sympy.Expr, right: sympy.Expr) -> bool:
+    """The oracle: equal at 5 random points after named functions become elementary."""
+    left, right = to_elementary(realify(left)).doit(), to_elementary(realify(right)).doit()
+    rng = random.Random(11)
+    symbols = sorted(left.free_symbols | right.free_symbols, key=str)
+    for _ in range(5):
+        point = {s: sympy.Rational(rng.randint(11, 89), 100) for s in symbols}
+        if abs(complex(value_at(left, point) - value_at(right, point))) > 1e-20:
+            return False
+    return True
+
+
+def oracle(expr: sympy.Expr, var: sympy.Symbol, where: dict) -> sympy.Expr:
+    """sympy's derivative of the expression with every definition substituted."""
+    defs = Definitions(Definition(str(k), (), val) for k, val in where.items())
+    return sympy.diff(to_elementary(realify(substitute(expr, defs))), realify(var))
+
+
+LOSS = (a - y) ** 2 / 2
+SEED = [
+    ("y = sigmoid(z), leibniz", {"y": sigmoid(z)}, "leibniz", -(a - sigmoid(z)) * sigmoid(z) * (1 - sigmoid(z))),
+    ("y = cos(z), leibniz", {"y": sympy.cos(z)}, "leibniz", (a - sympy.cos(z)) * sympy.sin(z)),
+    ("y = sigmoid(z), expand", {"y": sigmoid(z)}, "expand", -(a - sigmoid(z)) * sigmoid(z) * (1 - sigmoid(z))),
+    ("y = cos(z), expand", {"y": sympy.cos(z)}, "expand", (a - sympy.cos(z)) * sympy.sin(z)),
+]
+
+
+@pytest.mark.parametrize(("where", "style", "expected"), [c[1:] for c in SEED], ids=[c[0] for c in SEED])
+def test_the_seed_question_is_answered_in_both_styles(where, style, expected):
+    derivation = differentiate(LOSS, "z", where=where, style=style)
+    assert derivation.ok, [(s.rule, s.verdict) for s in derivation.steps]
+    assert derivation.style == style
+    assert equal_as_functions(derivation.result, expected)
+    assert not derivation.result.has(y)
+
+
+def test_leibniz_is_the_default_style_when_definitions_are_given():
+    assert differentiate(LOSS, "z", where={"y": sigmoid(z)}).style == "leibniz"
+    assert differentiate(LOSS, "a").style == "expand"
+
+
+def test_the_seed_in_leibniz_style_reads_like_backprop():
+    steps = differentiate(LOSS, "z", where={"y": sigmoid(z)}).steps
+    expected = [
+        (D(E, z), D(E, y) * D(y, z)),
+        (D(E, y), -(a - y)),
+        (D(y, z), y * (1 - y)),
+        (D(E, z), -(a - y) * y * (1 - y)),
+    ]
+    for step, (before, after) in zip(steps, expected, strict=False):
+        assert step.before == before
+        assert sympy.expand(step.after - after) == 0
+    assert str(steps[1].after) == "-(a - y)"  # as a reader writes it, not -a + y
+    assert [s.rule for s in steps] == ["chain", "chain", "sigmoid", "combine", "definition"]
+    assert "E = " in steps[0].explanation
+
+
+def test_y_written_as_y_of_z_keeps_that_form_in_the_lines():
+    derivation = differentiate((a - function("y")(z)) ** 2 / 2, "z", where={"y(z)": sigmoid(z)})
+    assert derivation.ok
+    assert derivation.steps[2].after == function("y")(z) * (1 - function("y")(z))
+    assert equal_as_functions(derivation.result, oracle(LOSS, z, {"y": sigmoid(z)}))
+
+
+def test_leibniz_factors_are_unevaluated_derivatives_of_symbols():
+    first = differentiate(LOSS, "z", where={"y": sigmoid(z)}).steps[0]
+    factors = first.after.atoms(D)
+    assert factors == {D(E, y), D(y, z)}
+    assert all(isinstance(f.expr, sympy.Symbol) for f in factors)
+
+
+MULTI_PATH = [
+    ("two independent paths", u * v, {"u": sympy.sin(x), "v": x**2}, D(E, u) * D(u, x) + D(E, v) * D(v, x)),
+    ("a direct term and a path", u * x, {"u": sympy.sin(x)}, u + D(E, u) * D(u, x)),
+    (
+        "one intermediate depending on another",
+        p * q,
+        {"p": q * x, "q": x**2},
+        None,
+    ),
+    ("a shared input of a sum", sympy.exp(u) + sympy.log(v), {"u": 2 * x, "v": x**2 + 1}, None),
+]
+
+
+@pytest.mark.parametrize(("expr", "where", "chain"), [c[1:] for c in MULTI_PATH], ids=[c[0] for c in MULTI_PATH])
+def test_several_paths_through_the_definitions_are_summed(expr, where, chain):
+    derivation = differentiate(expr, "x", where=where)
+    assert derivation.ok, [(s.rule, s.before, s.after, s.verdict) for s in derivation.steps]
+    assert equal_as_functions(derivation.result, oracle(expr, x, where))
+    assert derivation.steps[0].rule == "chain"
+    if chain is not None:
+        assert derivation.steps[0].after == chain
+
+
+def test_differentiating_with_respect_to_an_intermediate_holds_it_as_a_variable():
+    derivation = differentiate(LOSS, "y", where={"y": sigmoid(z)})
+    assert derivation.ok
+    assert sympy.expand(derivation.result + (a - y)) == 0
+
+
+def test_a_variable_the_expression_does_not_depend_on_gives_zero():
+    derivation = differentiate(LOSS, "x", where={"y": sigmoid(z)})
+    assert derivation.ok and derivation.result == 0
+
+
+@pytest.mark.parametrize("style", ["expand", "leibniz"])
+def test_a_leibniz_derivative_inside_the_expression_is_read_by_its_meaning_first(style):
+    where = {"E": LOSS, "y": sigmoid(z)}
+    derivation = differentiate(D(E, y), "z", where=where, style=style)
+    assert derivation.steps[0].rule == "definition"
+    assert sympy.expand(derivation.steps[0].after - D(-(a - y), z)) == 0
+    assert derivation.ok
+    assert equal_as_functions(derivation.result, sigmoid(z) * (1 - sigmoid(z)))
+
+
+TOP_NAMES = [
+    ("E when free", LOSS, {"y": sigmoid(z)}, "E"),
+    ("another name when E is taken", E * y, {"y": sigmoid(z)}, "L"),
+    ("the defined name when the expression is one", L, {"L": LOSS, "y": sigmoid(z)}, "L"),
+    ("the defined name when the expression is its body", LOSS, {"J": LOSS, "y": sigmoid(z)}, "J"),
+]
+
+
+@pytest.mark.parametrize(("expr", "where", "name"), [c[1:] for c in TOP_NAMES], ids=[c[0] for c in TOP_NAMES])
+def test_the_expression_is_named_e_unless_that_name_is_taken_or_given(expr, where, name):
+    defs = Definitions(Definition(k, (), val) for k, val in where.items())
+    assert top_name(expr, defs, z)[0] == name
+    derivation = differentiate(expr, "z", where=where)
+    assert derivation.steps[0].before == D(symbol(name), z)
+    assert derivation.ok
+
+
+# --- networks: one line per layer, each factor derived once -----------------------------------------
+
+
+def network(layers: int) -> tuple[sympy.Expr, dict[str, sympy.Expr]]:
+    """A scalar sigmoid network h_k = sigmoid(w_k h_{k-1} + b_k), h_0 = x, with a squared-error loss."""
+    where: dict[str, sympy.Expr] = {}
+    previous = x
+    for k in range(1, layers + 1):
+        where[f"h{k}"] = sigmoid(symbol(f"w{k}") * previous + symbol(f"b{k}"))
+        previous = symbol(f"h{k}")
+    return (a - previous) ** 2 / 2, where
+
+
+@functools.cache
+def network_derivation(layers: int) -> Derivation:
+    """dE/dw1 of the network (derived once for all the tests below)."""
+    loss, where = network(layers)
+    return differentiate(loss, "w1", where=where)
+
+
+@pytest.mark.parametrize("layers", range(1, 9), ids=lambda n: f"{n} layers")
+def test_a_network_derivative_is_verified_and_right(layers):
+    loss, where = network(layers)
+    derivation = network_derivation(layers)
+    assert derivation.ok, [(s.rule, s.verdict, s.note) for s in derivation.steps]
+    assert equal_as_functions(derivation.result, oracle(loss, symbol("w1"), where))
+    lines = [(s.rule, s.before) for s in derivation.steps]
+    assert len(lines) == len(set(lines)), "a factor was derived twice"
+
+
+def test_the_number_of_lines_grows_linearly_with_the_number_of_layers():
+    def lines(layers: int) -> int:
+        return sum(s.rule != "simplify" for s in network_derivation(layers).steps)
+
+    counts = [lines(n) for n in range(1, 9)]
+    growth = {later - earlier for earlier, later in itertools.pairwise(counts)}
+    assert growth == {3}, counts  # one chain line, one local factor and one combination per layer
+
+
+def test_each_layer_contributes_its_local_factor_in_the_intermediate_names():
+    steps = {s.before: s.after for s in network_derivation(2).steps if s.rule != "combine"}
+    h1, h2, w2 = symbol("h1"), symbol("h2"), symbol("w2")
+    assert sympy.simplify(steps[D(h2, h1)] - h2 * (1 - h2) * w2) == 0
+    assert sympy.simplify(steps[D(h1, symbol("w1"))] - h1 * (1 - h1) * x) == 0

@@ -1,0 +1,270 @@
+"""Expand-style derivations: one pending derivative per step, every step verified; the Derivation API."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import re
+
+import pytest
+import sympy
+from sympy.core.function import AppliedUndef
+
+from derive.derivation import Derivation
+from derive.errors import DefinitionError, DeriveError
+from derive.functions import relu, sigmoid, softplus, to_elementary
+from derive.rewrite import Letters, OptionError, differentiate, next_pending, tidy
+from derive.rules import pending
+from derive.symbols import function, realify, symbol
+
+x, y, z, a, b, t, u, v, w = (symbol(n) for n in ("x", "y", "z", "a", "b", "t", "u", "v", "w"))
+f, g, h = function("f"), function("g"), function("h")
+U, V, W = function("u"), function("v"), function("w")
+# Stand-ins for the abstract functions, by name (the oracle reads every function as real-valued).
+CONCRETE = {"f": sympy.Lambda(t, t**3 + 2), "g": sympy.Lambda(t, sympy.sin(t) + t), "h": sympy.Lambda(t, sympy.exp(t))}
+CONCRETE |= {"u": CONCRETE["f"], "v": CONCRETE["g"], "w": CONCRETE["h"]}
+
+
+def concrete(e: sympy.Expr) -> sympy.Expr:
+    """Abstract functions replaced by fixed elementary ones, named functions by their definitions."""
+    e = to_elementary(realify(e)).replace(
+        lambda q: isinstance(q, AppliedUndef) and q.func.__name__ in CONCRETE,
+        lambda q: CONCRETE[q.func.__name__](*q.args),
+    )
+    return e.doit()
+
+
+def equal_as_functions(left: sympy.Expr, right: sympy.Expr) -> bool:
+    """The oracle: equal after sympy evaluates every derivative, at 5 random points if not symbolically."""
+    difference = concrete(left) - concrete(right)
+    if difference == 0:
+        return True
+    rng = random.Random(3)
+    symbols = sorted(difference.free_symbols, key=str)
+    for _ in range(5):
+        point = {s: sympy.Rational(rng.randint(11, 89), 100) for s in symbols}
+        if abs(complex(difference.evalf(30, subs=point))) > 1e-20:
+            return False
+    return True
+
+
+def is_sympys_derivative(result: sympy.Expr, expr: sympy.Expr, var: sympy.Symbol) -> bool:
+    return equal_as_functions(result, sympy.diff(concrete(expr), realify(var)))
+
+
+EXPAND = [
+    ("x^2 sin x", x**2 * sympy.sin(x)),
+    ("a polynomial", 3 * x**4 - 2 * x**2 + x - 7),
+    ("a quotient", (x**2 + 1) / (x - 1)),
+    ("nested chain", sympy.sin(sympy.cos(x**2))),
+    ("x^x", x**x),
+    ("exp of a square", sympy.exp(-(x**2))),
+    ("log of a product", sympy.log(x * sympy.sin(x))),
+    ("sigmoid of an affine map", sigmoid(w * x + b)),
+    ("softplus", softplus(2 * x)),
+    ("relu", relu(x - 1)),
+    ("tanh squared", sympy.tanh(x) ** 2),
+    ("sqrt of a sum", sympy.sqrt(x**2 + 1)),
+    ("f(x^2)", f(x**2)),
+    ("u(v(w(x)))", U(V(W(x)))),
+    ("f(x) g(x)", f(x) * g(x)),
+    ("a second derivative", sympy.Derivative(x**3 * sympy.sin(x), (x, 2))),
+    ("a given derivative inside", x * sympy.Derivative(x**2, x)),
+]
+
+
+@pytest.mark.parametrize("expr", [c[1] for c in EXPAND], ids=[c[0] for c in EXPAND])
+def test_every_expand_step_is_verified_and_the_result_is_sympys_derivative(expr):
+    derivation = differentiate(expr, x)
+    assert derivation.style == "expand"
+    assert derivation.ok, [(s.rule, s.verdict, s.note) for s in derivation.steps]
+    assert is_sympys_derivative(derivation.result, expr, x)
+
+
+@pytest.mark.parametrize("expr", [c[1] for c in EXPAND], ids=[c[0] for c in EXPAND])
+def test_each_expand_step_continues_from_the_previous_one(expr):
+    steps = differentiate(expr, x).steps
+    assert steps[0].before == pending(expr, x)
+    for previous, step in itertools.pairwise(steps):
+        assert step.before == previous.after
+    assert next_pending(steps[-1].after) is None
+
+
+def test_sin_of_x_squared_takes_a_chain_step_then_the_inner_derivative():
+    steps = differentiate(sympy.sin(x**2), x).steps
+    assert [s.rule for s in steps] == ["chain", "power"]
+    assert steps[0].after == sympy.cos(x**2) * pending(x**2, x)
+    assert "u = x^2" in steps[0].explanation
+
+
+def test_the_chain_rule_names_each_nesting_level_with_a_fresh_letter():
+    chain = [s.explanation for s in differentiate(sympy.sin(sympy.cos(sympy.exp(x**2))), x).steps if s.rule == "chain"]
+    letters = [re.search(r"with (\w+) =", e).group(1) for e in chain]
+    assert letters == ["u", "v", "w"]
+
+
+def test_the_chain_rule_skips_letters_the_expression_already_uses():
+    chain = [s.explanation for s in differentiate(u * sympy.sin(v * x**2), x).steps if s.rule == "chain"]
+    assert chain and all(re.search(r"with (\w+) =", e).group(1) not in ("u", "v") for e in chain)
+
+
+def test_letters_are_handed_out_per_level_and_never_reuse_a_taken_name():
+    letters = Letters({"u", "w"})
+    assert [letters.at(k).name for k in range(3)] == ["v", "p", "q"]
+    assert letters.at(0).name == "v"
+
+
+def test_f_of_x_squared_keeps_the_inner_derivative():
+    derivation = differentiate(f(x**2), x)
+    expected = 2 * x * sympy.Subs(sympy.Derivative(f(u), u), u, x**2)
+    assert sympy.simplify(derivation.result - expected) == 0
+
+
+def test_nested_abstract_functions_give_one_chain_step_per_level():
+    derivation = differentiate(U(V(W(x))), x)
+    assert [s.rule for s in derivation.steps] == ["chain", "chain"]
+    assert derivation.result.count(sympy.Subs) == 2
+    assert derivation.ok
+
+
+def test_definitions_in_expand_style_are_substituted_in_a_first_step():
+    derivation = differentiate((a - y) ** 2 / 2, "z", where={"y": sigmoid(z)}, style="expand")
+    assert derivation.steps[0].rule == "definition"
+    assert derivation.ok
+    assert derivation.result.has(sigmoid) and not derivation.result.has(y)
+
+
+def test_text_definitions_are_read_by_the_statement_reader():
+    derivation = differentiate("1/2*(a - y)^2", "z", where=["y(z) = sigmoid(z)"], style="expand")
+    assert derivation.ok and derivation.where == ("y(z) = sigmoid(z)",)
+
+
+def test_a_mapping_key_may_name_parameters():
+    derivation = differentiate(y * z, "z", where={"y(z)": "z^2"}, style="expand")
+    assert equal_as_functions(derivation.result, 3 * z**2)
+    assert derivation.where == ("y(z) = z^2",)
+
+
+def test_a_derivative_neither_derive_nor_sympy_can_take_stays_pending_without_looping():
+    derivation = differentiate(sympy.floor(x) + x**2, x)
+    assert [s.rule for s in derivation.steps] == ["sum", "power"]
+    assert derivation.result == 2 * x + sympy.Derivative(sympy.floor(x), x)
+
+
+# --- readable results ---------------------------------------------------------------------------------
+
+
+def test_the_simplify_step_keeps_sigmoid_and_tanh_in_their_named_forms():
+    for expr, name in ((sigmoid(x), sigmoid), (sympy.tanh(3 * x), sympy.tanh)):
+        result = differentiate(expr, x).result
+        assert result.has(name) and not result.has(sympy.cosh)
+
+
+def test_the_simplify_step_never_makes_the_result_longer():
+    for _, expr in EXPAND:
+        for step in differentiate(expr, x).steps:
+            if step.rule == "simplify":
+                assert sympy.count_ops(step.after) <= sympy.count_ops(step.before)
+
+
+def test_there_is_no_simplify_step_when_nothing_changes():
+    assert [s.rule for s in differentiate(x**3, x).steps] == ["power"]
+
+
+def test_tidy_factors_a_sum_with_a_common_factor():
+    assert tidy(x**2 * sympy.cos(x) + 2 * x * sympy.sin(x)) == x * (x * sympy.cos(x) + 2 * sympy.sin(x))
+
+
+# --- bad input -----------------------------------------------------------------------------------------
+
+
+BAD = [
+    ("wrt a number", dict(expr=x, wrt="2"), OptionError, "name"),
+    ("wrt a sympy number", dict(expr=x, wrt=sympy.Integer(2)), OptionError, "name"),
+    ("wrt an expression", dict(expr=x, wrt="x + y"), OptionError, "name"),
+    ("unknown style", dict(expr=x, wrt="x", style="forward"), OptionError, "style"),
+    ("a self-referential definition", dict(expr=y, wrt="x", where={"y": y + 1}), DefinitionError, "y -> y"),
+    ("a cycle of two", dict(expr=y, wrt="x", where={"y": z, "z": y}), DefinitionError, "y -> z -> y"),
+    ("a text cycle", dict(expr="y", wrt="x", where=["y = z", "z = y"]), DefinitionError, "y"),
+    ("a definition that is not text", dict(expr=x, wrt="x", where=[3]), DeriveError, "text"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_arguments_raise_a_derive_error_with_a_clear_message(kwargs, error, words):
+    args = dict(kwargs)
+    with pytest.raises(error, match=re.escape(words)):
+        differentiate(args.pop("expr"), args.pop("wrt"), **args)
+    assert issubclass(error, DeriveError)
+
+
+def test_wrt_may_be_a_sympy_symbol_or_a_name_and_means_the_expressions_own_symbol():
+    plain_x = sympy.Symbol("x")
+    assert differentiate(plain_x**2, "x").result == 2 * plain_x
+    assert differentiate(x**2, x).result == 2 * x
+
+
+# --- the Derivation API (contract sections 2 and 4) ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed() -> Derivation:
+    return differentiate("1/2*(a - y)^2", "z", where=["y = sigmoid(z)"])
+
+
+def test_to_dict_has_exactly_the_contracts_keys(seed):
+    data = seed.to_dict()
+    assert list(data) == ["input", "wrt", "where", "style", "ok", "result", "steps"]
+    assert list(data["result"]) == ["text", "latex", "sympy"]
+    assert all(list(s) == ["rule", "explanation", "latex", "sympy", "verdict"] for s in data["steps"])
+    assert data["input"] == "1/2*(a - y)^2" and data["wrt"] == "z" and data["where"] == ["y = sigmoid(z)"]
+    assert data["style"] == "leibniz" and data["ok"] is True
+    json.dumps(data)
+
+
+def test_to_dict_strings_rebuild_the_expressions_with_sympify(seed):
+    names = {"sigmoid": sigmoid, "softplus": softplus, "relu": relu}
+    data = seed.to_dict()
+    rebuilt = sympy.sympify(data["result"]["sympy"], locals=names)
+    assert equal_as_functions(rebuilt.subs({sympy.Symbol("a"): a, sympy.Symbol("z"): z}), seed.result)
+    assert all(s["sympy"] == str(step.after) for s, step in zip(data["steps"], seed.steps, strict=True))
+    assert {s["verdict"] for s in data["steps"]} <= {"proved", "confirmed"}
+
+
+def test_to_latex_is_an_align_block_with_one_row_per_step(seed):
+    latex = seed.to_latex()
+    assert latex.startswith("\\begin{align*}") and latex.endswith("\\end{align*}")
+    assert latex.count("\\\\") == len(seed.steps) - 1
+    assert "\\text{chain}" in latex
+    assert seed._repr_latex_() == latex
+
+
+def test_to_markdown_shows_each_step_in_display_math_with_a_verdict_mark(seed):
+    markdown = seed.to_markdown()
+    assert markdown.count("$$") == 2 * (len(seed.steps) + 1)
+    assert markdown.count("✓") + markdown.count("≈") >= len(seed.steps)
+    assert seed._repr_markdown_() == markdown
+
+
+def test_to_text_has_one_line_per_step_and_the_result(seed):
+    lines = seed.to_text().splitlines()
+    assert len(lines) == len(seed.steps) + 1
+    assert all(f"[{s.rule}]" in line for s, line in zip(seed.steps, lines, strict=False))
+
+
+def test_to_html_is_a_self_contained_page_with_mathml(seed):
+    page = seed.to_html()
+    assert page.startswith("<!DOCTYPE html>") and "<math" in page and "<script" not in page
+    assert page.count("<tr>") == len(seed.steps)
+    assert seed._repr_html_() == page
+
+
+def test_a_refuted_step_makes_the_derivation_not_ok(monkeypatch):
+    from derive import rules
+
+    monkeypatch.setitem(rules.OUTER, sympy.cos, rules.Outer("cos", sympy.cos, lambda q: sympy.sin(q)))
+    derivation = differentiate(sympy.cos(x), x)
+    assert not derivation.ok
+    assert derivation.to_dict()["ok"] is False
+    assert "✗" in derivation.to_markdown() and "✗" in derivation.to_text()
