@@ -31,6 +31,7 @@ from typing import TypeVar
 import mpmath
 import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
+from sympy.core.sympify import _sympify
 
 from derive.bounded import BoundExceeded, run_bounded
 from derive.functions import to_elementary
@@ -110,7 +111,7 @@ def prepare(expr: sympy.Expr) -> sympy.Expr:
     sympy writes d/dg(x) f(g(x)) as a derivative with respect to g(x); it becomes the
     `Subs(Derivative(f(t), t), t, g(x))` form that `f'(g(x))` is parsed into, so both compare equal.
     """
-    expr = realify(sympy.sympify(expr))
+    expr = realify(_sympify(expr))  # strict: sympy objects and numbers only, never text
     expr = to_elementary(expr)
     if expr.has(sympy.Derivative, sympy.Subs):
         expr = expr.doit()
