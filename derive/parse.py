@@ -1,14 +1,14 @@
 """Text -> sympy: the lark grammars in grammar/ and one Transformer that builds sympy objects directly.
 
 Nothing the user writes reaches eval, exec, sympify or parse_expr: numbers become `Rational`, names
-become symbols from `derive.symbols`, and every operation is a sympy constructor call.
+become symbols from `derive.symbols`, and every operation is a sympy constructor call, each one checked
+against `derive.limits` before it runs.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,10 +17,19 @@ import sympy
 from lark import Lark, Token, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.visitors import Transformer_NonRecursive
+from sympy.core.function import AppliedUndef
 
-from derive.errors import LimitError, ParseError, caret_context
+from derive.errors import DeriveError, LimitError, ParseError, caret_context
 from derive.functions import relu, sigmoid, softplus
-from derive.limits import DEFAULT_LIMITS, Limits
+from derive.limits import (
+    DEFAULT_LIMITS,
+    Limits,
+    exp_problem,
+    number_problem,
+    power_problem,
+    product_problem,
+    sum_problem,
+)
 from derive.preprocess import (
     CLOSE_BAR,
     OPEN_BAR,
@@ -32,9 +41,9 @@ from derive.preprocess import (
 from derive.symbols import function, normalize_name, symbol
 
 # --------------------------------------------------------------------------------------------------
-# Known functions: name -> (sympy constructor, number of arguments it accepts)
+# Known functions: name -> (sympy constructor, numbers of arguments it accepts)
 
-_KNOWN: dict[str, tuple[object, tuple[int, ...]]] = {
+_KNOWN: dict[str, tuple[Callable[..., sympy.Expr], tuple[int, ...]]] = {
     "sin": (sympy.sin, (1,)), "cos": (sympy.cos, (1,)), "tan": (sympy.tan, (1,)),
     "sec": (sympy.sec, (1,)), "csc": (sympy.csc, (1,)), "cot": (sympy.cot, (1,)),
     "asin": (sympy.asin, (1,)), "acos": (sympy.acos, (1,)), "atan": (sympy.atan, (1,)),
@@ -56,6 +65,7 @@ _SIGMOID_ALIASES = ("sigma",)
 _INVERSE = {"sin": "asin", "cos": "acos", "tan": "atan", "sinh": "asinh", "cosh": "acosh", "tanh": "atanh",
             "sec": "asec", "csc": "acsc", "cot": "acot"}
 KNOWN_FUNCTIONS = frozenset(_KNOWN) | {"diff"}
+_MAX_DERIVATIVE_ORDER = 20
 
 
 @dataclass(frozen=True)
@@ -68,12 +78,16 @@ class ParseContext:
     """
 
     variables: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    functions: frozenset[str] = frozenset()
+    functions: Collection[str] = frozenset()
     limits: Limits = DEFAULT_LIMITS
+
+    def is_defined(self, name: str) -> bool:
+        """Whether the derivation defines `name` (a membership test: derivations may define thousands)."""
+        return name in self.variables or name in self.functions
 
     @property
     def defined(self) -> frozenset[str]:
-        return frozenset(self.variables) | self.functions
+        return frozenset(self.variables) | frozenset(self.functions)
 
 
 _CONTEXT: ContextVar[ParseContext] = ContextVar("derive_parse_context", default=ParseContext())  # noqa: B039 - frozen
@@ -105,13 +119,13 @@ _LATEX_NAME = re.compile(
     r"""\\(?P<greek>[A-Za-z]+)(?![A-Za-z{])
       | \\(?P<accent>hat|bar|tilde|dot|vec|widehat|overline)\s*\{\s*(?P<accented>[A-Za-z])\s*\}
       | \\(?:mathrm|mathit|operatorname|text|textrm|mathbf|boldsymbol)\s*\{\s*(?P<word>[A-Za-z][A-Za-z0-9]*)\s*\}
-      | (?P<letter>[A-Za-z])""",
+      | (?P<letter>[A-Za-z]|[^\W\d_])""",
     re.VERBOSE,
 )
 _ACCENT_SUFFIX = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
                   "dot": "dot", "vec": "vec"}
-_SUBSCRIPT = re.compile(r"_\s*(?:\{([^{}]*)\}|([A-Za-z0-9]))")
-_VARIANT = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi"}
+_SUBSCRIPT = re.compile(r"_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z0-9]))")
+_VARIANT = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varrho": "rho", "varsigma": "sigma"}
 
 
 def latex_name(text: str) -> str:
@@ -127,34 +141,49 @@ def latex_name(text: str) -> str:
     elif m.group("word"):
         base = m.group("word")
     else:
-        base = m.group("letter")
+        base = normalize_name(m.group("letter"))
     rest = text[m.end() :].strip()
     sub = _SUBSCRIPT.match(rest)
     if sub:
         inner = sub.group(1) if sub.group(1) is not None else sub.group(2)
-        inner = re.sub(r"\\([A-Za-z]+)", r"\1", inner)  # w_{\text{out}} -> w_out
-        inner = re.sub(r"[^\w]", "", inner.replace("text", "").replace("mathrm", ""))
+        inner = re.sub(r"\\(?:text|textrm|mathrm|mathit|operatorname)\s*", "", inner)  # w_{\text{out}}
+        inner = re.sub(r"\\([A-Za-z]+)", r"\1", inner)  # w_{\alpha} -> w_alpha
+        inner = re.sub(r"\W", "", inner)
         if inner:
             return f"{base}_{inner}"
     return base
 
 
-def _plain_name(text: str) -> str:
-    return normalize_name(text)
+# --------------------------------------------------------------------------------------------------
+# Derivative tokens: the grammar recognises them, these patterns take them apart.
+
+_PLAIN_LEIBNIZ = re.compile(r"^[d∂](?P<n>[^\W\d]\w*)(?P<args>\([^()]*\))?/[d∂](?P<v>[^\W\d]\w*)$")
+_PLAIN_DOP = re.compile(r"^[d∂]/[d∂](?P<v>[^\W\d]\w*)$")
+_DL = r"(?:d|∂|\\mathrm\s*\{\s*d\s*\}|\\operatorname\s*\{\s*d\s*\}|\\text\s*\{\s*d\s*\}|\\partial(?![A-Za-z]))"
+_LVAR = (r"(?:\\[A-Za-z]+\s*(?:\{\s*[A-Za-z][A-Za-z0-9]*\s*\})?|[A-Za-z]|[α-ορ-ωϑϕϵΓΔΘΛΞΠΣΥΦΨΩ])"
+         r"(?:\s*_\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z0-9]))?")
+
+
+def _order(name: str) -> str:
+    return rf"(?:\s*\^\s*(?:\{{\s*(?P<{name}>\d)\s*\}}|(?P<{name}_bare>\d)))?"
+
+
+_FRAC = r"^\\[dt]?frac\s*\{\s*"
+_LATEX_LEIBNIZ = re.compile(
+    rf"{_FRAC}{_DL}{_order('top')}\s*(?P<n>{_LVAR})(?P<args>\s*(?:\([^()]*\)|\\left\s*\([^()]*\\right\s*\)))?"
+    rf"\s*\}}\s*\{{\s*{_DL}\s*(?P<v>{_LVAR}){_order('bottom')}\s*\}}$"
+)
+_LATEX_DOP = re.compile(rf"{_FRAC}{_DL}{_order('top')}\s*\}}\s*\{{\s*{_DL}\s*(?P<v>{_LVAR}){_order('bottom')}\s*\}}$")
+_LARGS = r"(?P<args>\s*(?:\([^()]*\)|\\left\s*\([^()]*\\right\s*\)))?"
+_LATEX_SLASH_LEIBNIZ = re.compile(rf"^{_DL}\s*(?P<n>{_LVAR}){_LARGS}\s*/\s*{_DL}\s*(?P<v>{_LVAR})$")
+_LATEX_SLASH_DOP = re.compile(rf"^{_DL}\s*/\s*{_DL}\s*(?P<v>{_LVAR})$")
+
+# The numbers written as Unicode superscripts (x², x⁻¹).
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 
 
 # --------------------------------------------------------------------------------------------------
 # The transformer: reads like a table of what each grammar rule means in sympy.
-
-_PLAIN_LEIBNIZ = re.compile(r"^[d∂](?P<n>[^\W\d]\w*)/[d∂](?P<v>[^\W\d]\w*)$")
-_PLAIN_DOP = re.compile(r"^[d∂]/[d∂](?P<v>[^\W\d]\w*)$")
-_DL = r"(?:d|\\mathrm\s*\{\s*d\s*\}|\\operatorname\s*\{\s*d\s*\}|\\text\s*\{\s*d\s*\}|\\partial(?![A-Za-z]))"
-_LVAR = r"(?:\\[A-Za-z]+\s*(?:\{\s*[A-Za-z][A-Za-z0-9]*\s*\})?|[A-Za-z])(?:\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))?"
-_LATEX_LEIBNIZ = re.compile(
-    rf"^\\[dt]?frac\s*\{{\s*{_DL}\s*(?P<n>{_LVAR})(?P<args>\s*(?:\([^()]*\)|\\left\s*\([^()]*\\right\s*\)))?"
-    rf"\s*\}}\s*\{{\s*{_DL}\s*(?P<v>{_LVAR})\s*\}}$"
-)
-_LATEX_DOP = re.compile(rf"^\\[dt]?frac\s*\{{\s*{_DL}\s*\}}\s*\{{\s*{_DL}\s*(?P<v>{_LVAR})\s*\}}$")
 
 
 @v_args(inline=True)
@@ -171,14 +200,12 @@ class _Builder(Transformer_NonRecursive):
         digits = sum(ch.isdigit() for ch in tok)
         if digits > limits.max_digits:
             raise _Fault(f"number with {digits} digits (at most {limits.max_digits})", tok, limit=True)
-        if tok == ".":
-            raise _Fault("a lone '.' is not a number", tok)
         return sympy.Rational(str(tok))  # exact: 0.5 is 1/2
 
     def name(self, tok: Token) -> sympy.Expr:
-        name = latex_name(tok) if self.latex else _plain_name(tok)
+        name = self._name(tok)
         ctx = _CONTEXT.get()
-        if name in ctx.defined:
+        if ctx.is_defined(name):
             return symbol(name)
         if name == "e":
             return sympy.E
@@ -189,22 +216,27 @@ class _Builder(Transformer_NonRecursive):
         return symbol(name)
 
     def const(self, tok: Token) -> sympy.Expr:
-        return {"pi": sympy.pi, "infty": sympy.oo}[tok.lstrip("\\")]
+        return {"pi": sympy.pi, "π": sympy.pi, "infty": sympy.oo, "∞": sympy.oo}[tok.lstrip("\\")]
+
+    def _name(self, text: str) -> str:
+        return latex_name(text) if self.latex else normalize_name(text.strip())
 
     # -- arithmetic ----------------------------------------------------------------------------
     def sum(self, first: sympy.Expr, *rest: object) -> sympy.Expr:
         terms = [first]
         for op, term in zip(rest[::2], rest[1::2], strict=True):
-            terms.append(-term if op == "-" else term)
+            terms.append(-term if op in ("-", "−") else term)
+        _limit(sum_problem(terms, _CONTEXT.get().limits), rest[0] if rest else None)
         return sympy.Add(*terms)
 
     def term(self, first: sympy.Expr, *rest: object) -> sympy.Expr:
         factors = [first]
-        items = list(rest)
-        while items:
-            item = items.pop(0)
+        items = iter(rest)
+        last: Token | None = None
+        for item in items:
             if isinstance(item, Token):  # an explicit operator, then its operand
-                operand = items.pop(0)
+                last = item
+                operand = next(items)
                 if item.strip() in ("/", "\\div", "÷"):
                     if operand == 0:
                         raise _Fault("division by zero", item)
@@ -213,6 +245,7 @@ class _Builder(Transformer_NonRecursive):
                     factors.append(operand)
             else:
                 factors.append(item)
+        _limit(product_problem(factors, _CONTEXT.get().limits), last)
         return sympy.Mul(*factors)
 
     plain_product = term
@@ -224,17 +257,19 @@ class _Builder(Transformer_NonRecursive):
         return operand
 
     def power(self, base: sympy.Expr, *rest: object) -> sympy.Expr:
-        exponent = rest[-1]
         token = rest[0] if isinstance(rest[0], Token) else None
-        _check_power_size(base, exponent, token)
-        if base == 0 and exponent.is_number and exponent.is_negative:
-            raise _Fault("division by zero (0 to a negative power)", token)
-        return sympy.Pow(base, exponent)
+        if token is not None and token.type == "SUPERSCRIPT":  # x², x⁻¹
+            exponent: sympy.Expr = sympy.Integer(int(token.translate(_SUPERSCRIPTS)))
+        else:
+            exponent = rest[-1]  # type: ignore[assignment]
+        return _pow(base, exponent, token)
 
-    def frac(self, _tok: Token, numerator: sympy.Expr, denominator: sympy.Expr) -> sympy.Expr:
+    def frac(self, tok: Token, numerator: sympy.Expr, denominator: sympy.Expr) -> sympy.Expr:
         if denominator == 0:
-            raise _Fault("division by zero", _tok)
-        return numerator * sympy.Pow(denominator, -1)
+            raise _Fault("division by zero", tok)
+        factors = [numerator, sympy.Pow(denominator, -1)]
+        _limit(product_problem(factors, _CONTEXT.get().limits), tok)
+        return sympy.Mul(*factors)
 
     def frac_short(self, tok: Token) -> sympy.Expr:
         """\\frac12 is 1/2 and \\frac ab is a/b: TeX takes one character per argument."""
@@ -244,14 +279,14 @@ class _Builder(Transformer_NonRecursive):
     def _short_arg(self, ch: str, tok: Token) -> sympy.Expr:
         return sympy.Integer(int(ch)) if ch.isdigit() else self.name(Token("LETTER", ch, start_pos=tok.start_pos))
 
-    def sqrt(self, _tok: Token, *rest: object) -> sympy.Expr:
+    def sqrt(self, tok: Token, *rest: sympy.Expr) -> sympy.Expr:
         radicand = rest[-1]
         if len(rest) > 1:  # \sqrt[n]{x}: rest = (n, x)
             index = rest[0]
             if index == 0:
-                raise _Fault("a root of index 0 is undefined", _tok)
-            return sympy.Pow(radicand, sympy.Pow(index, -1))
-        return sympy.sqrt(radicand)
+                raise _Fault("a root of index 0 is undefined", tok)
+            return _pow(radicand, sympy.Pow(index, -1), tok)
+        return _pow(radicand, sympy.S.Half, tok)
 
     def abs(self, _open: Token, inner: sympy.Expr, _close: Token) -> sympy.Expr:
         return sympy.Abs(inner)
@@ -260,48 +295,45 @@ class _Builder(Transformer_NonRecursive):
     def args(self, *items: object) -> list[sympy.Expr]:
         return [item for item in items if not isinstance(item, Token)]
 
-    def call(self, tok: Token, *rest: object) -> sympy.Expr:
-        args = next(item for item in rest if isinstance(item, list))
+    def call(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         raw = tok.strip()
-        if self.latex:
-            lowered = raw.lstrip("\\")
-            name = _known_latex_function(lowered) or latex_name(raw)
-        else:
-            name = _plain_name(raw)
+        name = (_known_latex_function(raw) or latex_name(raw)) if self.latex else normalize_name(raw)
         return _apply(name, args, tok)
 
-    def prime_call(self, tok: Token, *rest: object) -> sympy.Expr:
-        args = next(item for item in rest if isinstance(item, list))
+    def call_power(self, base: sympy.Expr, exponent: sympy.Expr, args: list[sympy.Expr]) -> sympy.Expr:
+        """f^{2}{\\left(x \\right)}: sympy's way of printing f(x)^2."""
+        if not isinstance(base, sympy.Symbol):
+            raise _Fault(f"cannot apply {base} to arguments: only a name can be a function", None)
+        value = _apply(base.name, args, None)
+        return _pow(value, exponent, None)
+
+    def prime_call(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         raw = tok.strip()
         order = raw.count("'") + raw.count("\\prime")
         base = re.split(r"'|\^", raw, maxsplit=1)[0].strip()
-        name = (_known_latex_function(base.lstrip("\\")) or latex_name(base)) if self.latex else _plain_name(base)
+        name = (_known_latex_function(base) or latex_name(base)) if self.latex else normalize_name(base)
         if len(args) != 1:
             raise _Fault(f"{name}' needs exactly one argument", tok)
         return _prime(name, args[0], order, tok)
 
     def func(self, tok: Token, *rest: object) -> sympy.Expr:
         """\\sin x, \\tanh^2(z), \\sin^{-1} x, \\log_2 x: modifiers first, the argument last."""
-        name = _known_latex_function(tok.strip().lstrip("\\")) or tok.strip().lstrip("\\")
+        raw = tok.strip()
+        name = _known_latex_function(raw) or raw.lstrip("\\")
         arg = rest[-1]
         power: sympy.Expr | None = None
         base: sympy.Expr | None = None
-        for mod in rest[:-1]:
-            kind, value = mod
+        for kind, value in rest[:-1]:  # type: ignore[misc]
             if kind == "sup":
                 power = value
             else:
                 base = value
         if power == -1 and name in _INVERSE:  # \sin^{-1} x is arcsin, as in calculus texts
             name, power = _INVERSE[name], None
-        args = [arg] if base is None else [arg, base]
-        if base is not None and name not in ("log",):
+        if base is not None and name != "log":
             raise _Fault(f"\\{name} does not take a subscript", tok)
-        value = _apply(name, args, tok)
-        if power is not None:
-            _check_power_size(value, power, tok)
-            value = sympy.Pow(value, power)
-        return value
+        value = _apply(name, [arg] if base is None else [arg, base], tok)  # type: ignore[list-item]
+        return value if power is None else _pow(value, power, tok)
 
     def func_sup(self, value: sympy.Expr) -> tuple[str, sympy.Expr]:
         return ("sup", value)
@@ -311,87 +343,117 @@ class _Builder(Transformer_NonRecursive):
 
     # -- derivatives ---------------------------------------------------------------------------
     def deriv(self, tok: Token, operand: sympy.Expr) -> sympy.Expr:
-        pattern = _LATEX_DOP if self.latex else _PLAIN_DOP
-        m = pattern.match(tok.strip())
-        if m is None:  # the grammar and the pattern describe the same token
-            raise _Fault("cannot read this derivative operator", tok)
-        var = symbol(self._var_name(m.group("v")))
-        return sympy.Derivative(operand, var, evaluate=False)
+        m = _match((_LATEX_DOP, _LATEX_SLASH_DOP) if self.latex else (_PLAIN_DOP,), tok)
+        var = symbol(self._name(m.group("v")))
+        return sympy.Derivative(operand, (var, _derivative_order(m, tok)), evaluate=False)
 
     def leibniz(self, tok: Token) -> sympy.Expr:
-        pattern = _LATEX_LEIBNIZ if self.latex else _PLAIN_LEIBNIZ
-        m = pattern.match(tok.strip())
-        if m is None:
-            raise _Fault("cannot read this derivative", tok)
-        numerator = self._var_name(m.group("n"))
-        var = symbol(self._var_name(m.group("v")))
+        m = _match((_LATEX_LEIBNIZ, _LATEX_SLASH_LEIBNIZ) if self.latex else (_PLAIN_LEIBNIZ,), tok)
+        numerator = self._name(m.group("n"))
+        var = symbol(self._name(m.group("v")))
+        order = _derivative_order(m, tok)
         args_text = m.groupdict().get("args")
-        if args_text:  # \frac{\partial E(z)}{\partial z}
+        if args_text:  # \frac{\partial E(z)}{\partial z}, dE(z)/dz
             inner = re.sub(r"^\s*(\\left\s*)?\(|(\\right\s*)?\)\s*$", "", args_text)
-            args = [parse(piece, latex=True) for piece in inner.split(",")]
-            return sympy.Derivative(_apply_name(numerator, args, tok), var, evaluate=False)
-        return sympy.Derivative(symbol(numerator), var, evaluate=False)
+            try:
+                args = [parse(piece, latex=self.latex) for piece in inner.split(",")]
+            except ParseError as error:  # reported at the derivative, where the user can find it
+                raise _Fault(f"in the arguments of {numerator}: {error.message}", tok,
+                             limit=isinstance(error, LimitError)) from None
+            return sympy.Derivative(_apply_name(numerator, args, tok), (var, order), evaluate=False)
+        return sympy.Derivative(symbol(numerator), (var, order), evaluate=False)
 
-    def leibniz_at(self, tok: Token, *rest: object) -> sympy.Expr:
+    def leibniz_at(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         """dE/dy(z): the derivative of E with respect to y, y written as y(z)."""
-        args = next(item for item in rest if isinstance(item, list))
-        m = _PLAIN_LEIBNIZ.match(tok.strip())
-        if m is None:
-            raise _Fault("cannot read this derivative", tok)
-        wrt = _apply_name(_plain_name(m.group("v")), args, tok)
-        if isinstance(wrt, sympy.Symbol):
-            return sympy.Derivative(symbol(_plain_name(m.group("n"))), wrt, evaluate=False)
-        if not isinstance(wrt, sympy.core.function.AppliedUndef):
+        m = _match((_LATEX_SLASH_LEIBNIZ,) if self.latex else (_PLAIN_LEIBNIZ,), tok)
+        wrt = _apply_name(self._name(m.group("v")), args, tok)
+        if not isinstance(wrt, (sympy.Symbol, AppliedUndef)):
             raise _Fault(f"cannot differentiate with respect to {m.group('v')}(...)", tok)
-        return sympy.Derivative(symbol(_plain_name(m.group("n"))), wrt, evaluate=False)
-
-    def _var_name(self, text: str) -> str:
-        return latex_name(text) if self.latex else _plain_name(text)
+        return sympy.Derivative(symbol(self._name(m.group("n"))), wrt, evaluate=False)
 
     # -- statements ----------------------------------------------------------------------------
     def chain(self, *items: object) -> Chain:
         continues = isinstance(items[0], Token) and items[0].type == "EQ"
         parts = tuple(item for item in items if not isinstance(item, Token))
-        return Chain(parts=parts, continues=continues, let=False)
+        return Chain(parts=parts, continues=continues, let=False)  # type: ignore[arg-type]
 
     def statement(self, *items: object) -> Chain:
         chain = items[-1]
         if not isinstance(chain, Chain):
-            chain = Chain(parts=(chain,), continues=False, let=False)
-        let = len(items) > 1
-        return Chain(parts=chain.parts, continues=chain.continues, let=let)
+            chain = Chain(parts=(chain,), continues=False, let=False)  # type: ignore[arg-type]
+        return Chain(parts=chain.parts, continues=chain.continues, let=len(items) > 1)
+
+
+def _limit(problem: str | None, token: Token | None) -> None:
+    if problem is not None:
+        raise _Fault(problem, token, limit=True)
+
+
+def _pow(base: sympy.Expr, exponent: sympy.Expr, token: Token | None) -> sympy.Expr:
+    """base^exponent, refused before sympy computes a number too large (2^(10^10), 9^9^9^9)."""
+    _limit(power_problem(base, exponent, _CONTEXT.get().limits), token)
+    if base == 0 and exponent.is_number and exponent.is_negative:
+        raise _Fault("division by zero (0 to a negative power)", token)
+    return sympy.Pow(base, exponent)
+
+
+def _match(patterns: tuple[re.Pattern[str], ...], tok: Token) -> re.Match[str]:
+    """Take a derivative token apart; the grammar and these patterns describe the same tokens."""
+    for pattern in patterns:
+        m = pattern.match(tok.strip())
+        if m is not None:
+            return m
+    raise _Fault("cannot read this derivative", tok)
+
+
+def _derivative_order(m: re.Match[str], tok: Token) -> int:
+    """The n of d^n/dx^n: both d's carry it, or neither does."""
+    groups = m.groupdict()
+    top = groups.get("top") or groups.get("top_bare")
+    bottom = groups.get("bottom") or groups.get("bottom_bare")
+    if top != bottom:
+        raise _Fault("the order of a derivative is written on both d's: \\frac{d^2}{dx^2}", tok)
+    order = int(top) if top else 1
+    if order < 1:
+        raise _Fault("the order of a derivative is a whole number from 1 to 20", tok)
+    return order
 
 
 def _known_latex_function(command: str) -> str | None:
     """The function a LaTeX command or spelled-out word names, if any (\\operatorname{relu} -> relu)."""
+    command = command.strip().lstrip("\\")
     m = re.match(r"^(?:operatorname|mathrm|text)\s*\{\s*([A-Za-z]+)\s*\}$", command)
     word = m.group(1) if m else command
-    if word in _KNOWN or word == "sigma":
-        return "sigmoid" if word == "sigma" else word
-    return None
+    if word in ("sigma", "σ"):
+        return "sigmoid"
+    return word if word in _KNOWN else None
 
 
-def _apply(name: str, args: list[sympy.Expr], tok: Token) -> sympy.Expr:
+def _apply(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
     """Apply a known function by name, or make an abstract one (y(z), f(g(x)))."""
     ctx = _CONTEXT.get()
-    if name == "diff":
+    if name == "diff" and not ctx.is_defined(name):
         return _diff_call(args, tok)
-    if name in _SIGMOID_ALIASES and name not in ctx.defined:
+    if name in _SIGMOID_ALIASES and not ctx.is_defined(name):
         name = "sigmoid"
-    if name in _KNOWN and name not in ctx.defined:
+    if name in _KNOWN and not ctx.is_defined(name):
         constructor, arities = _KNOWN[name]
         if len(args) not in arities:
             expected = " or ".join(str(a) for a in arities)
             raise _Fault(f"{name} takes {expected} argument{'s' if arities != (1,) else ''}, got {len(args)}", tok)
-        if name in ("log",) and len(args) == 2:
+        if name == "log" and len(args) == 2:
             if args[1] == 1 or args[1] == 0:
                 raise _Fault(f"log base {args[1]} is undefined", tok)
             return sympy.log(args[0]) / sympy.log(args[1])
+        if name == "sqrt":
+            return _pow(args[0], sympy.S.Half, tok)
+        if name == "exp":
+            _limit(exp_problem(args[0], ctx.limits), tok)
         return constructor(*args)
     return _apply_name(name, args, tok)
 
 
-def _apply_name(name: str, args: list[sympy.Expr], tok: Token) -> sympy.Expr:
+def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
     """A user name applied to arguments: an abstract function, or a defined variable."""
     ctx = _CONTEXT.get()
     leaves = ctx.variables.get(name)
@@ -401,8 +463,9 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token) -> sympy.Expr:
             return symbol(name)
         if len(args) == 1:
             return symbol(name) * args[0]
-    if name == "e" and "e" not in ctx.defined and len(args) == 1:
-        return sympy.E * args[0]  # e(x+1) read as e·(x+1) is almost never meant; keep it exact anyway
+        raise _Fault(f"{name} is defined without arguments, so {name}(...) cannot take {len(args)}", tok)
+    if name == "e" and not ctx.is_defined("e") and len(args) == 1:
+        return sympy.E * args[0]  # e(x + 1): Euler's number times (x + 1), not a function called e
     if not args:
         raise _Fault(f"{name}() needs an argument", tok)
     return function(name)(*args)
@@ -410,22 +473,26 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token) -> sympy.Expr:
 
 def _prime(name: str, arg: sympy.Expr, order: int, tok: Token) -> sympy.Expr:
     """f'(u): sympy's own notation, Derivative(f(x), x) for a variable and Subs(...) otherwise."""
-    if name == "sigma":
+    if name in _SIGMOID_ALIASES and not _CONTEXT.get().is_defined(name):
         name = "sigmoid"
+    if order > _MAX_DERIVATIVE_ORDER:
+        raise _Fault(f"at most {_MAX_DERIVATIVE_ORDER} primes", tok)
     if name in _KNOWN:
         constructor, arities = _KNOWN[name]
         if 1 not in arities:
             raise _Fault(f"{name}' is not defined", tok)
         make = constructor
+    elif name in _CONTEXT.get().variables:
+        raise _Fault(f"{name} is defined without arguments: write d{name}/dx for its derivative", tok)
     else:
         make = function(name)
     if isinstance(arg, sympy.Symbol):
         return sympy.Derivative(make(arg), (arg, order), evaluate=False)
-    t = sympy.Dummy("t", real=True)
+    t = sympy.Dummy("t")
     return sympy.Subs(sympy.Derivative(make(t), (t, order), evaluate=False), t, arg)
 
 
-def _diff_call(args: list[sympy.Expr], tok: Token) -> sympy.Expr:
+def _diff_call(args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
     """diff(EXPR, x) and diff(EXPR, x, n)."""
     if len(args) not in (2, 3):
         raise _Fault("diff takes an expression and a variable: diff(EXPR, x)", tok)
@@ -434,23 +501,10 @@ def _diff_call(args: list[sympy.Expr], tok: Token) -> sympy.Expr:
         raise _Fault("diff needs a variable as its second argument", tok)
     order = 1
     if len(args) == 3:
-        if not (args[2].is_Integer and 1 <= int(args[2]) <= 20):
-            raise _Fault("the order of a derivative is a whole number from 1 to 20", tok)
+        if not (args[2].is_Integer and 1 <= int(args[2]) <= _MAX_DERIVATIVE_ORDER):
+            raise _Fault(f"the order of a derivative is a whole number from 1 to {_MAX_DERIVATIVE_ORDER}", tok)
         order = int(args[2])
     return sympy.Derivative(args[0], (var, order), evaluate=False)
-
-
-def _check_power_size(base: sympy.Expr, exponent: sympy.Expr, token: Token | None) -> None:
-    """Refuse exact constant powers too large to compute (2^(10^10), 9^9^9^9) before sympy tries."""
-    if not (base.is_Rational and exponent.is_Rational):
-        return
-    limits = _CONTEXT.get().limits
-    size = max(abs(base.p), abs(base.q))
-    if size <= 1:
-        return
-    bits = abs(math.floor(exponent)) * size.bit_length()
-    if bits > limits.max_power_bits:
-        raise _Fault(f"constant power too large to compute exactly (about {bits} bits)", token, limit=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -491,8 +545,13 @@ def parse(text: str, *, latex: bool | None = None, context: ParseContext | None 
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
     result = parse_span(text, 0, len(text), latex=is_latex(text, latex), start="expression", context=context)
-    assert not isinstance(result, Chain)
+    if isinstance(result, Chain):  # the "expression" start symbol never yields a chain
+        raise ParseError("expected one expression, not an equation")
     return result
+
+
+# What the grammars ignore as space, including the zero-width and no-break spaces of pasted text.
+_BLANK = re.compile(r"[\s\u200b\ufeff]+")
 
 
 def parse_span(
@@ -514,41 +573,50 @@ def parse_span(
     limits = ctx.limits
     snippet = (source if cleaned is None else cleaned)[begin:end]
     if len(snippet) > limits.max_expression_chars:
-        line, column = line_column(source, begin)
-        raise LimitError(
-            f"input too long: {len(snippet)} characters (at most {limits.max_expression_chars})",
-            line=line, column=column, context=caret_context(source, line, column),
-        )
+        _raise_at(source, begin, f"input too long: {len(snippet)} characters (at most {limits.max_expression_chars})",
+                  limit=True)
     if "\x00" in snippet:
         _raise_at(source, begin + snippet.index("\x00"), "null character in input")
-    cleaned = pair_bars(strip_math_delimiters(snippet))
-    if not cleaned.strip():
+    text = pair_bars(strip_math_delimiters(snippet))
+    if not _BLANK.sub("", text):
         _raise_at(source, begin, "empty input")
-    check_nesting(cleaned, limits, source=source, offset=begin)
+    check_nesting(text, limits, source=source, offset=begin)
     token = _CONTEXT.set(ctx)
     try:
         try:
-            tree = _PARSERS[latex].parse(cleaned, start=start)
+            tree = _PARSERS[latex].parse(text, start=start)
         except UnexpectedInput as exc:
-            raise _syntax_error(exc, cleaned, source, begin, latex) from None
+            raise _syntax_error(exc, text, source, begin, latex) from None
         _check_tree_size(tree, limits, source, begin)
         try:
-            return _BUILDERS[latex].transform(tree)
+            result = _BUILDERS[latex].transform(tree)
         except VisitError as exc:
-            fault = exc.orig_exc
-            if isinstance(fault, _Fault):
-                index = begin + (fault.token.start_pos if fault.token is not None and fault.token.start_pos
-                                 is not None else 0)
-                _raise_at(source, index, fault.message, limit=fault.limit)
-            if isinstance(fault, ParseError):
-                raise fault from None
-            if isinstance(fault, (RecursionError, MemoryError)):
-                _raise_at(source, begin, "expression too deeply nested", limit=True)
-            if isinstance(fault, (TypeError, ValueError, ZeroDivisionError, ArithmeticError)):
-                _raise_at(source, begin, f"cannot build this expression: {fault}")
-            raise
+            _raise_fault(exc.orig_exc, source, begin)
+            raise  # _raise_fault always raises; this line is for readers and type checkers
+        # Exponents can still combine into large numbers (x^(1/p) x^(1/q)); cheap to find once built.
+        for part in result.parts if isinstance(result, Chain) else (result,):
+            problem = number_problem(part, limits)
+            if problem is not None:
+                _raise_at(source, begin, problem, limit=True)
+        return result
     finally:
         _CONTEXT.reset(token)
+
+
+def _raise_fault(fault: BaseException, source: str, begin: int) -> None:
+    """Re-raise what went wrong while building sympy objects as a DeriveError at the right place."""
+    if isinstance(fault, _Fault):
+        start = fault.token.start_pos if fault.token is not None and fault.token.start_pos is not None else 0
+        _raise_at(source, begin + start, fault.message, limit=fault.limit)
+    if isinstance(fault, DeriveError):  # a nested parse, or a time bound around the whole call
+        raise fault from None
+    if isinstance(fault, (RecursionError, MemoryError)):
+        _raise_at(source, begin, "expression too deeply nested", limit=True)
+    if isinstance(fault, ValueError) and "integer string conversion" in str(fault):
+        _raise_at(source, begin, "exact number too large", limit=True)
+    if isinstance(fault, (TypeError, ValueError, ArithmeticError, AttributeError, IndexError, KeyError)):
+        _raise_at(source, begin, f"cannot build this expression ({type(fault).__name__}: {fault})")
+    raise fault
 
 
 def _check_tree_size(tree: Tree, limits: Limits, source: str, begin: int) -> None:
@@ -576,24 +644,36 @@ def _raise_at(source: str, index: int, message: str, *, limit: bool = False) -> 
 
 _CLOSERS = {")": "(", "]": "[", "}": "{", CLOSE_BAR: OPEN_BAR}
 _BRACKET_NAMES = {"(": "parenthesis", "[": "bracket", "{": "brace", OPEN_BAR: "bar |"}
-_OPERATOR_TYPES = {"PLUS": "+", "MINUS": "-", "MUL_OP": None, "POW_OP": None, "EQ": "=", "COMMA": ","}
-_UNSUPPORTED = {"int", "sum", "prod", "lim", "iint", "oint", "partial", "nabla", "begin", "end"}
+_OPERATORS = ("+", "-", "−", "*", "/", "^", "=", ",", "·", "⋅", "×", "÷", "\\cdot", "\\times", "\\div", "_")
+# Commands a misspelt word may start with (\sigmax, \pix, \cdotx), longest first.
+_KNOWN_COMMANDS = sorted(
+    {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+     "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "pi", "frac", "dfrac", "tfrac", "sqrt",
+     "cdot", "times", "div", "sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "arcsin", "arccos",
+     "arctan", "exp", "ln", "log", "quad", "qquad", "left", "right", "partial", "infty"},
+    key=len,
+    reverse=True,
+)
+_UNSUPPORTED = {"int", "sum", "prod", "lim", "iint", "oint", "nabla", "begin", "end", "max", "min", "sup",
+                "inf", "det", "arg", "deg", "dim", "ker", "gcd", "Pr"}
+# How a token that ends an expression too early is named in a message.
+_NEEDS_OPERAND = re.compile(
+    r"(\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\}|\\sqrt\s*\[[^\]]*\]|d/d\w+|∂/∂\w+"
+    r"|\\[A-Za-z]+(\s*\{\s*[A-Za-z]+\s*\})?|[-+*/^=,·⋅×÷−_])\s*$"
+)
 
 
 def _syntax_error(exc: UnexpectedInput, cleaned: str, source: str, begin: int, latex: bool) -> ParseError:
     """Turn a lark exception into a ParseError whose message a student can act on."""
     if isinstance(exc, UnexpectedCharacters):
         index = exc.pos_in_stream
-        message = _unexpected_character_message(cleaned, index, latex)
-        return _error_at(source, begin + index, message)
+        return _error_at(source, begin + index, _unexpected_character_message(cleaned, index, latex))
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         index = len(cleaned.rstrip())
-        message = _end_of_input_message(cleaned, exc)
-        return _error_at(source, begin + index, message)
+        return _error_at(source, begin + index, _end_of_input_message(cleaned))
     assert isinstance(exc, UnexpectedToken)
-    token = exc.token
-    index = token.start_pos if token.start_pos is not None else 0
-    return _error_at(source, begin + index, _unexpected_token_message(cleaned, exc))
+    index = exc.token.start_pos if exc.token.start_pos is not None else 0
+    return _error_at(source, begin + index, _unexpected_token_message(cleaned, exc.token, latex))
 
 
 def _error_at(source: str, index: int, message: str) -> ParseError:
@@ -616,9 +696,19 @@ def _unexpected_character_message(text: str, index: int, latex: bool) -> str:
     command = re.match(r"\\([A-Za-z]+)", rest)
     if command:
         word = command.group(1)
+        if not latex:
+            return f"\\{word} is LaTeX, but this text is read as plain text"
         if word in _UNSUPPORTED:
             return f"\\{word} is not supported here"
+        if word in ("partial", "prime", "mathrm", "operatorname", "text", "left", "right", "label", "tag"):
+            return f"cannot read \\{word} here"
+        known = next((k for k in _KNOWN_COMMANDS if word.startswith(k) and len(word) > len(k)), None)
+        if known is not None:  # \sigmax: TeX reads one command, the writer meant \sigma x
+            rest = word[len(known) :]
+            return f"unknown LaTeX command \\{word} (for \\{known} followed by {rest}, put a space between)"
         return f"unknown LaTeX command \\{word}"
+    if re.match(r"[\d.]*\.[\d.]*\.", rest):
+        return "a number has more than one decimal point"
     ch = rest[:1]
     if ch in _CLOSERS:
         return f"unmatched closing {_BRACKET_NAMES[_CLOSERS[ch]]} '{_show(ch)}'"
@@ -626,38 +716,51 @@ def _unexpected_character_message(text: str, index: int, latex: bool) -> str:
         return "a lone backslash"
     if ch == "'":
         return "a prime must follow a function name and come before its argument: f'(x)"
+    if ch in "_^" and latex:
+        return f"'{ch}' must follow a name or a closing bracket"
     return f"unexpected character '{_show(ch)}'"
 
 
-def _end_of_input_message(text: str, exc: UnexpectedInput) -> str:
+def _end_of_input_message(text: str) -> str:
     stack = _open_brackets(text)
     if stack:
         return f"missing closing {_BRACKET_NAMES[stack[-1]]}"
-    last = text.rstrip()[-1:]
-    if last in "+-*/^=,·×÷" or text.rstrip().endswith(("\\cdot", "\\times")):
-        return f"expected an expression after '{last}'"
+    if re.search(r"\\[dt]?frac\s*\{[^{}]*\}\s*$", text):
+        return "\\frac needs two arguments: \\frac{a}{b}"
+    tail = _NEEDS_OPERAND.search(text.rstrip())
+    if tail:
+        return f"expected an expression after '{_show(tail.group(1).strip())}'"
     return "unexpected end of input"
 
 
-def _unexpected_token_message(text: str, exc: UnexpectedToken) -> str:
-    token = exc.token
-    value = _show(str(token))
+def _unexpected_token_message(text: str, token: Token, latex: bool) -> str:
+    value = _show(str(token)).strip()
     if token.type == "EQ":
         return "'=' is not allowed inside an expression (an equation is checked with derive.check)"
-    if value in (")", "]", "}") or token.type in ("_RPAREN", "_RBRACK", "RPAR", "RSQB", "RBRACE", "CLOSE_BAR"):
-        before = text[: token.start_pos]
-        if not _open_brackets(before):
+    before = text[: token.start_pos]
+    if value in (")", "]", "}", "|") or token.type in ("_RPAREN", "_RBRACK", "RPAR", "RSQB", "RBRACE", "CLOSE_BAR"):
+        if token.type == "CLOSE_BAR" and OPEN_BAR not in _open_brackets(before):
+            return "unmatched closing bar |"
+        if token.type != "CLOSE_BAR" and not _open_brackets(before):
             return f"unmatched closing bracket '{value}'"
         prev = before.rstrip()[-1:]
-        if prev in "([{" + OPEN_BAR:
+        if prev in "([{" + OPEN_BAR or before.rstrip().endswith(("\\left(", "\\left[")):
             return "empty brackets: expected an expression inside"
         return f"expected an expression before '{value}'"
-    prev_text = text[: token.start_pos].rstrip()
-    prev = prev_text[-1:]
-    if prev in "+-*/^=,·×÷":
-        return f"expected an expression after '{prev}', found '{value}'"
+    stripped = before.rstrip()
+    if value == "_" and latex:
+        if _open_brackets(text[token.start_pos :]):
+            return "missing closing brace"
+        return "a subscript must follow a name: w_1, w_{12}"
+    if not stripped:
+        return f"expected an expression before '{value}'"
+    if stripped.endswith(_OPERATORS):
+        operator = next(op for op in _OPERATORS if stripped.endswith(op))
+        return f"expected an expression after '{operator}', found '{value}'"
     if token.type == "COMMA":
         return "unexpected ',' (commas separate the arguments of a function)"
+    if token.type == "LET":
+        return f"'{value}' may only start a definition"
     return f"unexpected '{value}'"
 
 

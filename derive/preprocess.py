@@ -14,8 +14,9 @@ from derive.limits import Limits
 OPEN_BAR = "\ue000"
 CLOSE_BAR = "\ue001"
 
-_DELIMITERS = re.compile(r"\$\$|\$|\\\[|\\\]|\\\(|\\\)")
+MATH_DELIMITERS = re.compile(r"\$\$|\$|\\\[|\\\]|\\\(|\\\)")
 _OPERAND_END = re.compile(r"[\w)\]}'!" + CLOSE_BAR + r"]")
+_LEFT_RIGHT_BAR = re.compile(r"\\(left|right)\s*(?:\||\\vert(?![A-Za-z])|\\lvert(?![A-Za-z])|\\rvert(?![A-Za-z]))")
 
 
 def blank(text: str, start: int, end: int) -> str:
@@ -26,47 +27,41 @@ def blank(text: str, start: int, end: int) -> str:
 
 def strip_math_delimiters(text: str) -> str:
     """Blank `$ $`, `$$ $$`, `\\[ \\]` and `\\( \\)`: they only say 'this is math'."""
-    return _DELIMITERS.sub(lambda m: " " * len(m.group()), text)
+    return MATH_DELIMITERS.sub(lambda m: " " * len(m.group()), text)
 
 
 def pair_bars(text: str) -> str:
-    """Mark each `|` as opening or closing an absolute value.
+    """Mark each `|` as opening or closing an absolute value (one pass, linear in the text).
 
-    A bar opens when nothing that could end an operand stands before it (start, an operator, an opening
-    bracket, another opening bar), or when no bar is open; otherwise it closes the innermost open bar.
-    `\\left|` always opens and `\\right|` always closes.
+    A bar opens when no bar is open, or when nothing that could end an operand stands before it (start,
+    an operator, an opening bracket, another opening bar); otherwise it closes the innermost open bar.
+    `\\left|` and `\\lvert` always open, `\\right|` and `\\rvert` always close; the commands are blanked
+    so that only the marker remains. `|x - |y||` is |x - |y||, `|a||b|` is |a|·|b|.
     """
     out = list(text)
     open_count = 0
+    previous = ""  # the last character that is not a space, as already marked
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch == "|":
-            before = text[:i].rstrip()
-            if before.endswith("\\left"):
-                opens = True
-            elif before.endswith("\\right"):
-                opens = False
-            else:
-                prev = before[-1:] if before else ""
-                ends_operand = bool(prev) and bool(_OPERAND_END.match(prev))
-                opens = not ends_operand or open_count == 0
-            if opens:
-                out[i] = OPEN_BAR
-                open_count += 1
-            else:
-                out[i] = CLOSE_BAR
-                open_count = max(open_count - 1, 0)
-            # `\left|` / `\right|`: blank the command so only the marker remains.
-            for word in ("\\left", "\\right"):
-                if before.endswith(word):
-                    j = len(before) - len(word)
-                    out[j : j + len(word)] = " " * len(word)
-        elif ch in "\\" and text.startswith(("\\lvert", "\\rvert"), i):
-            out[i : i + 6] = [OPEN_BAR if text[i + 1] == "l" else CLOSE_BAR] + [" "] * 5
-            open_count += 1 if text[i + 1] == "l" else -1
-            i += 6
+        forced: bool | None = None
+        width = 1
+        if ch == "\\" and text.startswith(("\\lvert", "\\rvert"), i) and not text[i + 6 : i + 7].isalpha():
+            forced, width = text[i + 1] == "l", 6
+        elif ch == "\\":
+            m = _LEFT_RIGHT_BAR.match(text, i)
+            if m:
+                forced, width = m.group(1) == "left", m.end() - i
+        if forced is not None or ch == "|":
+            opens = forced if forced is not None else open_count == 0 or not _OPERAND_END.match(previous or " ")
+            marker = OPEN_BAR if opens else CLOSE_BAR
+            out[i : i + width] = ["\n" if c == "\n" else " " for c in text[i : i + width - 1]] + [marker]
+            open_count = open_count + 1 if opens else max(open_count - 1, 0)
+            previous = marker
+            i += width
             continue
+        if not ch.isspace():
+            previous = ch
         i += 1
     return "".join(out)
 

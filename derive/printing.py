@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sympy
+from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
 
@@ -21,22 +22,23 @@ class PlainTextPrinter(StrPrinter):
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         inner = expr.expr
         variables = expr.variable_count
-        if len(variables) == 1:
-            var, order = variables[0]
-            if isinstance(var, sympy.Symbol):
-                if isinstance(inner, sympy.Symbol) and order == 1:
-                    return f"d{inner.name}/d{var.name}"
-                if (
-                    isinstance(inner, sympy.Function)
-                    and inner.args == (var,)
-                    and not isinstance(inner, sympy.Derivative)
-                ):
-                    return f"{_function_name(inner)}{chr(39) * order}({var.name})"
-                if order == 1:
-                    return f"d/d{var.name}({self._print(inner)})"
-                return f"diff({self._print(inner)}, {var.name}, {order})"
-            if isinstance(inner, sympy.Symbol) and order == 1 and isinstance(var, sympy.Function):
-                return f"d{inner.name}/d{self._print(var)}"
+        if len(variables) > 1:  # d/dy(d/dx(f)): one variable at a time, innermost first
+            # (sympy merges nested Derivative objects into one, so the nesting exists only as text)
+            text = self._print(sympy.Derivative(inner, variables[0], evaluate=False))
+            for var, order in variables[1:]:
+                text = f"d/d{self._print(var)}({text})" if order == 1 else f"diff({text}, {self._print(var)}, {order})"
+            return text
+        var, order = variables[0]
+        if isinstance(var, sympy.Symbol):
+            if isinstance(inner, sympy.Symbol) and order == 1:
+                return f"d{inner.name}/d{var.name}"
+            if isinstance(inner, sympy.Function) and inner.args == (var,):
+                return f"{_function_name(inner)}{chr(39) * order}({var.name})"
+            if order == 1:
+                return f"d/d{var.name}({self._print(inner)})"
+            return f"diff({self._print(inner)}, {var.name}, {order})"
+        if isinstance(inner, sympy.Symbol) and order == 1 and isinstance(var, AppliedUndef):
+            return f"d{inner.name}/d{self._print(var)}"
         return super()._print_Derivative(expr)
 
     def _print_Subs(self, expr: sympy.Subs) -> str:
@@ -51,6 +53,14 @@ class PlainTextPrinter(StrPrinter):
             order = inner.variable_count[0][1]
             return f"{_function_name(inner.expr)}{chr(39) * order}({self._print(point)})"
         return super()._print_Subs(expr)
+
+    def parenthesize(self, item: sympy.Basic, level: int, strict: bool = False) -> str:
+        # `d/dx(...)` takes the rest of a product as its operand when read back (d/dx x^2 y), so inside a
+        # product or a power it is wrapped: (d/dx(x^2))*y, (d/dx(x^2))^2.
+        printed = self._print(item)
+        if isinstance(item, sympy.Derivative) and printed.startswith(("d/d", "∂/∂")):
+            return f"({printed})"
+        return super().parenthesize(item, level, strict)
 
 
 def _function_name(expr: sympy.Function) -> str:

@@ -9,7 +9,7 @@ errors point at the line and column the user wrote.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,7 +20,9 @@ from derive.definitions import Definition
 from derive.errors import DefinitionError, LimitError, ParseError, caret_context
 from derive.limits import DEFAULT_LIMITS, Limits
 from derive.parse import Chain, ParseContext, is_latex, parse_span
-from derive.preprocess import blank, line_column
+from derive.preprocess import MATH_DELIMITERS, blank, line_column, strip_math_delimiters
+from derive.printing import to_text
+from derive.symbols import symbol
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ _LATEX_NOISE = re.compile(
     r"\\(?:label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(?:nonumber|notag|intertext\s*\{[^{}]*\})"
     r"|\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]*\s[^{}]*\}"  # \text{by the chain rule}: commentary
     r"|\\(?:text|textrm|mbox)\s*\{\s*(?:[A-Za-z]{2,}|[^{}]*[.,:;!?()][^{}]*)\s*\}"  # \text{where}, \text{(1)}
+    r"(?!\s*(?:\(|\\left|\{\s*\\left|\^|_))"  # but \text{relu}(x) names a function
 )
 
 
@@ -72,10 +75,28 @@ def _plain_comments(text: str) -> str:
     return text
 
 
+_LET_WORD = re.compile(r"\\(?:text|textrm|mathrm|mbox|textbf|textit)\s*\{\s*(let)\s*\}")
+# `y = \sigma(z) \text{ where } z = wx + b`: a remark that joins two statements written on one row.
+_JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox)\s*\{\s*,?\s*(?:where|and|with)\s*,?\s*\}")
+_ROW_END = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
+_LINE_END = re.compile(r"\\\\(?:\s*\[[^\]]*\])?|\n")
+
+
 def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """Cleaned text and the row spans: inside environments rows end at `\\\\`, outside at line ends."""
+    """Cleaned text and the row spans: inside environments rows end at `\\\\`, outside at line ends.
+
+    Inside an environment, a row without `=` goes on with the expression of the row above (a long
+    right-hand side broken over two rows: `&= a + b \\\\ &\\quad + c`).
+    """
     cleaned = _latex_comments(text)
+    # `$$ a = b $$ $$ c = d $$`: each piece of math is its own statement, even on one line.
+    delimiters = [(m.start(), m.end()) for m in MATH_DELIMITERS.finditer(cleaned)]
+    cleaned = strip_math_delimiters(cleaned)
+    # \text{let} y = ... is `let y = ...`: keep the word, blank the command around it.
+    cleaned = _LET_WORD.sub(lambda m: m.group(1).ljust(len(m.group())), cleaned)
+    joins = [(m.start(), m.end()) for m in _JOINING_WORD.finditer(cleaned)]
     cleaned = _LATEX_NOISE.sub(lambda m: " " * len(m.group()), cleaned)
+    cleaned = _JOINING_WORD.sub(lambda m: " " * len(m.group()), cleaned)
     spans: list[tuple[int, int]] = []
     inside = False
     cursor = 0
@@ -88,25 +109,44 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
     cleaned = _BEGIN_END.sub(lambda m: " " * len(m.group()), cleaned)
     cleaned = re.sub(r"(?<!\\)&", " ", cleaned)
     for begin, end, in_env in pieces:
-        separator = re.compile(r"\\\\(?:\s*\[[^\]]*\])?" if in_env else r"\\\\(?:\s*\[[^\]]*\])?|\n")
+        row_end = _ROW_END if in_env else _LINE_END
+        ends = [(m.start(), m.end()) for m in row_end.finditer(cleaned, begin, end)]
+        ends += [(a, b) for a, b in joins + delimiters if begin <= a and b <= end]
         start = begin
-        for m in separator.finditer(cleaned, begin, end):
-            spans.append((start, m.start()))
-            start = m.end()
-        spans.append((start, end))
-    cleaned = re.sub(r"\\\\(?:\s*\[[^\]]*\])?", lambda m: " " * len(m.group()), cleaned)
+        rows_here: list[tuple[int, int]] = []
+        for a, b in sorted(ends):
+            if a < start:
+                continue
+            rows_here.append((start, a))
+            start = b
+        rows_here.append((start, end))
+        spans.extend(_join_continued(cleaned, rows_here) if in_env else rows_here)
+    cleaned = _ROW_END.sub(lambda m: " " * len(m.group()), cleaned)
     return cleaned, _trim(cleaned, spans)
+
+
+def _join_continued(cleaned: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join each non-empty row that has no `=` to the row above it (the text between is blank)."""
+    out: list[tuple[int, int]] = []
+    for begin, end in spans:
+        piece = cleaned[begin:end]
+        if out and piece.strip() and "=" not in piece:
+            out[-1] = (out[-1][0], end)
+        elif piece.strip() or not out:
+            out.append((begin, end))
+    return out
 
 
 def _plain_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Cleaned text and the row spans: a row ends at a line end or a math delimiter (`$`, `$$`)."""
     cleaned = _plain_comments(text)
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in re.finditer(r"\n", cleaned):
+    for m in re.finditer(r"\n|" + MATH_DELIMITERS.pattern, cleaned):
         spans.append((start, m.start()))
         start = m.end()
     spans.append((start, len(cleaned)))
-    return cleaned, _trim(cleaned, spans)
+    return strip_math_delimiters(cleaned), _trim(cleaned, spans)
 
 
 def _trim(cleaned: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -186,9 +226,52 @@ def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Def
 
 
 def _context(definitions: dict[str, Definition], limits: Limits) -> ParseContext:
-    variables = {name: _leaves(d, definitions) for name, d in definitions.items() if not d.params}
-    functions = frozenset(name for name, d in definitions.items() if d.params)
-    return ParseContext(variables=variables, functions=functions, limits=limits)
+    """What the parser needs to know about the definitions so far: live views, nothing copied per line."""
+    return ParseContext(variables=_Leaves(definitions), functions=_FunctionNames(definitions), limits=limits)
+
+
+class _Leaves(Mapping[str, frozenset[str]]):
+    """Name defined without parameters -> the leaf variables of its definition, through other definitions.
+
+    Computed only when the parser asks (`y(z)` after `y = sigmoid(z)`), so a derivation with thousands of
+    definitions costs nothing for the names it never applies.
+    """
+
+    def __init__(self, definitions: dict[str, Definition]) -> None:
+        self._definitions = definitions
+
+    def __getitem__(self, name: str) -> frozenset[str]:
+        definition = self._definitions.get(name)
+        if definition is None or definition.params:
+            raise KeyError(name)
+        return _leaves(definition, self._definitions)
+
+    def __contains__(self, name: object) -> bool:
+        definition = self._definitions.get(name) if isinstance(name, str) else None
+        return definition is not None and not definition.params
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, d in self._definitions.items() if not d.params)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _FunctionNames(Collection[str]):
+    """Names defined with parameters (`y(z) = ...`), which stay applications."""
+
+    def __init__(self, definitions: dict[str, Definition]) -> None:
+        self._definitions = definitions
+
+    def __contains__(self, name: object) -> bool:
+        definition = self._definitions.get(name) if isinstance(name, str) else None
+        return definition is not None and bool(definition.params)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, d in self._definitions.items() if d.params)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _leaves(definition: Definition, definitions: dict[str, Definition]) -> frozenset[str]:
@@ -219,9 +302,11 @@ def _classify(
     index: int,
 ) -> Statement:
     if chain.continues:
-        previous = next((s for s in reversed(earlier) if s.kind == "claim"), None)
-        if previous is None or earlier[-1].kind != "claim":
+        # `y = (x + 1)^2` then `= x^2 + 2x + 1`: the step relates the last expression above to the new one,
+        # whether the line above is a claim or a definition.
+        if not earlier:
             raise _error(text, index, "a line that starts with '=' continues the equation above, but there is none")
+        previous = earlier[-1]
         return Statement(line=line, kind="claim", parts=(previous.parts[-1], *chain.parts), continues=True)
     definition = _as_definition(chain, line, definitions, force=chain.let)
     if definition is not None:
@@ -240,6 +325,8 @@ def _as_definition(
     if len(chain.parts) != 2 or chain.continues:
         return None
     lhs, rhs = chain.parts
+    if lhs is sympy.E:  # `e = ...` defines a name e, which then replaces Euler's number
+        lhs = symbol("e")
     if isinstance(lhs, sympy.Symbol):
         name, params = lhs.name, ()
     elif isinstance(lhs, AppliedUndef) and all(isinstance(a, sympy.Symbol) for a in lhs.args) and len(
@@ -256,7 +343,7 @@ def _as_definition(
         return None
     body_names = {s.name for s in rhs.free_symbols} | {f.func.__name__ for f in rhs.atoms(AppliedUndef)}
     if name in body_names and name not in {p.name for p in params} and (force or name not in definitions):
-        raise DefinitionError(f"line {line}: {name} is defined in terms of itself ({name} = {rhs})")
+        raise DefinitionError(f"line {line}: {name} is defined in terms of itself ({to_text(lhs)} = {to_text(rhs)})")
     return Definition(name=name, params=params, expr=rhs, line=line)
 
 

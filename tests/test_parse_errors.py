@@ -1,0 +1,144 @@
+"""Errors people can act on: a message in words, the line and column of the fault, and a caret under it."""
+
+from __future__ import annotations
+
+import pytest
+
+import derive
+from derive import ParseError, parse
+from derive.statements import read_statements
+
+# (input, read as LaTeX, words the message contains, line, column)
+ERRORS = [
+    ("(x+1", False, "missing closing parenthesis", 1, 5),
+    ("sin(x", False, "missing closing parenthesis", 1, 6),
+    ("f(x,", False, "missing closing parenthesis", 1, 5),
+    ("[x", False, "missing closing bracket", 1, 3),
+    ("|x", False, "missing closing bar", 1, 3),
+    ("x)", False, "unmatched closing bracket ')'", 1, 2),
+    ("()", False, "empty brackets", 1, 2),
+    ("x+", False, "expected an expression after '+'", 1, 3),
+    ("x +* y", False, "expected an expression after '+', found '*'", 1, 4),
+    ("x^^2", False, "expected an expression after '^'", 1, 3),
+    ("1/", False, "expected an expression after '/'", 1, 3),
+    ("**x", False, "expected an expression before '**'", 1, 1),
+    ("d/dx", False, "expected an expression after 'd/dx'", 1, 5),
+    ("", False, "empty input", 1, 1),
+    ("   ", False, "empty input", 1, 1),
+    ("x = y", False, "'=' is not allowed inside an expression", 1, 3),
+    ("x @ y", False, "unexpected character '@'", 1, 3),
+    ("1..2", False, "more than one decimal point", 1, 1),
+    ("x,y", False, "commas separate the arguments", 1, 2),
+    ("sin x", False, "sin is a function: write sin(...)", 1, 1),
+    ("sin(x, y)", False, "sin takes 1 argument, got 2", 1, 1),
+    ("diff(x)", False, "diff takes an expression and a variable", 1, 1),
+    ("diff(x^2, 2)", False, "diff needs a variable", 1, 1),
+    ("log(x, 1)", False, "log base 1 is undefined", 1, 1),
+    ("1/0", False, "division by zero", 1, 2),
+    ("0^-1", False, "division by zero", 1, 2),
+    ("f'x", False, "a prime must follow a function name", 1, 2),
+    ("x\x00", False, "null character", 1, 2),
+    ("x\ny+", False, "expected an expression after '+'", 2, 3),
+    (r"\foo x", True, r"unknown LaTeX command \foo", 1, 1),
+    (r"x + \alpah", True, r"unknown LaTeX command \alpah", 1, 5),
+    (r"\int x dx", True, r"\int is not supported", 1, 1),
+    (r"\frac{1}{", True, "missing closing brace", 1, 10),
+    (r"\frac{1}", True, r"\frac needs two arguments", 1, 9),
+    (r"\left( x", True, "missing closing parenthesis", 1, 9),
+    (r"x \right)", True, r"unmatched closing bracket '\right)'", 1, 3),
+    (r"\sqrt", True, r"expected an expression after '\sqrt'", 1, 6),
+    (r"\sqrt[3]", True, r"expected an expression after '\sqrt[3]'", 1, 9),
+    (r"\sin", True, r"expected an expression after '\sin'", 1, 5),
+    (r"x^{}", True, "empty brackets", 1, 4),
+    (r"x_{", True, "missing closing brace", 1, 2),
+    (r"x \cdot", True, r"expected an expression after '\cdot'", 1, 8),
+    (r"\frac{d^2}{dx} y", True, "order of a derivative", 1, 1),
+    ("x \\", True, "a lone backslash", 1, 3),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "latex", "words", "line", "column"), ERRORS, ids=[repr(case[0]) for case in ERRORS]
+)
+def test_bad_input_raises_a_parse_error_with_words_and_position(
+    text: str, latex: bool, words: str, line: int, column: int
+) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(text, latex=latex)
+    error = caught.value
+    assert words in error.message
+    assert (error.line, error.column) == (line, column)
+
+
+@pytest.mark.parametrize(("text", "latex"), [(case[0], case[1]) for case in ERRORS], ids=[repr(c[0]) for c in ERRORS])
+def test_no_message_names_a_lark_class_or_terminal(text: str, latex: bool) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(text, latex=latex)
+    shown = str(caught.value)
+    for internal in ("_RPAREN", "_LPAREN", "LPAR", "RPAR", "$END", "Token(", "Unexpected", "lark", "Expected one of",
+                     "Traceback", "SympifyError", "__ANON", "Tree("):
+        assert internal not in shown
+
+
+def test_the_context_is_the_line_with_a_caret_under_the_column() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse("2*(x + y")
+    error = caught.value
+    source, caret = error.context.split("\n")
+    assert source == "2*(x + y"
+    assert caret == " " * (error.column - 1) + "^"
+
+
+def test_a_parse_error_is_a_derive_error_and_a_value_error() -> None:
+    with pytest.raises(derive.DeriveError):
+        parse("(")
+    with pytest.raises(ValueError):
+        parse("(")
+
+
+def test_text_that_is_not_a_string_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="expected text"):
+        parse(42)  # type: ignore[arg-type]
+
+
+DERIVATION_ERRORS = [
+    ("y = sigmoid(z)\nE = (a - y)^2\ndE/dz = 2(a - y(\n", "missing closing parenthesis", 3, 17),
+    ("x = 1\n\n  y = 2 +\n", "expected an expression after '+'", 3, 10),
+    ("x = 1 # a comment\ny = (2", "missing closing parenthesis", 2, 7),
+    ("a = b\n= c\n= d @ e", "unexpected character '@'", 3, 5),
+    (
+        "\\begin{align}\nE &= \\frac{1}{2}(a - y)^2 \\\\\ny &= \\sigma(z) \\\\\n"
+        "\\frac{\\partial E}{\\partial z} &= \\foo{y} \\\\\n\\end{align}",
+        "unknown LaTeX command \\foo",
+        4,
+        34,
+    ),
+    ("\\begin{align} a &= b \\\\ c &= d + \\end{align}", "expected an expression after '+'", 1, 33),
+    (
+        "% comment\n\\begin{aligned}\n  u &= x^2 \\\\\n  &= (x \\cdot x\n\\end{aligned}",
+        "missing closing parenthesis",
+        4,
+        16,
+    ),
+    ("$$ x = \\frac{1}{ $$", "missing closing brace", 1, 17),
+]
+
+
+@pytest.mark.parametrize(("text", "words", "line", "column"), DERIVATION_ERRORS, ids=range(len(DERIVATION_ERRORS)))
+def test_errors_in_derivations_point_at_the_line_and_column_the_user_wrote(
+    text: str, words: str, line: int, column: int
+) -> None:
+    with pytest.raises(ParseError) as caught:
+        read_statements(text)
+    error = caught.value
+    assert words in error.message
+    assert (error.line, error.column) == (line, column)
+    assert error.context.split("\n")[0] == text.split("\n")[line - 1]
+
+
+def test_the_caret_follows_the_column_on_a_long_line() -> None:
+    text = "x + " * 60 + "@"
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    source, caret = caught.value.context.split("\n")
+    assert source[len(caret) - 1] == "@"

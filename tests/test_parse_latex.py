@@ -1,0 +1,214 @@
+"""LaTeX notation (contract section 1), as written by people and as printed by `sympy.latex`."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Abs, Derivative, E, Rational, Subs, exp, log, pi, sqrt
+
+from derive import parse
+from derive.functions import relu, sigmoid, softplus
+from derive.symbols import function, symbol
+
+a, b, c, r, w, x, y, z, E_ = (symbol(n) for n in ("a", "b", "c", "r", "w", "x", "y", "z", "E"))
+alpha, sigma, w_1, w_12, x_1 = (symbol(n) for n in ("alpha", "sigma", "w_1", "w_12", "x_1"))
+f, g, Y, E_fn = function("f"), function("g"), function("y"), function("E")
+_t = sympy.Dummy("t")
+
+ARITHMETIC = [
+    (r"wx", w * x),
+    (r"2\frac{1}{2}", sympy.Integer(1)),
+    (r"\frac12", Rational(1, 2)),
+    (r"\frac{1}{2}", Rational(1, 2)),
+    (r"\frac ab", a / b),
+    (r"\dfrac{a}{b}", a / b),
+    (r"\tfrac{a}{b}", a / b),
+    (r"\frac{x}{y}", x / y),
+    (r"x^{2}", x**2),
+    (r"x^2", x**2),
+    (r"x^{y+1}", x ** (y + 1)),
+    (r"2^{3^{2}}", sympy.Integer(512)),
+    (r"2^3^2", sympy.Integer(512)),
+    (r"-x^2", -(x**2)),
+    (r"x^{-1}", 1 / x),
+    (r"0.5 x", x / 2),
+    (r"2 \cdot 3", sympy.Integer(6)),
+    (r"a \cdot b", a * b),
+    (r"a \times b", a * b),
+    (r"a \div b", a / b),
+    (r"a \cdot (b+c)", a * (b + c)),
+    (r"a\,(b+c)", a * (b + c)),
+    (r"a (b+c)", a * (b + c)),
+    (r"\left( x + 1 \right)^2", (x + 1) ** 2),
+    (r"\big( x \big)", x),
+    (r"\Big[ x + 1 \Big]", x + 1),
+    (r"\left[ x \right] y", x * y),
+    (r"\left(a\right)\left(b\right)", a * b),
+    (r"\frac{1}{2}\left(a - \sigma(z)\right)^{2}", (a - sigmoid(z)) ** 2 / 2),
+    (r"\frac{1}{\left(1+e^{-x}\right)}", 1 / (1 + exp(-x))),
+]
+
+CONSTANTS_AND_NAMES = [
+    (r"e^{x}", exp(x)),
+    (r"e^{-x^2/2}", exp(-(x**2) / 2)),
+    (r"\mathrm{e}^{x}", exp(x)),
+    (r"\pi", pi),
+    (r"2\pi r", 2 * pi * r),
+    (r"w_{12}", w_12),
+    (r"w_1", w_1),
+    (r"w_{12} x_{1}", w_12 * x_1),
+    (r"\alpha", alpha),
+    (r"\alpha_1", symbol("alpha_1")),
+    (r"\hat{y}", symbol("yhat")),
+    (r"\theta^{2}", symbol("theta") ** 2),
+    (r"\sigma", sigma),
+    (r"\sigma^{2}", sigma**2),
+    (r"w_{\text{out}}", symbol("w_out")),
+]
+
+ABSOLUTE_VALUES = [
+    (r"|x|", Abs(x)),
+    (r"|x - |y||", Abs(x - Abs(y))),
+    (r"\left|x\right|", Abs(x)),
+    (r"\left| x - \left|y\right| \right|", Abs(x - Abs(y))),
+    (r"\lvert x \rvert", Abs(x)),
+    (r"\left|{x}\right|^{2}", Abs(x) ** 2),
+]
+
+FUNCTIONS = [
+    (r"\sqrt{x}", sqrt(x)),
+    (r"\sqrt[3]{x}", x ** Rational(1, 3)),
+    (r"\sqrt{x^2+1}", sqrt(x**2 + 1)),
+    (r"\sin x", sympy.sin(x)),
+    (r"\sin(x)", sympy.sin(x)),
+    (r"\sin 2x", sympy.sin(2 * x)),
+    (r"\sin x \cos x", sympy.sin(x) * sympy.cos(x)),
+    (r"\sin^2 x", sympy.sin(x) ** 2),
+    (r"\tanh^2(z)", sympy.tanh(z) ** 2),
+    (r"\tanh^{2}(z)", sympy.tanh(z) ** 2),
+    (r"\sin^{-1} x", sympy.asin(x)),
+    (r"\cos^{-1}(x)", sympy.acos(x)),
+    (r"\arcsin x", sympy.asin(x)),
+    (r"\arctan(x)", sympy.atan(x)),
+    (r"\log_b x", log(x) / log(b)),
+    (r"\log_{2}(x)", log(x) / log(2)),
+    (r"\ln x", log(x)),
+    (r"\log x", log(x)),
+    (r"\exp(x)", exp(x)),
+    (r"\exp\left(x\right)", exp(x)),
+    (r"\sigma(z)", sigmoid(z)),
+    (r"\sigma\left(z\right)", sigmoid(z)),
+    (r"\sigma (z)", sigmoid(z)),
+    (r"\operatorname{softplus}(x)", softplus(x)),
+    (r"\operatorname{relu}(x)", relu(x)),
+    (r"\mathrm{ReLU}(x)", relu(x)),
+    (r"\frac{1}{\sigma(z)}", 1 / sigmoid(z)),
+    (r"y(z)", Y(z)),
+    (r"f(g(x))", f(g(x))),
+    (r"\phi(x)", function("phi")(x)),
+]
+
+DERIVATIVES = [
+    (r"\frac{d}{dx} x^2", Derivative(x**2, x)),
+    (r"\frac{d}{dx}(x^2)", Derivative(x**2, x)),
+    (r"\frac{d}{dx}\left[x^2\right]", Derivative(x**2, x)),
+    (r"\frac{\mathrm{d}}{\mathrm{d}x} x^2", Derivative(x**2, x)),
+    (r"\frac{\partial}{\partial x} x y", Derivative(x * y, x)),
+    (r"\frac{d}{dz}\sigma(z)", Derivative(sigmoid(z), z)),
+    (r"\frac{dy}{dx}", Derivative(y, x)),
+    (r"\frac{\partial E}{\partial z}", Derivative(E_, z)),
+    (r"\frac{\partial E(z)}{\partial z}", Derivative(E_fn(z), z)),
+    (r"\frac{\mathrm{d}y}{\mathrm{d}z}", Derivative(y, z)),
+    (r"\frac{\partial y}{\partial z} \frac{\partial E}{\partial y}", Derivative(y, z) * Derivative(E_, y)),
+    (r"\frac{\partial E}{\partial w_{12}}", Derivative(E_, w_12)),
+    (r"\frac{d^2}{dx^2} x^3", Derivative(x**3, (x, 2))),
+    (r"\frac{\partial^2 E}{\partial z^2}", Derivative(E_, (z, 2))),
+    (r"dE/dz", Derivative(E_, z)),
+    (r"\partial E/\partial z", Derivative(E_, z)),
+    (r"d/dx\, x^2", Derivative(x**2, x)),
+    (r"dE/dy(z)", Derivative(E_, Y(z))),
+    (r"f'(x)", Derivative(f(x), x)),
+    (r"\sigma'(x)", Derivative(sigmoid(x), x)),
+    (r"f^{\prime}(x)", Derivative(f(x), x)),
+    (r"f''(x)", Derivative(f(x), (x, 2))),
+    (r"f'(g(x))", Subs(Derivative(f(_t), _t), _t, g(x))),
+]
+
+# What `sympy.latex` prints: people paste it, and the round-trip tests rely on it.
+SYMPY_PRINTED = [
+    (r"\sin{\left(x \right)}", sympy.sin(x)),
+    (r"\sin^{2}{\left(x \right)}", sympy.sin(x) ** 2),
+    (r"\log{\left(x \right)}^{2}", log(x) ** 2),
+    (r"f{\left(x \right)}", f(x)),
+    (r"f{\left(x,y \right)}", f(x, y)),
+    (r"f^{2}{\left(x \right)}", f(x) ** 2),
+    (r"f{\left(g{\left(x \right)} \right)}", f(g(x))),
+    (r"\operatorname{asin}{\left(x \right)}", sympy.asin(x)),
+    (r"\operatorname{acos}^{2}{\left(x \right)}", sympy.acos(x) ** 2),
+    (r"\sigma^{2}\left(x\right)", sigmoid(x) ** 2),
+    (r"\operatorname{softplus}^{3}\left(x\right)", softplus(x) ** 3),
+    (r"x \left(y + 1\right)", x * (y + 1)),
+    (r"\alpha \left(x + 1\right)", alpha * (x + 1)),
+    (r"\left(\frac{1}{2}\right)^{x}", Rational(1, 2) ** x),
+    (r"\frac{d}{d x} f{\left(x \right)}", Derivative(f(x), x)),
+    (r"\sin^{f{\left(x \right)}}{\left(x \right)}", sympy.sin(x) ** f(x)),
+]
+
+DELIMITERS_AND_SPACING = [
+    (r"$x^2$", x**2),
+    (r"$$x^2$$", x**2),
+    (r"\[x^2\]", x**2),
+    (r"\(x^2\)", x**2),
+    (r"x \, y", x * y),
+    (r"x\;y", x * y),
+    (r"x \! y", x * y),
+    (r"x \quad y", x * y),
+    (r"\displaystyle \frac{1}{x}", 1 / x),
+    (r"x~y", x * y),
+    ("α x", alpha * x),
+    ("σ(z)", sigmoid(z)),
+    ("π", pi),
+]
+
+CASES = ARITHMETIC + CONSTANTS_AND_NAMES + ABSOLUTE_VALUES + FUNCTIONS + DERIVATIVES + SYMPY_PRINTED
+CASES += DELIMITERS_AND_SPACING
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES, ids=[text for text, _ in CASES])
+def test_latex_parses_to_the_expected_sympy_expression(text: str, expected: sympy.Expr) -> None:
+    assert parse(text, latex=True) == expected
+
+
+def test_text_with_a_backslash_is_read_as_latex_unless_told_otherwise() -> None:
+    assert parse(r"\frac{1}{2} wx") == w * x / 2
+
+
+def test_juxtaposed_letters_multiply_in_latex_but_form_one_name_in_plain_text() -> None:
+    assert parse("wx", latex=True) == w * x
+    assert parse("wx", latex=False) == symbol("wx")
+
+
+def test_two_leibniz_fractions_side_by_side_are_a_product_of_two_derivatives() -> None:
+    parsed = parse(r"\frac{\partial y}{\partial z} \frac{\partial E}{\partial y}")
+    assert isinstance(parsed, sympy.Mul)
+    assert sorted(map(str, parsed.args)) == ["Derivative(E, y)", "Derivative(y, z)"]
+
+
+def test_sigma_alone_is_a_symbol_and_applied_is_the_sigmoid() -> None:
+    assert parse(r"\sigma") == sigma
+    assert type(parse(r"\sigma(z)")) is sigmoid
+
+
+def test_a_name_followed_by_a_space_and_a_parenthesis_is_a_product() -> None:
+    assert parse(r"y (z)", latex=True) == y * z
+    assert parse(r"y(z)", latex=True) == Y(z)
+
+
+@pytest.mark.parametrize("text", [r"\frac{d}{dx} x", r"\frac{dy}{dx}", r"f'(x)"], ids=str)
+def test_latex_derivatives_stay_unevaluated(text: str) -> None:
+    assert parse(text).has(Derivative)
+
+
+def test_euler_e_and_pi_are_sympy_constants() -> None:
+    assert parse(r"e^{i}", latex=True) == E ** symbol("i")
+    assert parse(r"\pi").is_number

@@ -1,0 +1,65 @@
+"""Plain-text printing: derive's own notation, which `derive.parse` reads back to the same expression."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Abs, Derivative, E, Rational, Subs
+
+from derive import parse
+from derive.functions import relu, sigmoid, softplus
+from derive.printing import to_text
+from derive.symbols import function, symbol
+
+x, y, z, E_, w_1, alpha = (symbol(n) for n in ("x", "y", "z", "E", "w_1", "alpha"))
+f, g, Y = function("f"), function("g"), function("y")
+t = sympy.Dummy("t")
+
+PRINTED = [
+    (x**2 * sympy.sin(x), "x^2*sin(x)"),
+    (sympy.exp(x), "exp(x)"),
+    (E, "e"),
+    (E * x, "e*x"),
+    (Abs(x), "abs(x)"),
+    (sympy.Heaviside(x), "heaviside(x)"),
+    (-(x**2), "-x^2"),
+    (x ** Rational(2, 3), "x^(2/3)"),
+    (1 / sympy.sqrt(x), "1/sqrt(x)"),
+    ((x + 1) ** -2, "(x + 1)^(-2)"),
+    (Rational(1, 2) ** x, "(1/2)^x"),
+    (x ** (y**2), "x^(y^2)"),
+    (sigmoid(z) * (1 - sigmoid(z)), "(1 - sigmoid(z))*sigmoid(z)"),
+    (softplus(x) + relu(x), "relu(x) + softplus(x)"),
+    (w_1**2, "w_1^2"),
+    (alpha * x, "alpha*x"),
+    (Derivative(E_, z), "dE/dz"),
+    (Derivative(E_, Y(z)), "dE/dy(z)"),
+    (Derivative(x**2, x), "d/dx(x^2)"),
+    (Derivative(x**3, (x, 2)), "diff(x^3, x, 2)"),
+    (Derivative(f(x), x), "f'(x)"),
+    (Derivative(f(x), (x, 2)), "f''(x)"),
+    (Derivative(sigmoid(z), z), "sigmoid'(z)"),
+    (Subs(Derivative(f(t), t), t, g(x)), "f'(g(x))"),
+    (Subs(Derivative(sigmoid(t), t), t, 2 * z), "sigmoid'(2*z)"),
+    (Derivative(x * y, x, y), "d/dy(d/dx(x*y))"),
+    (Derivative(x**2, x) ** 2, "(d/dx(x^2))^2"),
+    (y * Derivative(x**2, x), "y*(d/dx(x^2))"),
+    (-Derivative(x**2, x), "-(d/dx(x^2))"),
+    (Derivative(E_, z) * Derivative(y, z), "dE/dz*dy/dz"),
+]
+
+
+@pytest.mark.parametrize(("expr", "text"), PRINTED, ids=[text for _, text in PRINTED])
+def test_to_text_prints_derives_notation(expr: sympy.Expr, text: str) -> None:
+    assert to_text(expr) == text
+
+
+@pytest.mark.parametrize(("expr", "text"), PRINTED, ids=[text for _, text in PRINTED])
+def test_what_to_text_prints_parses_back_to_the_same_expression(expr: sympy.Expr, text: str) -> None:
+    assert parse(to_text(expr), latex=False) == expr
+
+
+def test_a_derivative_inside_a_product_keeps_its_own_operand() -> None:
+    # d/dx takes the rest of a product when read, so the printer wraps it: y*(d/dx(x^2)), not y*d/dx(x^2).
+    expr = Derivative(x**2, x) * y
+    assert parse(to_text(expr)) == expr != parse("d/dx(x^2)*y")

@@ -1,0 +1,223 @@
+"""Reading a derivation: definitions and claims, chains, continuations, comments and LaTeX blocks."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Derivative, Rational
+
+from derive import DefinitionError, ParseError
+from derive.functions import relu, sigmoid
+from derive.statements import read_definition, read_statements
+from derive.symbols import function, symbol
+
+a, b, u, w, x, y, z, E, e = (symbol(n) for n in ("a", "b", "u", "w", "x", "y", "z", "E", "e"))
+
+
+def kinds(text: str, latex: bool | None = None) -> list[tuple[int, str]]:
+    return [(s.line, s.kind) for s in read_statements(text, latex=latex)]
+
+
+def test_a_new_name_is_defined_and_an_equation_about_a_known_name_is_a_claim() -> None:
+    statements = read_statements("y = 2x\ny = x + x")
+    assert [(s.line, s.kind) for s in statements] == [(1, "definition"), (2, "claim")]
+    definition = statements[0].definition
+    assert definition is not None
+    assert (definition.name, definition.params, definition.expr, definition.line) == ("y", (), 2 * x, 1)
+    assert statements[1].parts == (y, 2 * x)
+
+
+def test_a_definition_with_parameters_keeps_them() -> None:
+    (statement,) = read_statements("E(y) = 1/2*(a - y)^2")
+    assert statement.definition is not None
+    assert statement.definition.params == (y,)
+    assert statement.definition.expr == (a - y) ** 2 / 2
+
+
+def test_let_and_where_redefine_a_name_from_that_line_on() -> None:
+    statements = read_statements("x = 2\nlet x = 3\nx = 4\nwhere x = 5")
+    assert [s.kind for s in statements] == ["definition", "definition", "claim", "definition"]
+    assert [s.definition.expr for s in statements if s.definition] == [2, 3, 5]
+
+
+def test_let_before_a_claim_is_an_error() -> None:
+    with pytest.raises(ParseError, match="after 'let'"):
+        read_statements("let x + 1 = 2")
+
+
+def test_a_chain_has_one_step_per_equals_sign() -> None:
+    (statement,) = read_statements("x^2 - 1 = (x - 1)(x + 1) = x^2 - 1")
+    assert statement.kind == "claim"
+    assert [k for k, _lhs, _rhs in statement.steps] == [0, 1]
+    assert list(statement.steps)[1] == (1, (x - 1) * (x + 1), x**2 - 1)
+
+
+def test_a_line_starting_with_equals_continues_the_claim_above() -> None:
+    statements = read_statements("d/dx(x^2 sin(x)) = 2x sin(x) + x^2 cos(x)\n  = x*(2 sin(x) + x cos(x))")
+    second = statements[1]
+    assert second.continues
+    assert second.line == 2
+    assert second.parts[0] == statements[0].parts[-1]
+    assert list(second.steps) == [(0, statements[0].parts[-1], x * (2 * sympy.sin(x) + x * sympy.cos(x)))]
+
+
+def test_a_line_starting_with_equals_after_a_definition_continues_from_its_right_side() -> None:
+    statements = read_statements("y = (x + 1)^2\n  = x^2 + 2x + 1")
+    assert [s.kind for s in statements] == ["definition", "claim"]
+    assert statements[1].parts == ((x + 1) ** 2, x**2 + 2 * x + 1)
+
+
+def test_a_continuation_with_nothing_above_is_an_error() -> None:
+    with pytest.raises(ParseError, match="continues the equation above") as caught:
+        read_statements("# nothing yet\n= x")
+    assert (caught.value.line, caught.value.column) == (2, 1)
+
+
+def test_comments_and_blank_lines_are_skipped_and_line_numbers_stay_true() -> None:
+    text = "# a derivation\n\ny = sigmoid(z)  # the activation\n\n# the claim:\ndy/dz = y(1 - y)\n"
+    assert kinds(text) == [(3, "definition"), (6, "claim")]
+
+
+def test_a_percent_starts_a_comment_in_latex_but_an_escaped_percent_does_not() -> None:
+    text = "% the activation\ny = \\sigma(z) % applied\n\\frac{dy}{dz} = y(1 - y)"
+    assert kinds(text) == [(2, "definition"), (3, "claim")]
+    with pytest.raises(ParseError):
+        read_statements("y = 2 \\% z", latex=True)
+
+
+def test_trailing_punctuation_ends_a_sentence_not_the_mathematics() -> None:
+    statements = read_statements("y = 2x,\ny = x + x.\nu = 3;")
+    assert [s.parts[-1] for s in statements] == [2 * x, 2 * x, 3]
+
+
+ALIGN = r"""% the loss
+\begin{align}
+E &= \frac{1}{2}(a - y)^2 \label{eq:loss} \\
+y &= \sigma(z) \nonumber \\
+\frac{\partial E}{\partial z} &= \frac{\partial y}{\partial z} \frac{\partial E}{\partial y}
+  \text{ by the chain rule} \\
+  &= y(1-y)(y-a). \tag{3}
+\end{align}"""
+
+
+def test_an_align_block_is_read_row_by_row_with_the_line_of_each_row() -> None:
+    statements = read_statements(ALIGN)
+    assert [(s.line, s.kind) for s in statements] == [(3, "definition"), (4, "definition"), (5, "claim"), (7, "claim")]
+    assert statements[0].definition is not None and statements[0].definition.expr == (a - y) ** 2 / 2
+    assert statements[1].definition is not None and statements[1].definition.expr == sigmoid(z)
+    assert statements[2].parts == (Derivative(E, z), Derivative(y, z) * Derivative(E, y))
+    assert statements[3].continues
+    assert statements[3].parts[-1] == y * (1 - y) * (y - a)
+
+
+@pytest.mark.parametrize("environment", ["align", "align*", "aligned", "eqnarray", "equation", "gather"])
+def test_every_supported_environment_is_read_row_by_row(environment: str) -> None:
+    separator = "&=&" if environment == "eqnarray" else "&="
+    rows = f"u {separator} x^2 \\\\\n\\frac{{du}}{{dx}} {separator} 2x"
+    text = f"\\begin{{{environment}}}\n{rows}\n\\end{{{environment}}}"
+    statements = read_statements(text)
+    assert [(s.line, s.kind) for s in statements] == [(2, "definition"), (3, "claim")]
+    assert statements[1].parts == (Derivative(u, x), 2 * x)
+
+
+def test_several_rows_on_one_line_share_that_line_number() -> None:
+    text = r"\begin{aligned} f(x) &= x^2 \\ f'(x) &= 2x, \end{aligned}"
+    statements = read_statements(text)
+    assert [(s.line, s.kind) for s in statements] == [(1, "definition"), (1, "claim")]
+    assert statements[1].parts == (Derivative(function("f")(x), x), 2 * x)
+
+
+def test_an_align_row_without_equals_goes_on_with_the_row_above() -> None:
+    text = "\\begin{align*}\nu &= a + b \\\\\n  &\\quad + x\n\\end{align*}"
+    (statement,) = read_statements(text)
+    assert statement.definition is not None
+    assert statement.definition.expr == a + b + x
+
+
+def test_text_remarks_and_labels_are_ignored() -> None:
+    text = r"$$ y = \sigma(z) $$ \\ $$ \frac{dy}{dz} = y(1 - y) \text{ (the sigmoid's derivative)} \label{eq:s} $$"
+    _definition, claim = read_statements(text)
+    assert claim.parts == (Derivative(y, z), y * (1 - y))
+
+
+def test_text_let_in_latex_redefines_a_name() -> None:
+    statements = read_statements("$u = x$\n$\\text{let } u = 2x$")
+    assert [s.kind for s in statements] == ["definition", "definition"]
+
+
+def test_a_self_referential_definition_is_a_definition_error() -> None:
+    with pytest.raises(DefinitionError, match="defined in terms of itself"):
+        read_statements("x = x + 1")
+    with pytest.raises(DefinitionError, match="line 2"):
+        read_statements("a = 1\nf(x) = f(x) + 1")
+
+
+def test_after_y_is_defined_y_of_z_reads_as_y_and_y_of_one_minus_y_as_a_product() -> None:
+    statements = read_statements("y = sigmoid(z)\ny(z) = y\ny(1 - y) = y - y^2")
+    assert statements[1].parts == (y, y)
+    assert statements[2].parts == (y * (1 - y), y - y**2)
+
+
+def test_a_name_defined_with_parameters_stays_an_application() -> None:
+    statements = read_statements("y(z) = sigmoid(z)\ndE/dy(z) = 1")
+    assert statements[1].parts[0] == Derivative(E, function("y")(z))
+
+
+def test_defining_e_replaces_eulers_number_from_then_on() -> None:
+    statements = read_statements("e = a - y\nE = e^2")
+    assert statements[0].definition is not None and statements[0].definition.name == "e"
+    assert statements[1].definition is not None and statements[1].definition.expr == e**2
+
+
+def test_an_empty_text_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="empty input"):
+        read_statements("# only a comment\n")
+
+
+def test_a_bare_expression_is_not_a_statement() -> None:
+    with pytest.raises(ParseError, match="expected an equation"):
+        read_statements("x + 1")
+
+
+READ_DEFINITION = [
+    ("y(z) = sigmoid(z)", "y", (z,), sigmoid(z)),
+    ("h = w*x + b", "h", (), w * x + b),
+    ("let h = 0.5", "h", (), Rational(1, 2)),
+    (r"E(y) = \frac{1}{2}(a - y)^2", "E", (y,), (a - y) ** 2 / 2),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "params", "expr"), READ_DEFINITION, ids=[c[0] for c in READ_DEFINITION])
+def test_read_definition_reads_one_definition(text: str, name: str, params: tuple, expr: sympy.Expr) -> None:
+    definition = read_definition(text)
+    assert (definition.name, definition.params, definition.expr) == (name, params, expr)
+
+
+def test_read_definition_refuses_a_claim_or_several_lines() -> None:
+    with pytest.raises(ParseError, match="not a definition"):
+        read_definition("x + 1 = 2")
+    with pytest.raises(ParseError, match="one line"):
+        read_definition("a = 1\nb = 2")
+
+
+def test_read_definition_may_redefine_a_known_name() -> None:
+    first = read_definition("y = 2z")
+    second = read_definition("y = 3z", known=[first])
+    assert second.expr == 3 * z
+
+
+def test_each_piece_of_math_on_a_line_is_its_own_statement() -> None:
+    statements = read_statements("$$ u = x^2 $$ $$ d/dx(u) = 2x $$")
+    assert [(s.line, s.kind) for s in statements] == [(1, "definition"), (1, "claim")]
+
+
+def test_a_where_remark_in_a_row_separates_two_statements() -> None:
+    statements = read_statements(r"$y = \sigma(z) \text{ where } z = wx + b$")
+    assert [s.definition.name for s in statements if s.definition] == ["y", "z"]
+    assert statements[1].definition is not None and statements[1].definition.expr == w * x + b
+
+
+def test_a_word_in_text_applied_to_arguments_names_a_function() -> None:
+    (statement,) = read_statements(r"$u = \text{relu}(x)$")
+    assert statement.definition is not None
+    assert statement.definition.expr == relu(x)
