@@ -164,8 +164,9 @@ def _markdown_blocks(text: str) -> Iterator[Block]:
         while number < len(lines) and not closing.match(lines[number]):
             number += 1
         words = opening.group("info").split()
-        # Other fenced blocks are skipped whole, so an example inside ````markdown is not checked.
-        if words and words[0].lower() == "derivation":
+        # Other fenced blocks are skipped whole, so an example inside ````markdown is not checked;
+        # a fence marked expect="errors" shows a wrong derivation on purpose (as the docs fence allows).
+        if words and words[0].lower() == "derivation" and 'expect="errors"' not in opening.group("info"):
             yield Block(text="\n".join(lines[start:number]), first_line=start + 1)
         number += 1
 
