@@ -32,7 +32,8 @@ class PlainTextPrinter(StrPrinter):
         if isinstance(var, sympy.Symbol):
             if isinstance(inner, sympy.Symbol) and order == 1:
                 return f"d{inner.name}/d{var.name}"
-            if isinstance(inner, sympy.Function) and inner.args == (var,):
+            # f'(x) for an abstract f, as in calculus texts; d/dx(sin(x)) for a known one, which reads better.
+            if isinstance(inner, AppliedUndef) and inner.args == (var,):
                 return f"{_function_name(inner)}{chr(39) * order}({var.name})"
             if order == 1:
                 return f"d/d{var.name}({self._print(inner)})"

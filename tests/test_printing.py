@@ -38,7 +38,7 @@ PRINTED = [
     (Derivative(x**3, (x, 2)), "diff(x^3, x, 2)"),
     (Derivative(f(x), x), "f'(x)"),
     (Derivative(f(x), (x, 2)), "f''(x)"),
-    (Derivative(sigmoid(z), z), "sigmoid'(z)"),
+    (Derivative(sigmoid(z), z), "d/dz(sigmoid(z))"),  # primes only for abstract functions
     (Subs(Derivative(f(t), t), t, g(x)), "f'(g(x))"),
     (Subs(Derivative(sigmoid(t), t), t, 2 * z), "sigmoid'(2*z)"),
     (Derivative(x * y, x, y), "d/dy(d/dx(x*y))"),
