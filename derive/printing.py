@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sympy
 from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.str import StrPrinter
 
 
@@ -74,3 +76,107 @@ _PRINTER = PlainTextPrinter({"order": None})
 def to_text(expr: sympy.Basic) -> str:
     """Plain text that derive.parse reads back to an equal expression (`x^2*sin(x)`, `dE/dz`)."""
     return _PRINTER.doprint(expr).replace("**", "^")
+
+
+class DeriveLatexPrinter(LatexPrinter):
+    """sympy's LaTeX with the notations derive reads back and a reader expects: `\\frac{dE}{dy}` for a
+    Leibniz derivative, `f'\\left(g(x)\\right)` for sympy's `Subs(Derivative(f(t), t), t, g(x))`."""
+
+    def _print_Derivative(self, expr: sympy.Derivative) -> str:
+        inner = expr.expr
+        if len(expr.variable_count) == 1:
+            var, order = expr.variable_count[0]
+            if isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol) and order == 1:
+                return rf"\frac{{d {self._print(inner)}}}{{d {self._print(var)}}}"
+            if isinstance(inner, AppliedUndef) and inner.args == (var,) and isinstance(var, sympy.Symbol):
+                return f"{self._print(sympy.Symbol(type(inner).__name__))}{chr(39) * order}" \
+                       rf"\left({self._print(var)}\right)"
+        return super()._print_Derivative(expr)
+
+    def _print_Subs(self, expr: sympy.Subs) -> str:
+        inner, (var,), (point,) = expr.args
+        if (
+            isinstance(inner, sympy.Derivative)
+            and len(inner.variable_count) == 1
+            and inner.variable_count[0][0] == var
+            and isinstance(inner.expr, sympy.Function)
+            and inner.expr.args == (var,)
+        ):
+            order = inner.variable_count[0][1]
+            name = type(inner.expr).__name__
+            head = r"\sigma" if name == "sigmoid" else (
+                self._print(sympy.Symbol(name)) if isinstance(inner.expr, AppliedUndef) else None)
+            if head is not None:
+                return rf"{head}{chr(39) * order}\left({self._print(point)}\right)"
+        return super()._print_Subs(expr)
+
+
+_LATEX_PRINTER = DeriveLatexPrinter()
+
+
+def to_latex(expr: sympy.Basic) -> str:
+    """LaTeX that derive's LaTeX reader reads back to an equal expression."""
+    return _LATEX_PRINTER.doprint(expr)
+
+
+class DeriveMathMLPrinter(MathMLPresentationPrinter):
+    """sympy's presentation MathML, with σ for the sigmoid and the parentheses of -(a - y) kept."""
+
+    def _print_Mul(self, expr: sympy.Mul) -> object:
+        if expr.args and expr.args[0] == -1:  # sympy drops the brackets of -(a - y) built unevaluated
+            rest = expr.args[1:]
+            body = rest[0] if len(rest) == 1 else sympy.Mul(*rest, evaluate=False)
+            row = self.dom.createElement("mrow")
+            minus = self.dom.createElement("mo")
+            minus.appendChild(self.dom.createTextNode("-"))
+            row.appendChild(minus)
+            inner = self._print(body)
+            row.appendChild(self._parentheses(inner) if isinstance(body, sympy.Add) else inner)
+            return row
+        return super()._print_Mul(expr)
+
+    def _parentheses(self, node: object) -> object:
+        """( node ) with <mo> brackets: browsers implement MathML Core, which has no <mfenced>."""
+        row = self.dom.createElement("mrow")
+        for part in ("(", node, ")"):
+            if isinstance(part, str):
+                bracket = self.dom.createElement("mo")
+                bracket.appendChild(self.dom.createTextNode(part))
+                row.appendChild(bracket)
+            else:
+                row.appendChild(part)
+        return row
+
+    def _print_Derivative(self, expr: sympy.Derivative) -> object:
+        """dE/dy as one fraction, the way backpropagation is written."""
+        if (isinstance(expr.expr, sympy.Symbol) and len(expr.variable_count) == 1
+                and isinstance(expr.variable_count[0][0], sympy.Symbol) and expr.variable_count[0][1] == 1):
+            fraction = self.dom.createElement("mfrac")
+            for name in (expr.expr, expr.variable_count[0][0]):
+                row = self.dom.createElement("mrow")
+                d = self.dom.createElement("mi")
+                d.setAttribute("mathvariant", "normal")
+                d.appendChild(self.dom.createTextNode("d"))
+                row.appendChild(d)
+                row.appendChild(self._print(name))
+                fraction.appendChild(row)
+            return fraction
+        return super()._print_Derivative(expr)
+
+    def _print_sigmoid(self, expr: sympy.Function) -> object:
+        row = self.dom.createElement("mrow")
+        name = self.dom.createElement("mi")
+        name.appendChild(self.dom.createTextNode("σ"))
+        row.appendChild(name)
+        row.appendChild(self._parentheses(self._print(expr.args[0])))
+        return row
+
+
+_MATHML_PRINTER = DeriveMathMLPrinter()
+
+
+def to_mathml_equation(lhs: sympy.Basic, rhs: sympy.Basic) -> str:
+    """One `<math>` element showing `lhs = rhs`, for pages that must render without scripts."""
+    left = _MATHML_PRINTER.doprint(lhs)
+    right = _MATHML_PRINTER.doprint(rhs)
+    return f'<math display="block"><mrow>{left}<mo>=</mo>{right}</mrow></math>'

@@ -8,7 +8,9 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import sympy
-from sympy.printing.mathml import mathml
+
+from derive.printing import _MATHML_PRINTER as _MATHML
+from derive.printing import to_mathml_equation
 
 MARKS = {"proved": "✓", "confirmed": "≈", "refuted": "✗", "unknown": "?"}
 
@@ -116,7 +118,7 @@ def to_text(derivation: _Derivation) -> str:
 
 
 def _math(expr: sympy.Basic) -> str:
-    return f'<math display="block">{mathml(expr, printer="presentation")}</math>'
+    return f'<math display="block">{_MATHML.doprint(expr)}</math>'
 
 
 def to_html(derivation: _Derivation) -> str:
@@ -124,7 +126,7 @@ def to_html(derivation: _Derivation) -> str:
     rows = []
     for number, step in enumerate(derivation.steps, start=1):
         verdict = _verdict(step.verdict)
-        equation = f"{_math(step.before)}<p>=</p>{_math(step.after)}"
+        equation = to_mathml_equation(step.before, step.after)
         rows.append(
             f"<tr><td>{number}</td><td>{equation}</td><td><code>{html.escape(step.rule)}</code></td>"
             f'<td class="{verdict}" title="{verdict}">{mark(verdict)}</td>'

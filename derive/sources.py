@@ -333,6 +333,9 @@ def latex_name(name: str) -> str:
     from derive.symbols import GREEK_LETTERS
 
     base, _, subscript = name.partition("_")
+    digits = re.fullmatch(r"([A-Za-z]+?)(\d+)", base)
+    if digits and not subscript:  # w1 is w_{1}: a digit subscript is part of the name
+        base, subscript = digits.groups()
     if base in GREEK_LETTERS.values() and base != "omicron":
         base = "\\" + base
     elif len(base) > 1:

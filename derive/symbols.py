@@ -21,12 +21,17 @@ _SUBSCRIPT_DIGITS = re.compile("[₀-₉]+")
 _PLAIN_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
+_DIGIT_SUBSCRIPT = re.compile(r"(?<=[A-Za-z])_(\d+)$")
+
+
 def normalize_name(name: str) -> str:
     """Spell out Greek letters (`α_1` -> `alpha_1`), drop braces around subscripts (`w_{12}` -> `w_12`)
     and write subscript digits as a subscript (`x₁` -> `x_1`)."""
     out = "".join(GREEK_LETTERS.get(ch, ch) for ch in name)
     out = _SUBSCRIPT_DIGITS.sub(lambda m: "_" + m.group().translate(_PLAIN_DIGITS), out)
-    return out.replace("{", "").replace("}", "")
+    out = out.replace("{", "").replace("}", "")
+    # A subscript of digits is part of the name: h2, h_2 and h_{2} are one name, as sympy prints h2 as h_{2}.
+    return _DIGIT_SUBSCRIPT.sub(r"\1", out)
 
 
 @cache

@@ -30,7 +30,7 @@ PRINTED = [
     (x ** (y**2), "x^(y^2)"),
     (sigmoid(z) * (1 - sigmoid(z)), "(1 - sigmoid(z))*sigmoid(z)"),
     (softplus(x) + relu(x), "relu(x) + softplus(x)"),
-    (w_1**2, "w_1^2"),
+    (w_1**2, "w1^2"),  # a digit subscript is part of the name: w_1 is w1
     (alpha * x, "alpha*x"),
     (Derivative(E_, z), "dE/dz"),
     (Derivative(E_, Y(z)), "dE/dy(z)"),

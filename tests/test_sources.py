@@ -247,8 +247,8 @@ def test_a_definition_the_block_notation_cannot_express_is_bad_input_at_the_mark
 
 @pytest.mark.parametrize(
     ("name", "latex"),
-    [("x", "x"), ("w_1", "w_{1}"), ("alpha", r"\alpha"), ("alpha_1", r"\alpha_{1}"), ("loss", r"\mathrm{loss}"),
-     ("w1", r"\mathrm{w1}"), ("h_out", r"h_{out}")],
+    [("x", "x"), ("w1", "w_{1}"), ("alpha", r"\alpha"), ("alpha1", r"\alpha_{1}"), ("loss", r"\mathrm{loss}"),
+     ("w12", r"w_{12}"), ("h_out", r"h_{out}")],
     ids=lambda value: str(value),
 )
 def test_names_print_as_latex_that_reads_back(name: str, latex: str) -> None:
