@@ -6,6 +6,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
 
@@ -180,3 +181,34 @@ def to_mathml_equation(lhs: sympy.Basic, rhs: sympy.Basic) -> str:
     left = _MATHML_PRINTER.doprint(lhs)
     right = _MATHML_PRINTER.doprint(rhs)
     return f'<math display="block"><mrow>{left}<mo>=</mo>{right}</mrow></math>'
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+class UnicodePrinter(PlainTextPrinter):
+    """Terminal math: x²·cos(x), σ(z), −(a − y), √(x); one line per expression, unlike sympy's pretty()."""
+
+    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+        base, exponent = expr.args
+        if exponent.is_Integer and 1 < abs(int(exponent)) < 100 and (exponent > 0 or base.is_Symbol):
+            text = self.parenthesize(base, precedence(expr), strict=True)
+            return text + str(int(exponent)).translate(_SUPERSCRIPT)
+        if exponent == sympy.S.Half:
+            return f"√({self._print(base)})"
+        return super()._print_Pow(expr, rational)
+
+    def _print_sigmoid(self, expr: sympy.Function) -> str:
+        return f"σ({self._print(expr.args[0])})"
+
+    def _print_Derivative(self, expr: sympy.Derivative) -> str:
+        return super()._print_Derivative(expr).replace("diff(", "d/d(")
+
+
+_UNICODE = UnicodePrinter({"order": None})
+
+
+def to_unicode(expr: sympy.Basic) -> str:
+    """Readable one-line math for a terminal; not meant to be parsed back (use `to_text` for that)."""
+    text = _UNICODE.doprint(expr).replace("**", "^")
+    return text.replace("*", "·").replace(" - ", " − ").replace("(-", "(−")

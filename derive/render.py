@@ -10,7 +10,7 @@ from typing import Protocol
 import sympy
 
 from derive.printing import _MATHML_PRINTER as _MATHML
-from derive.printing import to_mathml_equation
+from derive.printing import to_mathml_equation, to_unicode
 
 MARKS = {"proved": "✓", "confirmed": "≈", "refuted": "✗", "unknown": "?"}
 
@@ -111,9 +111,9 @@ def to_text(derivation: _Derivation) -> str:
     """One step per line: the equation, its rule and its verdict mark."""
     lines = []
     for previous, step in _pairs(derivation):
-        left = "  " if _continues(previous, step) else plain(step.before) + " "
-        lines.append(f"{left}= {plain(step.after)}    [{step.rule}] {mark(step.verdict)}")
-    lines.append(f"result: {plain(derivation.result)}")
+        left = "  " if _continues(previous, step) else to_unicode(step.before) + " "
+        lines.append(f"{left}= {to_unicode(step.after)}    [{step.rule}] {mark(step.verdict)}")
+    lines.append(f"result: {to_unicode(derivation.result)}")
     return "\n".join(lines) + "\n"
 
 

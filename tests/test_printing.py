@@ -63,3 +63,22 @@ def test_a_derivative_inside_a_product_keeps_its_own_operand() -> None:
     # d/dx takes the rest of a product when read, so the printer wraps it: y*(d/dx(x^2)), not y*d/dx(x^2).
     expr = Derivative(x**2, x) * y
     assert parse(to_text(expr)) == expr != parse("d/dx(x^2)*y")
+
+
+UNICODE = [
+    ("x^2*cos(x) + 2*x*sin(x)", "x²·cos(x) + 2·x·sin(x)"),
+    ("sigmoid(z)*(1 - sigmoid(z))", "(1 − σ(z))·σ(z)"),
+    ("x^(-2)", "x⁻²"),
+    ("sqrt(x^2 + 1)", "√(x² + 1)"),
+    ("(x + 1)^3", "(x + 1)³"),
+    ("x^x", "x^x"),
+    ("dE/dz", "dE/dz"),
+]
+
+
+@pytest.mark.parametrize(("text", "shown"), UNICODE, ids=[t for t, _ in UNICODE])
+def test_to_unicode_shows_terminal_math(text: str, shown: str) -> None:
+    from derive.parse import parse
+    from derive.printing import to_unicode
+
+    assert to_unicode(parse(text)) == shown
