@@ -33,14 +33,13 @@ import sympy
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from pymdownx.superfences import SuperFencesCodeExtension, SuperFencesException
-from sympy.core.function import AppliedUndef
-from sympy.printing.latex import LatexPrinter
 
 from derive.check import check
 from derive.definitions import Definition
 from derive.derivation import Derivation, Step
 from derive.errors import DeriveError, ParseError
 from derive.parse import parse
+from derive.printing import to_latex
 from derive.report import Report, StepCheck
 from derive.rewrite import differentiate
 from derive.statements import read_definition
@@ -79,47 +78,9 @@ class DerivationFenceError(SuperFencesException, _BuildError):
 # --- LaTeX as a reader of derivations expects it --------------------------------------------------
 
 
-class _LatexPrinter(LatexPrinter):
-    """sympy's LaTeX with Leibniz fractions for named quantities (dE/dz) and primes for f'(g(x))."""
-
-    def _print_Derivative(self, expr: sympy.Derivative) -> str:
-        (var, order), *rest = expr.variable_count
-        inner = expr.expr
-        if not rest and order == 1 and isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol | AppliedUndef):
-            return rf"\frac{{d{self._print(inner)}}}{{d{self._print(var)}}}"
-        if not rest and isinstance(inner, AppliedUndef) and inner.args == (var,):
-            return self._prime(inner, order, var)
-        return super()._print_Derivative(expr)
-
-    def _prime(self, applied: AppliedUndef, order: int, point: sympy.Basic) -> str:
-        name = self._print(sympy.Symbol(applied.func.__name__))
-        return f"{name}{chr(39) * order}\\left({self._print(point)}\\right)"
-
-    def _print_Subs(self, expr: sympy.Subs) -> str:
-        inner, (var,), (point,) = expr.args
-        if (
-            isinstance(inner, sympy.Derivative)
-            and len(inner.variable_count) == 1
-            and inner.variable_count[0][0] == var
-            and isinstance(inner.expr, sympy.Function)
-            and inner.expr.args == (var,)
-        ):
-            order = inner.variable_count[0][1]
-            if isinstance(inner.expr, AppliedUndef):
-                return self._prime(inner.expr, order, point)
-            # a known function: print its own symbol (\sin, \sigma) with the prime
-            head = self._print(inner.expr.func(sympy.Symbol("_")))
-            head = re.sub(r"\s*(\{\\left\(|\\left\().*$", "", head)
-            return f"{head}{chr(39) * order}\\left({self._print(point)}\\right)"
-        return super()._print_Subs(expr)
-
-
-_PRINTER = _LatexPrinter()
-
-
 def tex(expr: sympy.Basic) -> str:
     """LaTeX of one expression: dE/dz as a Leibniz fraction, f'(g(x)) with a prime."""
-    return _PRINTER.doprint(expr)
+    return to_latex(expr)
 
 
 # --- where a fence is: the page and the line ------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
@@ -46,17 +48,11 @@ class PlainTextPrinter(StrPrinter):
         return super()._print_Derivative(expr)
 
     def _print_Subs(self, expr: sympy.Subs) -> str:
-        inner, (var,), (point,) = expr.args
-        if (
-            isinstance(inner, sympy.Derivative)
-            and len(inner.variable_count) == 1
-            and inner.variable_count[0][0] == var
-            and isinstance(inner.expr, sympy.Function)
-            and inner.expr.args == (var,)
-        ):
-            order = inner.variable_count[0][1]
-            return f"{_function_name(inner.expr)}{chr(39) * order}({self._print(point)})"
-        return super()._print_Subs(expr)
+        form = prime_form(expr)
+        if form is None:
+            return super()._print_Subs(expr)
+        function, order, point = form
+        return f"{_function_name(function)}{chr(39) * order}({self._print(point)})"
 
     def parenthesize(self, item: sympy.Basic, level: int, strict: bool = False) -> str:
         # `d/dx(...)` takes the rest of a product as its operand when read back (d/dx x^2 y), so inside a
@@ -65,6 +61,17 @@ class PlainTextPrinter(StrPrinter):
         if isinstance(item, sympy.Derivative) and printed.startswith(("d/d", "∂/∂")):
             return f"({printed})"
         return super().parenthesize(item, level, strict)
+
+
+def prime_form(expr: sympy.Subs) -> tuple[sympy.Function, int, sympy.Expr] | None:
+    """(f, n, u) when expr is sympy's form of f^(n)(u), `Subs(Derivative(f(t), (t, n)), t, u)`; else None."""
+    inner, variables, points = expr.args
+    if len(variables) != 1 or not isinstance(inner, sympy.Derivative) or len(inner.variable_count) != 1:
+        return None
+    var, order = inner.variable_count[0]
+    if var != variables[0] or not isinstance(inner.expr, sympy.Function) or inner.expr.args != (var,):
+        return None
+    return inner.expr, int(order), points[0]
 
 
 def _function_name(expr: sympy.Function) -> str:
@@ -84,32 +91,24 @@ class DeriveLatexPrinter(LatexPrinter):
     Leibniz derivative, `f'\\left(g(x)\\right)` for sympy's `Subs(Derivative(f(t), t), t, g(x))`."""
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
+        (var, order), *rest = expr.variable_count
         inner = expr.expr
-        if len(expr.variable_count) == 1:
-            var, order = expr.variable_count[0]
-            if isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol) and order == 1:
-                return rf"\frac{{d {self._print(inner)}}}{{d {self._print(var)}}}"
-            if isinstance(inner, AppliedUndef) and inner.args == (var,) and isinstance(var, sympy.Symbol):
-                return f"{self._print(sympy.Symbol(type(inner).__name__))}{chr(39) * order}" \
-                       rf"\left({self._print(var)}\right)"
+        if not rest and order == 1 and isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol | AppliedUndef):
+            return rf"\frac{{d{self._print(inner)}}}{{d{self._print(var)}}}"
+        if not rest and isinstance(inner, AppliedUndef) and inner.args == (var,):
+            return self._prime(inner, order, var)
         return super()._print_Derivative(expr)
 
+    def _prime(self, function: sympy.Function, order: int, point: sympy.Basic) -> str:
+        if isinstance(function, AppliedUndef):
+            head = self._print(sympy.Symbol(type(function).__name__))
+        else:  # a known function: its own symbol (\sin, \sigma) with the prime
+            head = re.sub(r"\s*(\{\\left\(|\\left\().*$", "", self._print(function.func(sympy.Symbol("_"))))
+        return rf"{head}{chr(39) * order}\left({self._print(point)}\right)"
+
     def _print_Subs(self, expr: sympy.Subs) -> str:
-        inner, (var,), (point,) = expr.args
-        if (
-            isinstance(inner, sympy.Derivative)
-            and len(inner.variable_count) == 1
-            and inner.variable_count[0][0] == var
-            and isinstance(inner.expr, sympy.Function)
-            and inner.expr.args == (var,)
-        ):
-            order = inner.variable_count[0][1]
-            name = type(inner.expr).__name__
-            head = r"\sigma" if name == "sigmoid" else (
-                self._print(sympy.Symbol(name)) if isinstance(inner.expr, AppliedUndef) else None)
-            if head is not None:
-                return rf"{head}{chr(39) * order}\left({self._print(point)}\right)"
-        return super()._print_Subs(expr)
+        form = prime_form(expr)
+        return super()._print_Subs(expr) if form is None else self._prime(*form)
 
 
 _LATEX_PRINTER = DeriveLatexPrinter()
