@@ -5,8 +5,11 @@ delivers SIGALRM when the bound is reached and the handler raises `BoundExceeded
 call. Limits of this first version, stated plainly:
 
 - Python delivers signals only between bytecodes, so a single long C-level operation (a huge gmpy
-  multiplication, a regex) runs to its end before the bound takes effect.
-- Outside the main thread (or without `setitimer`) the call runs unbounded, with no error.
+  multiplication, a regex) runs to its end before the bound takes effect. Calls that can do this go to
+  `run_isolated` (re-exported here from derive.worker): a worker process killed at the bound.
+- Outside the main thread (or without `setitimer`) the call goes to the isolated worker process
+  (derive.worker), which needs no signals, when `fn` and its arguments pickle; a call that does not
+  pickle (a lambda, a closure) runs unbounded there, with no error.
 - An exception raised at an arbitrary bytecode can leave a half-updated cache behind in the code that
   was interrupted; sympy's caches tolerate this in practice. A process-isolated bound is the remedy
   for both weaknesses and can replace this one behind the same function.
@@ -26,6 +29,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from derive.errors import DeriveError
+from derive.worker import Unsendable, WorkerFailed, run_isolated
+
+__all__ = ["BoundExceeded", "IsolatedTimeout", "WorkerFailed", "can_use_alarm", "run_bounded", "run_isolated"]
 
 T = TypeVar("T")
 
@@ -49,6 +55,15 @@ class BoundExceeded(DeriveError):
         super().__init__(f"time limit of {seconds:g} s reached")
 
 
+class IsolatedTimeout(BoundExceeded):
+    """The isolated worker ran past its own bound (not an enclosing one) and was killed."""
+
+
+def can_use_alarm() -> bool:
+    """Can a signal bound run here (main thread, setitimer available)?"""
+    return _can_use_alarm()
+
+
 def _can_use_alarm() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
@@ -58,7 +73,12 @@ def run_bounded(fn: Callable[..., T], *args: Any, seconds: float, **kwargs: Any)
     if seconds <= 0:
         raise BoundExceeded(seconds)
     if not _can_use_alarm():
-        return fn(*args, **kwargs)
+        if seconds >= _LONGEST:
+            return fn(*args, **kwargs)
+        try:
+            return run_isolated(fn, *args, seconds=seconds, **kwargs)
+        except Unsendable:
+            return fn(*args, **kwargs)
     now = time.monotonic()
     deadline = now + min(seconds, _LONGEST)
     if _deadlines:

@@ -32,6 +32,11 @@ class Limits:
     # Bits of a number under a root (sqrt, x^(1/3), x^(3/2)): sympy factors it to simplify the root.
     max_root_bits: int = 1_024
     max_steps: int = 5_000  # steps of one derivation
+    # The isolated worker (derive.worker): address space it may map beyond its size when it starts.
+    worker_memory_mb: int = 2_048
+    # verify_equal runs in the worker when one side has more operations than this, or huge constants.
+    isolate_ops: int = 300
+    isolate_digits: int = 200  # ... or an exact number or float exponent with more digits than this
 
 
 DEFAULT_LIMITS = Limits()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import lru_cache
 
 import sympy
 
@@ -34,7 +34,7 @@ def normalize_name(name: str) -> str:
     return _DIGIT_SUBSCRIPT.sub(r"\1", out)
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: one entry per distinct user name
 def symbol(name: str) -> sympy.Symbol:
     """The symbol called `name`.
 
@@ -44,18 +44,18 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(normalize_name(name))
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: one entry per distinct user name
 def function(name: str) -> sympy.core.function.UndefinedFunction:
     """The abstract (undefined) function called `name`, e.g. the `y` of `y(z)`."""
     return sympy.Function(normalize_name(name))
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: one entry per distinct user name
 def _real_symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: one entry per distinct user name
 def _real_function(name: str) -> sympy.core.function.UndefinedFunction:
     return sympy.Function(name, real=True)
 

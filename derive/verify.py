@@ -16,6 +16,11 @@ never confirm the step (it is "unknown" with a note); a symbolic proof still pro
 The converse (the right side real where the left side is not, as 1/sqrt(x^2 - 1) for acosh'(x) at
 x = -2) is how derivative formulas are written and is accepted.
 Abstract functions (f(g(x))) are made concrete with several small functions for the numeric tiers.
+
+Isolation: a signal bound cannot stop one long C call, and needs the main thread. Inputs that look
+risky (many operations, huge constants, high powers of sums) and calls from other threads are therefore
+verified whole in the worker process (derive.worker), killed at the bound; the rest runs in-process,
+which costs no pickling (see docs/robustness.md for the measured overhead).
 """
 
 from __future__ import annotations
@@ -33,12 +38,13 @@ import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.core.sympify import _sympify
 
-from derive.bounded import BoundExceeded, run_bounded
+from derive.bounded import BoundExceeded, IsolatedTimeout, WorkerFailed, can_use_alarm, run_bounded, run_isolated
 from derive.functions import to_elementary
 from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.symbols import realify
+from derive.worker import current_limits
 
-__all__ = ["Verdict", "Verification", "prepare", "verify_equal"]
+__all__ = ["Verdict", "Verification", "looks_risky", "prepare", "verify_equal", "verify_isolated"]
 
 T = TypeVar("T")
 
@@ -96,9 +102,55 @@ UNARY_CHOICES: tuple[sympy.Expr, ...] = (
 )
 
 
+# The worker gets this much more than the verifier's own bound, so that the verifier, not the kill,
+# normally ends a slow check (and its partial evidence is kept).
+ISOLATION_GRACE = 0.5
+# A power of a sum with an integer exponent above this is expanded into many terms by cancel/simplify.
+RISKY_EXPONENT = 40
+
+
 def verify_equal(lhs: sympy.Expr, rhs: sympy.Expr, *, timeout: float = 5.0) -> Verification:
     """Is lhs == rhs as functions of their free symbols (real)?"""
+    if can_use_alarm() and not looks_risky(lhs) and not looks_risky(rhs):
+        return _Verifier(lhs, rhs, timeout).run()
+    return verify_isolated(lhs, rhs, timeout=timeout)
+
+
+def verify_isolated(lhs: sympy.Expr, rhs: sympy.Expr, *, timeout: float = 5.0) -> Verification:
+    """verify_equal in the worker process: a hard time and memory bound, even inside C code."""
+    try:
+        return run_isolated(_verify_here, lhs, rhs, timeout, seconds=timeout + ISOLATION_GRACE)
+    except IsolatedTimeout:
+        return Verification(Verdict.UNKNOWN, note="time limit reached")
+    except WorkerFailed as failure:
+        return Verification(Verdict.UNKNOWN, note=f"cannot be checked: {failure}")
+
+
+def _verify_here(lhs: sympy.Expr, rhs: sympy.Expr, timeout: float) -> Verification:
     return _Verifier(lhs, rhs, timeout).run()
+
+
+def looks_risky(expr: object) -> bool:
+    """Could checking expr run long inside one C call or take much memory? (a cheap look, bounded)"""
+    if not isinstance(expr, sympy.Basic):
+        return False
+    limits = current_limits()
+    bits = limits.isolate_digits * 3.33  # decimal digits to bits
+    for count, node in enumerate(sympy.preorder_traversal(expr)):
+        if count > limits.isolate_ops:
+            return True
+        if isinstance(node, sympy.Rational) and max(int(node.p).bit_length(), int(node.q).bit_length()) > bits:
+            return True
+        if isinstance(node, sympy.Float) and node and abs(node._mpf_[2] + node._mpf_[3]) > bits:
+            return True
+        if (
+            isinstance(node, sympy.Pow)
+            and isinstance(node.exp, sympy.Integer)
+            and abs(int(node.exp)) > RISKY_EXPONENT
+            and not node.base.is_Atom
+        ):
+            return True
+    return False
 
 
 # --- preparation ---------------------------------------------------------------------------------
@@ -242,6 +294,8 @@ class _Verifier:
             return self.decide()
         except BoundExceeded:
             raise  # an enclosing bound (the caller's) has expired
+        except MemoryError:
+            return self.unknown("cannot be checked: memory limit reached")
         except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError) as error:
             return self.unknown(f"cannot be checked: {error}")
 

@@ -90,7 +90,7 @@ def test_an_exception_from_the_call_passes_through_unchanged() -> None:
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
-def test_outside_the_main_thread_the_call_runs_unbounded() -> None:
+def test_outside_the_main_thread_a_call_that_cannot_be_pickled_runs_unbounded() -> None:
     results = []
 
     def work() -> None:

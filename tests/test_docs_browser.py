@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-PAGES = ("", "seed/", "gallery/", "checking/", "verification/", "fence/", "cli/", "api/", "notation/", "limits/")
+PAGES = ("", "seed/", "gallery/", "checking/", "verification/", "fence/", "cli/", "api/", "notation/", "limits/",
+         "robustness/")
 # Pages whose derivations are typeset: each must have formulas, all of them rendered.
 MATH_PAGES = ("", "seed/", "gallery/", "checking/", "verification/", "fence/")
 

@@ -174,3 +174,12 @@ def test_parsing_never_hands_text_to_eval_exec_or_sympify(monkeypatch: pytest.Mo
                  r"\frac{\partial E(z)}{\partial z} + \sqrt[3]{x}", "exec(x)", "eval(y)", "lambda(x)"]:
         with contextlib.suppress(ParseError):
             parse(text)
+
+
+def test_a_derivation_that_needs_more_steps_than_the_limit_is_refused() -> None:
+    from derive.rewrite import rewrite_all
+
+    many = sympy.Derivative(sympy.Add(*[sympy.sin(k * x) for k in range(1, 8)]), x, evaluate=False)
+    with pytest.raises(LimitError, match="more than 3 steps"):
+        rewrite_all(many, ["x"], max_steps=3)
+    assert len(rewrite_all(many, ["x"])) > 3

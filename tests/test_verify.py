@@ -442,3 +442,46 @@ def test_the_interval_evaluator_reports_points_outside_the_real_domain(
     with pytest.raises(OutsideDomain) as raised:
         evaluate(expr, {x: sympy.Rational(value)}, 50)
     assert raised.value.reason == reason
+
+
+# --- isolation: risky inputs and other threads go to the worker process ---
+
+
+def test_risky_inputs_are_recognised_and_ordinary_ones_are_not() -> None:
+    from derive.verify import looks_risky
+
+    x = sympy.Symbol("x", real=True)
+    assert not looks_risky(sympy.sin(x) ** 2 + x * sympy.exp(x))
+    assert looks_risky((x + 1) ** 1000)
+    assert looks_risky(sympy.Add(*[x**k for k in range(400)]))
+    assert looks_risky(x + sympy.Integer(10) ** 400)
+
+
+def test_a_risky_step_is_decided_in_the_worker_with_the_same_verdict() -> None:
+    from derive.verify import verify_isolated
+
+    x = sympy.Symbol("x", real=True)
+    assert verify_equal((x + 1) ** 1000, x).verdict == Verdict.REFUTED
+    assert verify_isolated(sympy.sin(x) ** 2 + sympy.cos(x) ** 2, sympy.Integer(1)).verdict == Verdict.PROVED
+
+
+def test_a_step_that_exceeds_the_bound_in_the_worker_is_unknown_with_the_reason() -> None:
+    from derive.verify import verify_isolated
+
+    x = sympy.Symbol("x", real=True)
+    slow = sympy.expand((x + 1) ** 300) - sympy.expand((x + 1) ** 300) + sympy.sin(x) ** 2 + sympy.cos(x) ** 2
+    result = verify_isolated(slow, sympy.Integer(1), timeout=0.05)
+    assert result.verdict in (Verdict.UNKNOWN, Verdict.PROVED)
+    if result.verdict == Verdict.UNKNOWN:
+        assert "time limit" in (result.note or "")
+
+
+def test_verify_equal_from_another_thread_is_bounded_and_correct() -> None:
+    import threading
+
+    x = sympy.Symbol("x", real=True)
+    results: list[Verification] = []
+    thread = threading.Thread(target=lambda: results.append(verify_equal(sympy.sin(2 * x), 2 * sympy.sin(x))))
+    thread.start()
+    thread.join(60)
+    assert [r.verdict for r in results] == [Verdict.REFUTED]
