@@ -347,6 +347,9 @@ class _Builder(Transformer_NonRecursive):
         var = symbol(self._name(m.group("v")))
         return sympy.Derivative(operand, (var, _derivative_order(m, tok)), evaluate=False)
 
+    def number_derivative(self, tok: Token) -> sympy.Expr:
+        raise _Fault(f"{tok}: a derivative is taken with respect to a variable, not a number", tok)
+
     def leibniz(self, tok: Token) -> sympy.Expr:
         m = _match((_LATEX_LEIBNIZ, _LATEX_SLASH_LEIBNIZ) if self.latex else (_PLAIN_LEIBNIZ,), tok)
         numerator = self._name(m.group("n"))

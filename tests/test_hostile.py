@@ -86,13 +86,18 @@ def test_cyclic_definitions_are_refused_with_a_definition_error(outcomes: dict, 
         ("float_exponent_claim", ["proved"]),  # 1e99999999 is 1 times the name e99999999
         ("huge_exponent_claim", ["refuted"]),  # x^(10^10) is refused as a number, but claimed here wrongly
         ("unknown_variables", ["refuted"]),  # d/dq of an expression without q is 0
-        ("wrt_number", ["refuted"]),  # d/d2 is the quotient of the names d and d2, never a derivative
         ("wrt_number_latex", ["refuted"]),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
 def test_inputs_that_read_as_math_get_a_correct_verdict(outcomes: dict, case: str, verdicts: list[str]) -> None:
     assert outcomes[(case, "check")]["value"] == verdicts
+
+
+def test_a_derivative_with_respect_to_a_number_in_the_text_is_a_parse_error(outcomes: dict) -> None:
+    record = outcomes[("wrt_number", "check")]
+    assert (record["outcome"], record["error_type"]) == ("error", "ParseError"), record
+    assert "not a number" in record["message"]
 
 
 @pytest.mark.parametrize("wrt", ["2", "x.__class__", "__import__('os')"])

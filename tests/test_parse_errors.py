@@ -33,6 +33,7 @@ ERRORS = [
     ("sin(x, y)", False, "sin takes 1 argument, got 2", 1, 1),
     ("diff(x)", False, "diff takes an expression and a variable", 1, 1),
     ("diff(x^2, 2)", False, "diff needs a variable", 1, 1),
+    ("x + d/d2(x^2)", False, "with respect to a variable, not a number", 1, 5),
     ("log(x, 1)", False, "log base 1 is undefined", 1, 1),
     ("1/0", False, "division by zero", 1, 2),
     ("0^-1", False, "division by zero", 1, 2),
