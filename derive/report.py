@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
 
 from derive.definitions import Definition
-from derive.printing import to_text
+from derive.printing import to_latex, to_mathml_equation, to_text
 from derive.verify import Verdict
 
 MARKS: dict[Verdict, str] = {
@@ -124,3 +125,33 @@ class Report:
         verdict = "every step holds" if self.ok else f"first error on line {self.first_error.line}"
         blocks.append(f"{summary}: {verdict}" if self.steps else summary)
         return "\n".join(blocks)
+
+    def to_markdown(self) -> str:
+        """One list item per step with its verdict mark and the equation in a `$$` block, for notebooks."""
+        items = []
+        for step in self.steps:
+            head = f"{len(items) + 1}. line {step.line}" + (f", step {step.k + 1}" if step.k else "")
+            items.append(f"{head}: {MARKS[step.verdict]} {step.verdict.value}\n\n"
+                         f"$$\n{to_latex(step.lhs)} = {to_latex(step.rhs)}\n$$\n")
+            if not step.ok:
+                items.extend(f"   {line.strip()}\n" for line in step.to_text().splitlines()[1:] if line.strip())
+        summary = "every step holds" if self.ok else f"first error on line {self.first_error.line}"
+        return "\n".join(items) + f"\n**{summary}**\n"
+
+    def to_html(self) -> str:
+        """A table of steps with MathML equations: displays without scripts in a notebook or a browser."""
+        rows = "".join(
+            f"<tr><td>{step.line}</td><td>{to_mathml_equation(step.lhs, step.rhs)}</td>"
+            f'<td title="{step.verdict.value}">{MARKS[step.verdict]}</td>'
+            f"<td>{html.escape(step.diagnosis or step.note or '')}</td></tr>"
+            for step in self.steps
+        )
+        summary = "every step holds" if self.ok else f"first error on line {self.first_error.line}"
+        return f"<table>{rows}</table><p>{html.escape(summary)}</p>"
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
