@@ -12,21 +12,26 @@ from dataclasses import replace
 from functools import lru_cache
 
 import sympy
-from sympy.core.function import AppliedUndef
+from sympy.core.function import AppliedUndef, UndefinedFunction
+from sympy.core.parameters import distribute
 
 from derive.bounded import BoundExceeded, run_bounded
-from derive.definitions import Definition, Definitions, interpret
+from derive.definitions import Definition, Definitions, Model, interpret, local_model
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
 from derive.report import Report, StepCheck
 from derive.statements import read_statements
 from derive.symbols import function, realify, symbol
-from derive.verify import Verdict, Verification, prepare, verify_equal
+from derive.verify import Verdict, Verification, looks_risky, prepare, verify_equal
 
 STEP_TIMEOUT = 5.0  # seconds the verifier may spend on one step
 READ_TIMEOUT = 5.0  # seconds for giving one side its meaning (substituting, differentiating)
 EXPECTED_TIMEOUT = 2.0  # seconds for writing out what a wrong step's left side really is
 DIAGNOSIS_BUDGET = 4.0  # seconds for naming the mistake of one wrong step
+LOCAL_TIMEOUT = 2.0  # seconds for proving a step in a smaller model before reading it in full
+QUICK_PROOF_SECONDS = 0.5  # seconds for cancelling a local identity before the verifier's full tiers
+TAME_BITS = 600  # a constant longer than this (in bits) may keep one C call busy for long
+TAME_POWER = 40  # ... and so may a higher power of a sum, once expanded
 
 # Exceptions by which sympy says it cannot handle an expression; they make a step unknown.
 _SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError, ZeroDivisionError)
@@ -82,6 +87,8 @@ def check_step(
     lhs, rhs = real(lhs), real(rhs)
     origin = real(origin) if origin is not None else None
     defs = real_definitions(defs)
+    if holds_locally(lhs, rhs, defs):
+        return StepCheck(line, k, *written[:2], Verdict.PROVED)
     try:
         sides = run_bounded(_meanings, lhs, rhs, defs, seconds=READ_TIMEOUT)
     except DefinitionError as error:
@@ -129,7 +136,145 @@ def real(expr: sympy.Basic) -> sympy.Basic:
 @lru_cache(maxsize=16)
 def real_definitions(defs: Definitions) -> Definitions:
     """The definitions over real symbols and real-valued abstract functions (cached per collection)."""
-    return Definitions(replace(d, params=tuple(real(p) for p in d.params), expr=real(d.expr)) for d in defs)
+    return Definitions(_real_definition(d) for d in defs)
+
+
+@lru_cache(maxsize=8192)
+def _real_definition(definition: Definition) -> Definition:
+    # One definition at a time: each definition line makes a new collection, and a long text must not
+    # make every earlier definition real again (that would be quadratic in the number of lines).
+    return replace(definition, params=tuple(real(p) for p in definition.params), expr=real(definition.expr))
+
+
+# --- proofs in a smaller model ---------------------------------------------------------------------
+
+
+def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
+    """Is the step proved in the smaller model of `definitions.local_model`? (sides and definitions
+    real). A long derivation's lines are each checked in a model of their own size, not the network's,
+    and a model met before in other names (the next layer's) is not checked again."""
+    if not defs:
+        return False
+    try:
+        model = run_bounded(lambda: _renamed_model(local_model(lhs, rhs, defs)), seconds=LOCAL_TIMEOUT)
+    except (BoundExceeded, *_SYMPY_FAILURES):
+        return False  # a bad definition is reported when the step is read in full
+    return model is not None and _model_holds(model)
+
+
+@lru_cache(maxsize=4096)
+def _model_holds(model: Model) -> bool:
+    try:
+        with distribute(True):  # sympy's usual evaluation, whatever a caller's display needs
+            left, right = run_bounded(model.meanings, seconds=LOCAL_TIMEOUT)
+    except (BoundExceeded, *_SYMPY_FAILURES):
+        return False
+    return _proved(left, right, LOCAL_TIMEOUT)
+
+
+def proved_locally(left: sympy.Expr, right: sympy.Expr, *, timeout: float = LOCAL_TIMEOUT) -> bool:
+    """Is `left = right` proved symbolically (no note)? For identities in a model that generalises a
+    step: a proof there proves the step, anything less decides nothing.
+
+    Identities equal up to the names of their symbols and abstract functions are decided once: each
+    layer of a network, each level of a nested chain, brings the same identity in other names.
+    """
+    try:
+        key = run_bounded(renamed, left, right, seconds=timeout)
+    except (BoundExceeded, *_SYMPY_FAILURES):
+        return False
+    return _proved(*key, timeout)
+
+
+@lru_cache(maxsize=4096)
+def _proved(left: sympy.Expr, right: sympy.Expr, timeout: float) -> bool:
+    """A proof of `left = right` (no note): sympy's derivatives and automatic evaluation, then the
+    verifier's first symbolic tier, tried here before its numeric probes (a local identity such as
+    sigmoid' = sigmoid (1 - sigmoid) usually cancels at once), then the verifier itself."""
+    with distribute(True):  # -(a + b) must cancel a + b, as in sympy's usual evaluation
+        try:
+            difference = run_bounded(lambda: prepare(left) - prepare(right), seconds=timeout)
+        except (BoundExceeded, *_SYMPY_FAILURES):
+            return False
+        if difference == 0:
+            return True
+        tame = _tame(left) and _tame(right)
+        if tame:
+            try:
+                seconds = min(timeout, QUICK_PROOF_SECONDS)
+                if run_bounded(lambda: sympy.cancel(sympy.together(difference)) == 0, seconds=seconds):
+                    return True
+            except (BoundExceeded, *_SYMPY_FAILURES):
+                pass
+        if not tame or looks_risky(left) or looks_risky(right):
+            return False  # the verifier would send it to its worker process: too slow to decide a local check
+        verification = verify_equal(left, right, timeout=timeout)
+    return verification.verdict is Verdict.PROVED and verification.note is None
+
+
+def _tame(expr: sympy.Expr) -> bool:
+    """No huge constant and no high power of a sum: sympy's algebra on it stays in Python code, which a
+    signal bound stops on time (the reason the verifier isolates other inputs in a process)."""
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Rational) and max(abs(node.p), node.q).bit_length() > TAME_BITS:
+            return False
+        if isinstance(node, sympy.Float) and node._prec > TAME_BITS:
+            return False
+        high = isinstance(node, sympy.Pow) and node.exp.is_Integer and abs(node.exp) > TAME_POWER
+        if high and not node.base.is_Atom:
+            return False
+    return True
+
+
+def renamed(left: sympy.Expr, right: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """Both sides with symbols and abstract functions renamed in order of first appearance, assumptions
+    kept: alpha-equivalent pairs become one pair (the cache key, and what is verified)."""
+    rename = Renaming()
+    return rename(left), rename(right)
+
+
+def _renamed_model(model: Model | None) -> Model | None:
+    """The model with its symbols, names and functions renamed in order of first appearance: the
+    claim first, then each definition once its name has been met."""
+    if model is None:
+        return None
+    rename = Renaming()
+    left, right = rename(model.left), rename(model.right)
+    todo = {sympy.Symbol(d.name, real=True): d for d in model.definitions}
+    definitions = []
+    while todo:
+        met = [s for s in todo if s in rename.table]
+        name = min(met, key=lambda s: int(rename.table[s].name[1:])) if met else min(todo, key=str)
+        d = todo.pop(name)
+        new_name = rename(name).name
+        definitions.append(Definition(new_name, tuple(rename(p) for p in d.params), rename(d.expr)))
+    return Model(left, right, tuple(definitions), frozenset(rename.function(f) for f in model.cuts))
+
+
+class Renaming:
+    """Symbols -> c0, c1, ... and abstract functions -> F0, F1, ..., in the order they are met (assumptions
+    kept), so that expressions equal up to their names become one expression."""
+
+    def __init__(self) -> None:
+        self.table: dict[sympy.Basic, sympy.Symbol] = {}
+        self.functions: dict[type, type] = {}
+
+    def __call__(self, e: sympy.Basic) -> sympy.Basic:
+        if isinstance(e, sympy.Symbol):
+            if e not in self.table:
+                self.table[e] = sympy.Symbol(f"c{len(self.table)}", **e.assumptions0)
+            return self.table[e]
+        if not e.args:
+            return e
+        args = tuple(self(a) for a in e.args)
+        if isinstance(e, AppliedUndef):
+            return self.function(type(e))(*args)
+        return e.func(*args)
+
+    def function(self, f: UndefinedFunction) -> UndefinedFunction:
+        if f not in self.functions:
+            self.functions[f] = sympy.Function(f"F{len(self.functions)}", **f._kwargs)
+        return self.functions[f]
 
 
 def as_written(expr: sympy.Expr) -> sympy.Expr:

@@ -19,7 +19,7 @@ from sympy.core.parameters import global_parameters
 
 from derive.errors import DefinitionError
 from derive.functions import to_elementary
-from derive.symbols import normalize_name, symbol
+from derive.symbols import normalize_name, realify, symbol
 
 NameLike = str | sympy.Symbol | AppliedUndef
 
@@ -300,7 +300,188 @@ def _derivative_meaning(derivative: sympy.Derivative, defs: Definitions) -> symp
 @lru_cache(maxsize=64)
 def elementary_definitions(defs: Definitions) -> Definitions:
     """The definitions with derive's named functions rewritten into elementary ones."""
-    return Definitions(replace(d, expr=to_elementary(d.expr)) for d in defs)
+    return Definitions(_elementary_definition(d) for d in defs)
+
+
+@lru_cache(maxsize=8192)
+def _elementary_definition(definition: Definition) -> Definition:
+    # One definition at a time: a text that adds a definition per line must not rewrite all of them again.
+    return replace(definition, expr=to_elementary(definition.expr))
+
+
+# --- a smaller, more general model of one claim -----------------------------------------------------
+
+
+class _Graph:
+    """Which names each definition mentions and depends on, found once per name (bodies are small)."""
+
+    def __init__(self, defs: Definitions) -> None:
+        self.defs = defs
+        self._mentions: dict[str, frozenset[str]] = {}
+        self._dependencies: dict[str, frozenset[str]] = {}
+        self._bodies: dict[str, sympy.Expr] = {}
+        self._reaches: dict[tuple[str, frozenset[str]], bool] = {}
+
+    def dependencies(self, name: str) -> frozenset[str]:
+        if name not in self._dependencies:
+            self._dependencies[name] = self.defs.dependencies(name)
+        return self._dependencies[name]
+
+    def body(self, name: str) -> sympy.Expr:
+        """The definition with each defined name as a plain symbol (`canonical`)."""
+        if name not in self._bodies:
+            self._bodies[name] = realify(canonical(self.defs[name].expr, self.defs))
+        return self._bodies[name]
+
+    def mentions(self, name: str) -> frozenset[str]:
+        """Every name in the body, parameters included (a parameter is a symbol that stays)."""
+        if name not in self._mentions:
+            body = self.defs[name].expr
+            found = {s.name for s in body.free_symbols if isinstance(s, sympy.Symbol)}
+            self._mentions[name] = frozenset(found | {a.func.__name__ for a in body.atoms(AppliedUndef)})
+        return self._mentions[name]
+
+    def reaches(self, name: str, targets: frozenset[str], stop: frozenset[str] = frozenset()) -> bool:
+        """Does name's definition mention one of `targets`, directly or through the names it uses
+        (not looking inside the names in `stop`)?"""
+        if name not in self.defs:
+            return False  # a leaf variable depends on nothing
+        key = (name, targets)
+        if not stop and key in self._reaches:
+            return self._reaches[key]
+        seen: set[str] = set()
+        todo = [name]
+        found = False
+        while todo and not found:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            found = bool(self.mentions(current) & targets)
+            todo.extend(d for d in self.dependencies(current) if d not in stop)
+        if not stop:
+            self._reaches[key] = found
+        return found
+
+
+def _cut_function(name: str) -> sympy.core.function.UndefinedFunction:
+    # A space cannot occur in a name that a user writes, so this function is never one of theirs.
+    return sympy.Function(f"cut {name}", real=True)
+
+
+def _cut(name: str, mine: frozenset[str], variables: frozenset[str], graph: _Graph) -> tuple[str, ...]:
+    """The names `name` can stand as a function of: variables of its derivatives that lie above the others,
+    when every path from name to a lower variable passes through them; empty when there are none."""
+    if len(mine) < 2 or name in variables:
+        return ()
+    above = [u for u in mine if u in graph.defs and graph.reaches(u, mine - {u})]
+    topmost = [u for u in above if not any(graph.reaches(w, frozenset({u})) for w in mine - {u})]
+    for cut in (topmost, above):
+        chosen = frozenset(cut)
+        if chosen and not graph.reaches(name, variables - chosen, stop=chosen):
+            return tuple(sorted(chosen))
+    return ()
+
+
+@dataclass(frozen=True)
+class Model:
+    """A claim in a smaller model of the definitions (see `local_model`): both sides, the definitions
+    the model keeps, and the abstract functions that stand for cut names."""
+
+    left: sympy.Expr
+    right: sympy.Expr
+    definitions: tuple[Definition, ...]
+    cuts: frozenset[type]
+
+    def meanings(self) -> tuple[sympy.Expr, sympy.Expr]:
+        """Both sides in the model's leaf variables, with the contract's meaning and named functions elementary."""
+        local = Definitions(self.definitions)
+        return _model_meaning(self.left, local, self.cuts), _model_meaning(self.right, local, self.cuts)
+
+
+def local_model(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> Model | None:
+    """A claim in a smaller model that generalises the definitions (None: read it in full).
+
+    The model keeps only what the claim's derivatives move. A defined name that no variable of a
+    derivative in the claim reaches is held as a free symbol, and so is the lowest such variable
+    (nothing below it is differentiated). A name differentiated with respect to several names, some
+    above the others, stands as an abstract function of the upper ones when it reaches the lower ones
+    only through them: `E = Φ(h2)` in `dE/dh1 = dE/dh2 · dh2/dh1`, however deep E lies. Read with the
+    contract's meaning (`Model.meanings`), an identity that holds in the model holds for the
+    definitions themselves (put back the held names' values and Φ's body), so a proof there proves the
+    claim; anything less decides nothing, and the claim is read in full. Even when nothing is held or
+    cut, the model keeps only the definitions the claim uses, in a form that `check.holds_locally`
+    renames so that the same claim about the next layer is not proved again.
+    """
+    if not defs:
+        return None
+    # realify: `y(z)` becomes the plain symbol y, which must be the same symbol as the real y elsewhere
+    left, right = realify(canonical(lhs, defs)), realify(canonical(rhs, defs))
+    claim = sympy.Tuple(left, right)
+    variables: set[str] = set()
+    tops: dict[str, set[str]] = {}
+    for derivative in claim.atoms(sympy.Derivative):
+        if not all(isinstance(v, sympy.Symbol) for v in derivative.variables):
+            return None  # a derivative with respect to an expression: read in full
+        names = {v.name for v in derivative.variables}
+        variables |= names
+        if isinstance(derivative.expr, sympy.Symbol) and derivative.expr.name in defs:
+            tops.setdefault(derivative.expr.name, set()).update(names)
+    moving = frozenset(variables)
+    graph = _graph(defs)
+    model: dict[str, Definition] = {}
+    held: set[str] = set()
+    cuts: set[type] = set()
+    todo = sorted(names_in(claim, defs))
+    while todo:
+        name = todo.pop()
+        if name in model or name in held:
+            continue
+        if not graph.reaches(name, moving - {name}):
+            held.add(name)
+            continue
+        cut = _cut(name, frozenset(tops.get(name, ())), moving, graph)
+        if cut:
+            function = _cut_function(name)
+            cuts.add(function)
+            model[name] = Definition(name, (), function(*(sympy.Symbol(c, real=True) for c in cut)))
+            todo.extend(cut)
+        else:
+            definition = defs[name]
+            model[name] = Definition(name, definition.params, graph.body(name))
+            todo.extend(graph.dependencies(name))
+    return Model(left, right, tuple(model.values()), frozenset(cuts))
+
+
+def local_meanings(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> tuple[sympy.Expr, sympy.Expr] | None:
+    """Both sides of a claim read in the model of `local_model` (None: read it in full)."""
+    model = local_model(lhs, rhs, defs)
+    return model.meanings() if model is not None else None
+
+
+@lru_cache(maxsize=64)
+def _graph(defs: Definitions) -> _Graph:
+    return _Graph(defs)
+
+
+def _model_meaning(expr: sympy.Basic, local: Definitions, cuts: frozenset[type]) -> sympy.Expr:
+    """`interpret` over the model; a derivative of a cut function Φ with respect to a defined name h is
+    written Φ'(ξ) at ξ = h (a Subs), so that h is substituted there as everywhere else."""
+    value = interpret(expr, local, elementary=True)
+    if not cuts or not value.has(sympy.Derivative):
+        return value
+
+    def of_cut(e: sympy.Basic) -> bool:
+        return isinstance(e, sympy.Derivative) and isinstance(e.expr, AppliedUndef) and type(e.expr) in cuts
+
+    def at_point(e: sympy.Derivative) -> sympy.Expr:
+        points = {v: sympy.Dummy("xi", real=True) for v in e.variables if v.name in local}
+        if not points:
+            return e
+        body = sympy.Derivative(e.expr.xreplace(points), *((points.get(v, v), n) for v, n in e.variable_count))
+        return sympy.Subs(body, tuple(points.values()), tuple(points))
+
+    return substitute(value.replace(of_cut, at_point), elementary_definitions(local))
 
 
 def canonical(expr: sympy.Basic, defs: Definitions) -> sympy.Expr:

@@ -8,7 +8,7 @@ lines linear in L. Every line is verified with the contract's Leibniz semantics 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import sympy
 from sympy.core.function import AppliedUndef
@@ -70,7 +70,9 @@ class Backprop:
     introduce: str | None = None  # said before the first line when the expression got a name of its own
     steps: list[Step] = field(default_factory=list)
     memo: dict[tuple[str, str], sympy.Expr] = field(default_factory=dict)
+    established: dict[tuple[str, str], Step] = field(default_factory=dict)  # the line that gave each memo entry
     reach: dict[tuple[str, str], bool] = field(default_factory=dict)
+    taken: set[str] = field(default_factory=set)  # names fresh letters must avoid
 
     def deps(self, name: str) -> list[str]:
         bound = {p.name for p in self.defs[name].params}
@@ -117,11 +119,22 @@ class Backprop:
         """dname/dvar, as the parser reads `dE/dy`."""
         return sympy.Derivative(self.symbol(name), self.symbol(var), evaluate=False)
 
-    def emit(self, rule: str, explanation: str, lhs: sympy.Expr, rhs: sympy.Expr) -> None:
+    def emit(
+        self, rule: str, explanation: str, lhs: sympy.Expr, rhs: sympy.Expr, premises: list[Step] | None = None
+    ) -> Step:
+        """Add the line `lhs = rhs`. A line of its own is checked in the small model of its derivatives;
+        a line that puts `premises` together holds as they do when it is exactly their combination."""
         left, right = self.show(lhs), self.show(rhs)
         if not self.steps and self.introduce:
             explanation = f"{self.introduce} {explanation}"
-        self.steps.append(self.checker.step(rule, explanation, left, right, left))
+        if premises is None:
+            step = self.checker.modelled(rule, explanation, left, right, left)
+        else:
+            chain, *factors = premises
+            expected = chain.after.xreplace({p.before: p.after for p in factors})
+            step = self.checker.derived(rule, explanation, left, right, left, premises, expected)
+        self.steps.append(step)
+        return step
 
     def text(self, expr: sympy.Expr) -> str:
         return render.plain(self.show(expr))
@@ -130,8 +143,9 @@ class Backprop:
 
     def local(self, name: str, var: str) -> tuple[sympy.Expr, str]:
         """d(body of name)/d(var) with every other name held fixed, written back in the names."""
-        taken = set(self.bodies) | names_used(*self.bodies.values())
-        value, rule = derivative_value(self.bodies[name], self.symbol(var), taken)
+        if not self.taken:
+            self.taken |= set(self.bodies) | names_used(*self.bodies.values())
+        value, rule = derivative_value(self.bodies[name], self.symbol(var), self.taken)
         return fold(value, self.folding, self.symbol), rule
 
     def grad(self, top: str, var: str) -> sympy.Expr:
@@ -144,18 +158,19 @@ class Backprop:
         lhs = self.leibniz(top, var)
         if not self.depends(top, var):
             value = sympy.Integer(0)
-            self.emit("constant", f"{self.text(lhs.expr)} does not depend on {var}.", lhs, value)
+            step = self.emit("constant", f"{self.text(lhs.expr)} does not depend on {var}.", lhs, value)
         elif self.parents(top, var) == [top]:
             value, rule = self.local(top, var)
             body = self.text(self.bodies[top])
             explanation = f"Differentiate {top} = {body} with respect to {var}, holding the other variables fixed."
-            self.emit(rule, explanation, lhs, value)
+            step = self.emit(rule, explanation, lhs, value)
         else:
-            value = self.chain(top, var, lhs)
+            value, step = self.chain(top, var, lhs)
         self.memo[key] = value
+        self.established[key] = step
         return value
 
-    def chain(self, top: str, var: str, lhs: sympy.Derivative) -> sympy.Expr:
+    def chain(self, top: str, var: str, lhs: sympy.Derivative) -> tuple[sympy.Expr, Step]:
         """The chain rule through var's parents, then each factor, then the factors put together."""
         parents = self.parents(top, var)
         terms: list[sympy.Expr] = []
@@ -176,11 +191,11 @@ class Backprop:
             explanation = f"{var} appears in {top} directly and through {through}: one term for each."
         else:
             explanation = f"Chain rule, summed over the paths from {var} to {top}: through {through}."
-        self.emit("chain", explanation, lhs, rhs)
+        chain = self.emit("chain", explanation, lhs, rhs)
         values = {f: self.grad(f.expr.name, f.variables[0].name) for f in factors}
+        premises = [chain, *(self.established[(f.expr.name, f.variables[0].name)] for f in values)]
         value = rhs.xreplace(values)
-        self.emit("combine", "Put the factors derived above together.", lhs, value)
-        return value
+        return value, self.emit("combine", "Put the factors derived above together.", lhs, value, premises)
 
 
 def leibniz(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tuple[Step, ...], sympy.Expr]:
@@ -198,11 +213,22 @@ def leibniz(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tup
     shown = backprop.show(value)
     leaf = substitute(shown, defs, keep=[var.name] if var.name in defs else [])
     steps = backprop.steps
+    last = backprop.established.get((top, var.name))
+    if last is not None and last.before == lhs:
+        # The value in the names, against sympy's derivative at a point, before the lines built on it.
+        checked = checker.crosscheck(last, lhs)
+        steps[next(i for i, step in enumerate(steps) if step is last)] = last = checked
     if leaf != shown:
         used = [defs[n] for n in defs.names if n in reachable(names_in(shown, defs), defs) and n != var.name]
         listed = "; ".join(f"{backprop.text(d.symbol)} = {render.plain(d.expr)}" for d in used)
-        steps.append(checker.step("definition", f"Substitute the definitions: {listed}.", lhs, leaf, lhs))
-    simplified = simplify_step(checker, leaf, lhs)
+        explanation = f"Substitute the definitions: {listed}."
+        if last is not None and last.before == lhs:
+            # The names' meaning is their definitions: the line holds as the line it rewrites does.
+            expected = substitute(last.after, defs, keep=[var.name] if var.name in defs else [])
+            last = checker.derived("definition", explanation, lhs, leaf, lhs, [last], expected)
+        else:
+            last = checker.step("definition", explanation, lhs, leaf, lhs)
+        steps.append(last)
     # The simplify line keeps dE/dz on its left, like every line of this style.
-    steps.extend(replace(step, before=lhs) for step in simplified)
-    return tuple(steps), simplified[0].after if simplified else leaf
+    steps.extend(simplify_step(checker, leaf, lhs, premise=last))
+    return tuple(steps), steps[-1].after if steps else leaf

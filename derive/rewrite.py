@@ -8,34 +8,59 @@ styles; the Leibniz style lives in `derive.leibniz`.
 
 from __future__ import annotations
 
+import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Set
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+import mpmath
 import sympy
 from sympy.core.function import AppliedUndef
 from sympy.core.parameters import distribute
 
 from derive import render
 from derive.bounded import BoundExceeded, run_bounded
-from derive.check import real, real_definitions
-from derive.definitions import Definition, Definitions, canonical, interpret, names_in, resolve, substitute
+from derive.check import LOCAL_TIMEOUT, holds_locally, proved_locally, real, real_definitions
+from derive.definitions import (
+    Definition,
+    Definitions,
+    canonical,
+    interpret,
+    names_in,
+    rebuilt,
+    resolve,
+    substitute,
+)
 from derive.derivation import Derivation, Step
 from derive.errors import DeriveError, LimitError
+from derive.functions import to_elementary
 from derive.limits import DEFAULT_LIMITS
+from derive.numeric import OutsideDomain, Unsupported, evaluate, mid
 from derive.parse import parse
 from derive.rules import find_rule, is_final, pending
 from derive.statements import read_definition
-from derive.symbols import normalize_name, symbol
-from derive.verify import Verdict, Verification, verify_equal
+from derive.symbols import normalize_name, realify, symbol
+from derive.verify import (
+    AGREE_DIGITS,
+    BASE_DPS,
+    Verdict,
+    Verification,
+    verify_equal,
+)
 
 STYLES = ("expand", "leibniz")
 STEP_TIMEOUT = 5.0  # seconds the verifier may spend on one step
 DERIVATION_BUDGET = 120.0  # seconds the verifier may spend on all the steps of one derivation
 TIDY_SECONDS = 2.0  # seconds the final simplification may spend on one candidate form
+TIDY_MAX_TERMS = 6  # a result with more terms than this is left as the rules wrote it
+TIDY_MAX_SYMBOLS = 12  # ... and so is one in more symbols (function applications count as one each)
+CROSSCHECK_SECONDS = 10.0  # seconds for comparing the result with sympy.diff of the whole expression
+CROSSCHECK_POINTS = 1  # random points where the result must agree with sympy.diff to 30 digits
+CROSSCHECK_TRIES = 8  # points tried (some may lie outside the domain)
+CROSSCHECK_SEED = 20240  # the points are random but the same on every run
 LETTERS = ("u", "v", "w", "p", "q", "r", "s", "t")
 _NAME = re.compile(r"^[^\W\d]\w*$")
 # Exceptions by which sympy says it cannot handle an expression: the step is then unknown.
@@ -47,6 +72,14 @@ class OptionError(DeriveError):
 
 
 # --- steps and their verification -----------------------------------------------------------------
+#
+# A step is checked where it happens. An expand step replaces one pending derivative D by R, and an
+# equal replacement keeps the whole line equal, so D = R is what is verified; a Leibniz line is read
+# in the small model of `definitions.local_meanings`; a line that only puts lines above together
+# (`combine`, substituting the definitions) holds when they do. Each local identity is compared with
+# sympy's own derivative of its elementary form, never with a rule's output, and a local check that
+# does not prove the step falls back to reading the whole line in full, as before. At the end the
+# result is cross-checked once against sympy.diff of the whole expression.
 
 
 @lru_cache(maxsize=4096)
@@ -59,8 +92,7 @@ def verify_step(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions, *, timeout:
 
     Both sides are read by `definitions.interpret` over real symbols, with derive's named functions
     rewritten into elementary ones, so their derivatives are sympy's own and the rule that produced
-    `rhs` is never trusted. The one place where steps are verified, so that checking each rewrite
-    locally instead of against the whole derivative is a change here alone.
+    `rhs` is never trusted. This reads a line in full; `Checker` tries a local check first.
     """
     started = time.monotonic()
     with distribute(True):  # sympy's usual automatic evaluation, whatever the rules' display needs
@@ -75,26 +107,354 @@ def verify_step(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions, *, timeout:
         return verify_equal(left, right, timeout=max(timeout - (time.monotonic() - started), 0.5))
 
 
+def abstracted(derivative: sympy.Derivative, replacement: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr] | None:
+    """`derivative = replacement` with each operand g of a new pending derivative d/dx[g] written as an
+    abstract function G(x), in both sides: d/dx[sin(x^2)] = cos(x^2) d/dx[x^2] becomes
+    d/dx[sin(G(x))] = cos(G(x)) G'(x), whatever the size of x^2.
+
+    The abstract identity holds for every differentiable G if it holds at all, and G = g is one of
+    them, so proving it proves the rewrite; None when nothing is pending in the replacement.
+    """
+    if len(derivative.variable_count) != 1 or derivative.variable_count[0][1] != 1:
+        return None
+    var = derivative.variables[0]
+    operands = sorted(
+        {d.expr for d in replacement.atoms(sympy.Derivative) if d.variable_count == ((var, 1),) and not is_final(d)},
+        key=sympy.default_sort_key,
+    )
+    if not operands:
+        return None
+    # A space cannot occur in a user's name, so these functions are never theirs.
+    table = {g: sympy.Function(f"op {i}", real=True)(var) for i, g in enumerate(operands)}
+    pending_table = {pending(g, var): pending(G, var) for g, G in table.items()}
+    model = pending(_abstract(derivative.expr, table), var)
+    replaced = replacement.xreplace(pending_table | table)
+    if _depends_outside(replaced, table.values(), var):
+        # sympy evaluated the operand away (1/u of u = e^z/s is s e^-z): apply the law to the abstract
+        # form instead, and take it when putting the operands back gives exactly the replacement.
+        again = find_rule(model).rewrite(symbol("u")).after
+        if again.xreplace({G: g for g, G in table.items()}) == replacement:
+            return model, again
+    return model, replaced
+
+
+def _depends_outside(expr: sympy.Expr, stand_ins: Iterable[sympy.Expr], var: sympy.Symbol) -> bool:
+    """Does expr depend on var other than through the stand-ins G(var) (and their derivatives)?"""
+    hidden = {}
+    for stand_in in stand_ins:
+        hidden[pending(stand_in, var)] = sympy.Dummy()
+        hidden[stand_in] = sympy.Dummy()
+    return var in expr.xreplace(hidden).free_symbols
+
+
+def _abstract(e: sympy.Basic, table: Mapping[sympy.Basic, sympy.Expr]) -> sympy.Basic:
+    """`e` with each table key replaced, also where a key is a sub-product of a product's factors (the
+    numerator x*sin(x) of x*sin(x)/cos(x)) or its reciprocal (a denominator)."""
+    if e in table:
+        return table[e]
+    if isinstance(e, sympy.Mul):
+        factors = list(e.args)
+        taken: list[sympy.Expr] = []
+        for key, stand_in in table.items():
+            for parts, power in ((sympy.Mul.make_args(key), 1), (tuple(1 / p for p in sympy.Mul.make_args(key)), -1)):
+                if (len(parts) > 1 or power == -1) and _take(factors, parts):
+                    taken.append(stand_in**power)
+                    break
+        if taken:
+            return sympy.Mul(*(_abstract(f, table) for f in factors), *taken)
+    if not e.args:
+        return e
+    return rebuilt(e, tuple(_abstract(a, table) for a in e.args))
+
+
+def _take(factors: list[sympy.Expr], parts: tuple[sympy.Expr, ...]) -> bool:
+    """Remove `parts` from `factors` (a multiset) when all of them are there."""
+    remaining = list(factors)
+    for part in parts:
+        if part not in remaining:
+            return False
+        remaining.remove(part)
+    factors[:] = remaining
+    return True
+
+
+def _protect_all(*exprs: sympy.Expr) -> tuple[sympy.Expr, ...]:
+    """The expressions with one shared dummy for each function application: the rational algebra
+    around the named forms, which is all a simplification changes."""
+    table: dict[sympy.Basic, sympy.Dummy] = {}
+    return tuple(_protect(e, table)[0] for e in exprs)
+
+
+def crosscheck(lhs: sympy.Expr, value: sympy.Expr, defs: Definitions, *, seconds: float) -> bool | None:
+    """Does `value` agree to 30 digits with sympy's own derivative `lhs` at a random point?
+
+    True when it agrees, False when it clearly differs, None when it cannot tell (abstract functions,
+    no point where both sides are defined, time). The derivative is sympy's, taken as backprop takes
+    it: every distinct sub-expression (and every definition) is one node, sympy.diff gives each
+    node's derivative with respect to its arguments, and the chain rule is carried out in numbers,
+    from the top down. That costs one small derivative per kind of node and one number per node,
+    where sympy.diff of the substituted expression grows with the square of a network's depth.
+    `value` may be written in the defined names, which then take their values at the point. A second
+    line of defence behind the local checks, at the cost of what a person does to check a result.
+    """
+
+    def compare() -> bool | None:
+        with distribute(True):  # sympy's usual evaluation, whatever the rules' display needs
+            graph = _graph_of(lhs, defs)
+            if graph is None or value.has(sympy.Derivative, sympy.Subs):
+                return None
+            top, var, bodies = graph
+            right = realify(canonical(value, defs))
+        leaves = {s for e in (top, right, *bodies.values()) for s in e.free_symbols if s not in bodies} | {var}
+        rng = random.Random(CROSSCHECK_SEED)
+        for _ in range(CROSSCHECK_TRIES):
+            # Random points of moderate size: not 0 (where a wrong term x*(...) vanishes), and not so
+            # large that sigmoid(z) rounds to 1 and 1 - sigmoid(z) loses every digit.
+            point = {s: sympy.Rational(rng.choice((-1, 1)) * rng.randint(10, 200), rng.choice((50, 70, 90)))
+                     for s in sorted(leaves, key=str)}
+            numbers = Numbers(bodies, point, BASE_DPS)
+            try:
+                expected, actual = numbers.derivative(top, var), numbers.value(right)
+            except (OutsideDomain, Unsupported, ArithmeticError, *_SYMPY_FAILURES):
+                continue
+            with mpmath.workdps(BASE_DPS):
+                difference, scale = abs(expected - actual), max(abs(expected), abs(actual))
+                if difference <= mpmath.mpf(10) ** -AGREE_DIGITS * scale:
+                    return True
+                return False if difference > mpmath.mpf(10) ** -20 * scale else None
+        return None
+
+    try:
+        return run_bounded(compare, seconds=seconds)
+    except (BoundExceeded, *_SYMPY_FAILURES):
+        return None
+
+
+Graph = tuple[sympy.Expr, sympy.Symbol, dict[sympy.Symbol, sympy.Expr]]
+
+
+def _graph_of(lhs: sympy.Expr, defs: Definitions) -> Graph | None:
+    """(what is differentiated, the variable, the bodies of the defined names it uses) over real
+    symbols, names as plain symbols; var, when it is a defined name, is held as a variable (the
+    contract's Leibniz meaning), so its own definition is not among them. None for anything but a
+    first derivative, or for a definition used as a function."""
+    if not isinstance(lhs, sympy.Derivative) or len(lhs.variable_count) != 1:
+        return None
+    ((var, count),) = lhs.variable_count
+    if count != 1 or not isinstance(var, sympy.Symbol) or lhs.expr.has(sympy.Derivative, sympy.Subs):
+        return None
+    var = realify(var)
+    top = realify(canonical(lhs.expr, defs))
+    bodies: dict[sympy.Symbol, sympy.Expr] = {}
+    todo = sorted(names_in(top, defs))
+    while todo:
+        name = todo.pop()
+        key = sympy.Symbol(name, real=True)
+        if name == var.name or key in bodies:
+            continue
+        definition = defs[name]
+        if definition.params and not definition.written_as_parameters(definition.symbol):
+            return None
+        bodies[key] = realify(canonical(definition.expr, defs))
+        todo.extend(names_in(bodies[key], defs))
+    return top, var, bodies
+
+
+OPAQUE = (AppliedUndef, sympy.Derivative, sympy.Subs, sympy.Piecewise)
+
+
+class Numbers:
+    """Values and sympy's derivatives at one point, over the distinct sub-expressions of expressions
+    (a sub-expression shared by many terms, or a layer used by every later one, is computed once).
+
+    A node is a function applied to its arguments: its value and its derivative with respect to
+    each argument come from the node's shape (`sin(c0)`, `c0*c1*c2`, `1/(1 + exp(-c0))` for a
+    sigmoid), made elementary and differentiated by sympy once per shape. A defined name's node is
+    its body.
+    """
+
+    def __init__(self, bodies: Mapping[sympy.Symbol, sympy.Expr], point: dict[sympy.Symbol, sympy.Rational],
+                 dps: int) -> None:
+        self.bodies, self.point, self.dps = bodies, point, dps
+        self.values: dict[sympy.Basic, mpmath.mpf] = {}
+
+    def value(self, e: sympy.Basic) -> mpmath.mpf:
+        found = self.values.get(e)
+        if found is None:
+            if e in self.bodies:
+                found = self.value(self.bodies[e])
+            elif isinstance(e, sympy.Symbol):
+                if e not in self.point:
+                    raise Unsupported(f"no value for {e}")
+                found = mid(evaluate(e, self.point, self.dps)[0])
+            elif not e.free_symbols:
+                found = mid(evaluate(e, {}, self.dps)[0])
+            else:
+                shape, symbols, arguments = self._node(e)
+                found = self._at(shape, symbols, arguments)
+            self.values[e] = found
+        return found
+
+    def derivative(self, top: sympy.Expr, var: sympy.Symbol) -> mpmath.mpf:
+        """d(top)/d(var): each node passes its share on to its arguments, from the top down."""
+        order = self._order(top, var)
+        adjoint: dict[sympy.Basic, mpmath.mpf] = {top: mpmath.mpf(1)}
+        with mpmath.workdps(self.dps):
+            for node in reversed(order):
+                weight = adjoint.get(node)
+                if not weight or node == var:
+                    continue
+                if node in self.bodies:
+                    body = self.bodies[node]
+                    adjoint[body] = adjoint.get(body, mpmath.mpf(0)) + weight
+                    continue
+                shape, symbols, arguments = self._node(node)
+                for k, argument in enumerate(arguments):
+                    if argument is not None:
+                        share = weight * self._at(_partial(shape, symbols[k]), symbols, arguments)
+                        adjoint[argument] = adjoint.get(argument, mpmath.mpf(0)) + share
+            return adjoint.get(var, mpmath.mpf(0))
+
+    def _order(self, top: sympy.Expr, var: sympy.Symbol) -> list[sympy.Basic]:
+        """The nodes under top that depend on var, each after its arguments (a post-order, each once)."""
+        order: list[sympy.Basic] = []
+        depends: dict[sympy.Basic, bool] = {}
+
+        def visit(e: sympy.Basic) -> bool:
+            if e in depends:
+                return depends[e]
+            if e == var:
+                found = True
+            elif e in self.bodies:
+                found = visit(self.bodies[e])
+            elif not e.args or not e.free_symbols:
+                found = False
+            else:
+                found = False
+                for a in e.args:
+                    found = visit(a) or found
+            depends[e] = found
+            if found:
+                order.append(e)
+            return found
+
+        visit(top)
+        return order
+
+    def _node(self, e: sympy.Basic) -> tuple[sympy.Expr, tuple[sympy.Symbol, ...], tuple[sympy.Basic | None, ...]]:
+        if isinstance(e, OPAQUE) or not isinstance(e, sympy.Expr):
+            raise Unsupported(str(e.func))  # no value at a point, or no elementary shape
+        pattern = tuple(a if not a.free_symbols else None for a in e.args)
+        shape, symbols = _shape(e.func, pattern)
+        return shape, symbols, tuple(a if p is None else None for a, p in zip(e.args, pattern, strict=True))
+
+    def _at(self, shape: sympy.Expr, symbols: tuple[sympy.Symbol, ...], arguments: tuple[sympy.Basic | None, ...]
+            ) -> mpmath.mpf:
+        point = {s: _rational(self.value(a)) for s, a in zip(symbols, arguments, strict=True) if a is not None}
+        return mid(evaluate(shape, point, self.dps)[0])
+
+
+@lru_cache(maxsize=4096)
+def _shape(func: type, pattern: tuple[sympy.Basic | None, ...]) -> tuple[sympy.Expr, tuple[sympy.Symbol, ...]]:
+    """A node's function applied to fresh symbols (constants kept), in elementary form."""
+    symbols = tuple(sympy.Symbol(f"c{k}", real=True) for k in range(len(pattern)))
+    return to_elementary(func(*(s if p is None else p for p, s in zip(pattern, symbols, strict=True)))), symbols
+
+
+@lru_cache(maxsize=8192)
+def _partial(shape: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
+    return sympy.diff(shape, symbol)
+
+
+def _rational(value: mpmath.mpf) -> sympy.Rational:
+    """An mpf exactly, as a rational (the evaluator takes exact points)."""
+    sign, mantissa, exponent, _ = value._mpf_  # exact, where mpmath.mpf(value) rounds to the global 53 bits
+    mantissa = -mantissa if sign else mantissa
+    return sympy.Rational(mantissa * 2**exponent) if exponent >= 0 else sympy.Rational(mantissa, 2**-exponent)
+
+
+def weakest(steps: Iterable[Step]) -> Verdict:
+    """Proved when every step is proved, confirmed when some is only confirmed (all ok assumed)."""
+    return Verdict.CONFIRMED if any(s.verdict is Verdict.CONFIRMED for s in steps) else Verdict.PROVED
+
+
 @dataclass(frozen=True)
 class Checker:
     """Verifies the steps of one derivation, all within one time budget.
 
-    Each step is compared with `lhs`, what the derivation set out to compute (expand style) or the
-    line's own left side (Leibniz style). Once the budget is spent, the remaining steps are `unknown`
-    rather than the derivation taking hours on a huge input.
+    Local checks first (see the comment above), the full reading of a line as the fallback. Once the
+    budget is spent, the remaining full checks are `unknown` rather than the derivation taking hours on
+    a huge input.
     """
 
     defs: Definitions
     deadline: float = field(default_factory=lambda: time.monotonic() + DERIVATION_BUDGET)
 
-    def step(self, rule: str, explanation: str, before: sympy.Expr, after: sympy.Expr, lhs: sympy.Expr) -> Step:
+    def full(self, lhs: sympy.Expr, after: sympy.Expr) -> Verification:
+        """`lhs = after` read in full (every definition substituted, sympy's derivatives)."""
         remaining = self.deadline - time.monotonic()
-        if remaining > 0:
-            verification = verify_step(lhs, after, self.defs, timeout=min(STEP_TIMEOUT, remaining))
-        else:
+        if remaining <= 0:
             note = f"not verified: the derivation's time budget of {DERIVATION_BUDGET:g} s ran out"
-            verification = Verification(Verdict.UNKNOWN, note=note)
+            return Verification(Verdict.UNKNOWN, note=note)
+        return verify_step(lhs, after, self.defs, timeout=min(STEP_TIMEOUT, remaining))
+
+    def step(self, rule: str, explanation: str, before: sympy.Expr, after: sympy.Expr, lhs: sympy.Expr) -> Step:
+        """The line `before = after`, checked as `lhs = after` in full."""
+        verification = self.full(lhs, after)
         return Step(rule, explanation, before, after, verification.verdict, verification.note)
+
+    def rewrite(self, raw: RawStep, lhs: sympy.Expr) -> Step:
+        """An expand step: the pending derivative against its replacement, abstractly, then as it stands."""
+        if raw.derivative is not None and raw.replacement is not None:
+            model = abstracted(raw.derivative, raw.replacement)
+            if model is not None and proved_locally(*model):
+                return Step(raw.rule, raw.explanation, raw.before, raw.after, Verdict.PROVED)
+            local = verify_step(raw.derivative, raw.replacement, self.defs, timeout=LOCAL_TIMEOUT)
+            if local.ok:
+                return Step(raw.rule, raw.explanation, raw.before, raw.after, local.verdict, local.note)
+        return self.step(raw.rule, raw.explanation, raw.before, raw.after, lhs)
+
+    def modelled(self, rule: str, explanation: str, before: sympy.Expr, after: sympy.Expr, lhs: sympy.Expr) -> Step:
+        """A line with Leibniz derivatives: proved in the small model of `local_meanings`, else read in full."""
+        if holds_locally(real(lhs), real(after), real_definitions(self.defs)):
+            return Step(rule, explanation, before, after, Verdict.PROVED)
+        return self.step(rule, explanation, before, after, lhs)
+
+    def derived(
+        self, rule: str, explanation: str, before: sympy.Expr, after: sympy.Expr, lhs: sympy.Expr,
+        premises: Sequence[Step], expected: sympy.Expr,
+    ) -> Step:
+        """A line that puts lines above together: it holds as they do when `after` is exactly `expected`
+        (what substituting their results gives); otherwise it is read in full."""
+        if premises and all(p.ok for p in premises) and expected == after:
+            return Step(rule, explanation, before, after, weakest(premises))
+        return self.step(rule, explanation, before, after, lhs)
+
+    def algebra(
+        self, rule: str, explanation: str, before: sympy.Expr, after: sympy.Expr, lhs: sympy.Expr,
+        old: sympy.Expr, premise: Step | None,
+    ) -> Step:
+        """A line that rewrites `old` (no derivatives) as `after`: proved with each function application
+        held as a symbol (all a simplification changes), else compared as it stands, else read in full."""
+        premises = [premise] if premise is not None else []
+        if all(p.ok for p in premises):
+            if proved_locally(*_protect_all(old, after)):
+                return Step(rule, explanation, before, after, weakest(premises))
+            local = verify_step(old, after, self.defs, timeout=LOCAL_TIMEOUT)
+            if local.ok:
+                verdict = Verdict.CONFIRMED if local.verdict is Verdict.CONFIRMED else weakest(premises)
+                return Step(rule, explanation, before, after, verdict, local.note)
+        return self.step(rule, explanation, before, after, lhs)
+
+    def crosscheck(self, step: Step, lhs: sympy.Expr) -> Step:
+        """The last line against sympy.diff of the whole expression; on a disagreement it is read in full."""
+        if not step.ok:
+            return step
+        seconds = min(CROSSCHECK_SECONDS, self.deadline - time.monotonic())
+        if seconds <= 0 or crosscheck(lhs, step.after, self.defs, seconds=seconds) is not False:
+            return step
+        verification = self.full(lhs, step.after)
+        return replace(step, verdict=verification.verdict, note=verification.note)
 
 
 # --- the rewriting engine -------------------------------------------------------------------------
@@ -102,12 +462,15 @@ class Checker:
 
 @dataclass(frozen=True)
 class RawStep:
-    """A rewrite before verification: the rule's name, its sentence and the state before and after."""
+    """A rewrite before verification: the rule's name, its sentence, the state before and after, and
+    the pending derivative that was replaced with its replacement (what a local check compares)."""
 
     rule: str
     explanation: str
     before: sympy.Expr
     after: sympy.Expr
+    derivative: sympy.Derivative | None = None
+    replacement: sympy.Expr | None = None
 
 
 class Letters:
@@ -140,19 +503,55 @@ def names_used(*exprs: sympy.Basic) -> set[str]:
     return used
 
 
-def next_pending(expr: sympy.Basic, stuck: Set[sympy.Derivative] = frozenset()) -> sympy.Derivative | None:
+class PendingIndex:
+    """The derivatives still to take in each subtree of a derivation's state, remembered across steps.
+
+    A step changes one pending derivative and leaves every other subtree the same object, so finding
+    the next derivative and replacing it cost the size of what changed, not of the whole state (a
+    product rule over 40 factors leaves a sum of 40 products of 40 factors each).
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[sympy.Basic, frozenset[sympy.Derivative]] = {}
+
+    def pending(self, e: sympy.Basic) -> frozenset[sympy.Derivative]:
+        found = self._memo.get(e)
+        if found is None:
+            if isinstance(e, sympy.Subs) or not e.args:
+                found = frozenset()  # f'(u) at u = g(x): an answer, written with a bound letter
+            else:
+                found = frozenset().union(*(self.pending(a) for a in e.args))
+                if isinstance(e, sympy.Derivative) and not is_final(e):
+                    found |= {e}
+            self._memo[e] = found
+        return found
+
+    def replace(self, e: sympy.Basic, old: sympy.Derivative, new: sympy.Expr) -> sympy.Basic:
+        """`e.xreplace({old: new})`, looking only into the subtrees that hold `old`."""
+        if old not in self.pending(e):
+            return e
+        if e == old:
+            return new
+        return rebuilt(e, tuple(self.replace(a, old, new) for a in e.args))
+
+
+def next_pending(
+    expr: sympy.Basic, stuck: Set[sympy.Derivative] = frozenset(), index: PendingIndex | None = None
+) -> sympy.Derivative | None:
     """The derivative to rewrite next: outermost first, left to right; an inner one first when nested.
 
     Derivatives in `stuck` are those neither derive nor sympy can take (d/dx floor(x)); they stay.
     """
+    if index is not None and not index.pending(expr):
+        return None
     if isinstance(expr, sympy.Derivative):
         if is_final(expr) or expr in stuck:
             return None
-        return next_pending(expr.expr, stuck) or expr
+        return next_pending(expr.expr, stuck, index) or expr
     if isinstance(expr, sympy.Subs):
         return None  # f'(u) at u = g(x): an answer, written with a bound letter
     for arg in expr.args:
-        found = next_pending(arg, stuck)
+        found = next_pending(arg, stuck, index)
         if found is not None:
             return found
     return None
@@ -163,9 +562,10 @@ def rewrite_all(start: sympy.Expr, taken: Iterable[str], *, max_steps: int = DEF
     letters = Letters(taken)
     level: dict[sympy.Derivative, int] = {}
     stuck: set[sympy.Derivative] = set()
+    index = PendingIndex()
     steps: list[RawStep] = []
     state = start
-    while (derivative := next_pending(state, stuck)) is not None:
+    while (derivative := next_pending(state, stuck, index)) is not None:
         if len(steps) >= max_steps:
             raise LimitError(f"the derivation needs more than {max_steps} steps")
         rule = find_rule(derivative)
@@ -176,8 +576,8 @@ def rewrite_all(start: sympy.Expr, taken: Iterable[str], *, max_steps: int = DEF
             continue
         for new in rewrite.after.atoms(sympy.Derivative):
             level.setdefault(new, depth + 1 if new == rewrite.inner else depth)
-        after = state.xreplace({derivative: rewrite.after})
-        steps.append(RawStep(rule.name, rewrite.explanation, state, after))
+        after = index.replace(state, derivative, rewrite.after)
+        steps.append(RawStep(rule.name, rewrite.explanation, state, after, derivative, rewrite.after))
         state = after
     return steps
 
@@ -201,9 +601,11 @@ def headline_rule(steps: list[RawStep]) -> str:
 # --- readable results -----------------------------------------------------------------------------
 
 
-def _protect(expr: sympy.Expr) -> tuple[sympy.Expr, dict[sympy.Dummy, sympy.Expr]]:
+def _protect(
+    expr: sympy.Expr, table: dict[sympy.Basic, sympy.Dummy] | None = None
+) -> tuple[sympy.Expr, dict[sympy.Dummy, sympy.Expr]]:
     """Stand a dummy symbol in for each function application, so algebra cannot rewrite named forms."""
-    table: dict[sympy.Basic, sympy.Dummy] = {}
+    table = {} if table is None else table
 
     def walk(e: sympy.Basic) -> sympy.Basic:
         algebraic = isinstance(e, sympy.Add | sympy.Mul) or (isinstance(e, sympy.Pow) and e.exp.is_Rational)
@@ -215,6 +617,24 @@ def _protect(expr: sympy.Expr) -> tuple[sympy.Expr, dict[sympy.Dummy, sympy.Expr
 
     protected = walk(expr)
     return protected, {dummy: e for e, dummy in table.items()}
+
+
+def _factored(expr: sympy.Expr) -> bool:
+    """A product of symbols and sums of first degree (w2*x*(1 - f1)*(t - f2)) has nothing to factor."""
+    if not isinstance(expr, sympy.Mul):
+        return False
+    for factor in expr.args:
+        base = factor.base if isinstance(factor, sympy.Pow) and factor.exp.is_Integer else factor
+        if base.is_Atom:
+            continue
+        if not isinstance(base, sympy.Add) or any(not t.is_Atom and not _monomial(t) for t in base.args):
+            return False
+    return True
+
+
+def _monomial(term: sympy.Expr) -> bool:
+    """A number times one symbol: -f1, 2*x."""
+    return term.as_coeff_Mul()[1].is_Symbol
 
 
 def _size(expr: sympy.Expr) -> tuple[int, int]:
@@ -234,6 +654,9 @@ def tidy(expr: sympy.Expr, *, seconds: float = TIDY_SECONDS) -> sympy.Expr:
     if expr.is_Atom:
         return expr
     protected, back = _protect(expr)
+    too_long = len(sympy.Add.make_args(protected)) > TIDY_MAX_TERMS or len(protected.free_symbols) > TIDY_MAX_SYMBOLS
+    if too_long or _factored(protected):
+        return expr  # nothing to factor, or factoring would take long and read no better
     transforms = [sympy.factor]
     if any(p.exp.is_negative for p in protected.atoms(sympy.Pow)):
         transforms.append(sympy.cancel)  # cancel expands products: only worth it for a fraction
@@ -269,18 +692,26 @@ def expand(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tupl
         listed = "; ".join(f"{n} = {render.plain(defs[n].expr)}" for n in used)
         steps.append(checker.step("definition", f"Substitute the definitions: {listed}.", start, state, start))
     for raw in rewrite_all(state, names_used(expr, state) | set(defs.names)):
-        steps.append(checker.step(raw.rule, raw.explanation, raw.before, raw.after, start))
+        steps.append(checker.rewrite(raw, start))
         state = raw.after
-    simplified = simplify_step(checker, state, start)
-    return (*steps, *simplified), simplified[0].after if simplified else state
+    if steps:
+        steps[-1] = checker.crosscheck(steps[-1], start)
+    steps.extend(simplify_step(checker, state, start))
+    return tuple(steps), steps[-1].after if steps else state
 
 
-def simplify_step(checker: Checker, state: sympy.Expr, lhs: sympy.Expr) -> list[Step]:
-    """The final `simplify` step (`state = tidy form`, checked against lhs), or none when it is no shorter."""
+def simplify_step(checker: Checker, state: sympy.Expr, lhs: sympy.Expr, premise: Step | None = None) -> list[Step]:
+    """The final `simplify` step (`state = tidy form`), or none when it is no shorter.
+
+    With a `premise` (a Leibniz line `lhs = state`) the step is written `lhs = tidy form` and holds as
+    the premise does; without one it is `state = tidy form`, an identity of its own.
+    """
     tidied = tidy(state)
     if tidied == state:
         return []
-    return [checker.step("simplify", "Simplify, keeping the named functions.", state, tidied, lhs)]
+    before = lhs if premise is not None else state
+    explanation = "Simplify, keeping the named functions."
+    return [checker.algebra("simplify", explanation, before, tidied, lhs, state, premise)]
 
 
 # --- reading the arguments of differentiate --------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
+from sympy.core.function import AppliedUndef
 
 from derive.definitions import (
     Definition,
@@ -12,6 +13,7 @@ from derive.definitions import (
     fold,
     interpret,
     leibniz_derivative,
+    local_model,
     substitute,
 )
 from derive.errors import DefinitionError
@@ -171,3 +173,68 @@ def test_canonical_writes_y_of_z_as_the_name_y_and_expands_other_uses():
 def test_fold_writes_bodies_back_as_names_but_never_bare_symbols():
     table = defs(("y", sigmoid(z)), ("q", x))
     assert fold(sigmoid(z) * (1 - sigmoid(z)) + x, table, symbol) == y * (1 - y) + x
+
+
+# --- the smaller model of one claim (local_model) ---------------------------------------------------
+
+h1, h2, h3, w1, w2, w3, t = (symbol(n) for n in ("h1", "h2", "h3", "w1", "w2", "w3", "t"))
+NETWORK = defs(
+    ("h1", sigmoid(w1 * x)), ("h2", sigmoid(w2 * h1)), ("h3", sigmoid(w3 * h2)), ("E", (t - h3) ** 2 / 2)
+)
+
+
+def model_names(claim_lhs: sympy.Expr, claim_rhs: sympy.Expr, definitions: Definitions) -> set[str]:
+    model = local_model(claim_lhs, claim_rhs, definitions)
+    assert model is not None
+    return {d.name for d in model.definitions}
+
+
+def test_a_name_no_derivative_can_move_is_held_as_a_free_symbol():
+    # dE/dh3 = -(t - h3): h3 is the lowest variable, so nothing below it is substituted.
+    assert model_names(D(E, h3), -(t - h3), NETWORK) == {"E"}
+
+
+def test_a_name_differentiated_above_and_below_stands_as_a_function_of_the_upper_name():
+    model = local_model(D(E, h1), D(E, h2) * D(h2, h1), NETWORK)
+    assert model is not None
+    cut = next(d for d in model.definitions if d.name == "E")
+    assert isinstance(cut.expr, AppliedUndef) and cut.expr.args == (sympy.Symbol("h2", real=True),)
+    assert {d.name for d in model.definitions} == {"E", "h2"}  # h3 lies inside E's function
+
+
+def test_no_cut_when_the_lower_variable_also_reaches_the_name_another_way():
+    shortcut = defs(("h2", sigmoid(w2 * h1)), ("E", (t - h2) ** 2 / 2 + h1))
+    model = local_model(D(E, h1), D(E, h2) * D(h2, h1), shortcut)
+    assert model is not None
+    assert not any(isinstance(d.expr, AppliedUndef) for d in model.definitions)
+
+
+# (id, definitions, claim, true?) -- the model must prove the true claims and never a false one
+LOCAL_CLAIMS = [
+    ("chain through one name", NETWORK, (D(E, h1), D(E, h2) * D(h2, h1)), True),
+    ("chain with the factor written out", NETWORK, (D(E, h1), D(E, h2) * w2 * h2 * (1 - h2)), True),
+    ("local factor", NETWORK, (D(h2, h1), w2 * h2 * (1 - h2)), True),
+    ("top factor", NETWORK, (D(E, h3), -(t - h3)), True),
+    ("a name that does not depend", NETWORK, (D(h1, w2), sympy.Integer(0)), True),
+    ("factor with the wrong sign", NETWORK, (D(h2, h1), -w2 * h2 * (1 - h2)), False),
+    ("chain that skips a layer", NETWORK, (D(E, h1), D(E, h2)), False),
+    ("dE/dh1 taken for dE/dh2", NETWORK, (D(E, h2), D(E, h1) * D(h2, h1)), False),
+    ("seed in names", SEED, (D(E, z), D(E, y) * D(y, z)), True),
+    ("seed, y(z) written", SEED_WRITTEN_YZ, (D(F(z), z), D(E, Y(z)) * D(Y(z), z)), True),
+]
+
+
+@pytest.mark.parametrize(
+    ("definitions", "claim", "true"), [c[1:] for c in LOCAL_CLAIMS], ids=[c[0] for c in LOCAL_CLAIMS]
+)
+def test_the_model_proves_true_claims_and_never_a_false_one(definitions, claim, true):
+    model = local_model(*claim, definitions)
+    assert model is not None
+    left, right = model.meanings()
+    proved = sympy.simplify(left.doit() - right.doit()) == 0
+    full_left, full_right = interpret(claim[0], definitions), interpret(claim[1], definitions)
+    assert (sympy.simplify(full_left - full_right) == 0) is true  # the oracle: the claim read in full
+    if proved:
+        assert true
+    if true and not any(isinstance(d.expr, AppliedUndef) for d in model.definitions):
+        assert proved

@@ -10,11 +10,12 @@ import pytest
 import sympy
 
 from derive.definitions import Definition, Definitions, substitute
-from derive.derivation import Derivation
+from derive.derivation import Derivation, Step
 from derive.functions import sigmoid, to_elementary
-from derive.leibniz import top_name
-from derive.rewrite import differentiate
+from derive.leibniz import Backprop, top_name
+from derive.rewrite import Checker, differentiate
 from derive.symbols import function, realify, symbol
+from derive.verify import Verdict
 
 a, x, y, z, u, v, p, q, E, L = (symbol(n) for n in ("a", "x", "y", "z", "u", "v", "p", "q", "E", "L"))
 D = sympy.Derivative
@@ -211,3 +212,42 @@ def test_each_layer_contributes_its_local_factor_in_the_intermediate_names():
     h1, h2, w2 = symbol("h1"), symbol("h2"), symbol("w2")
     assert sympy.simplify(steps[D(h2, h1)] - h2 * (1 - h2) * w2) == 0
     assert sympy.simplify(steps[D(h1, symbol("w1"))] - h1 * (1 - h1) * x) == 0
+
+
+# --- how the lines are checked ------------------------------------------------------------------------
+
+
+def test_a_network_derivation_never_reads_a_line_in_full(monkeypatch):
+    def in_full(*args: object) -> None:
+        raise AssertionError("a line was read in full")
+
+    monkeypatch.setattr(Checker, "full", in_full)
+    loss, where = network(4)
+    assert differentiate(loss, "w1", where=where).ok
+
+
+def test_a_chain_line_that_leaves_out_a_path_is_refuted(monkeypatch):
+    def first_parent_only(self, top, var):
+        return original(self, top, var)[:1]
+
+    original = Backprop.parents
+    monkeypatch.setattr(Backprop, "parents", first_parent_only)
+    derivation = differentiate("(a - p)^2 + (b - q)^2", "x", where=["p = sigmoid(x)", "q = x^2"])
+    chain = next(s for s in derivation.steps if s.rule == "chain")
+    assert chain.verdict == "refuted" and not derivation.ok
+
+
+def test_a_wrong_combination_that_slips_past_the_local_checks_is_caught_by_the_crosscheck(monkeypatch):
+    def trusting(self, rule, explanation, before, after, lhs, premises, expected):
+        return Step(rule, explanation, before, after, Verdict.PROVED)  # a bookkeeping bug: nothing compared
+
+    def doubling(self, rule, explanation, lhs, rhs, premises=None):
+        return emit(self, rule, explanation, lhs, 2 * rhs if rule == "combine" else rhs, premises)
+
+    emit = Backprop.emit
+    monkeypatch.setattr(Checker, "derived", trusting)
+    monkeypatch.setattr(Backprop, "emit", doubling)
+    loss, where = network(2)
+    derivation = differentiate(loss, "w1", where=where)
+    last_combination = [s for s in derivation.steps if s.rule == "combine"][-1]
+    assert last_combination.verdict == "refuted"

@@ -11,10 +11,22 @@ import pytest
 import sympy
 from sympy.core.function import AppliedUndef
 
+from derive.definitions import Definition, Definitions
 from derive.derivation import Derivation
 from derive.errors import DefinitionError, DeriveError
 from derive.functions import relu, sigmoid, softplus, to_elementary
-from derive.rewrite import Letters, OptionError, differentiate, next_pending, tidy
+from derive.rewrite import (
+    Checker,
+    Letters,
+    Numbers,
+    OptionError,
+    PendingIndex,
+    abstracted,
+    crosscheck,
+    differentiate,
+    next_pending,
+    tidy,
+)
 from derive.rules import pending
 from derive.symbols import function, realify, symbol
 
@@ -268,3 +280,84 @@ def test_a_refuted_step_makes_the_derivation_not_ok(monkeypatch):
     assert not derivation.ok
     assert derivation.to_dict()["ok"] is False
     assert "✗" in derivation.to_markdown() and "✗" in derivation.to_text()
+
+
+# --- local checks -------------------------------------------------------------------------------------
+
+
+def test_a_chain_step_is_checked_with_its_inner_function_abstract():
+    G = sympy.Function("op 0", real=True)
+    model = abstracted(pending(sympy.sin(x**2), x), sympy.cos(x**2) * pending(x**2, x))
+    assert model == (pending(sympy.sin(G(x)), x), sympy.cos(G(x)) * pending(G(x), x))
+
+
+def test_a_quotient_is_abstracted_even_when_its_numerator_is_no_node_of_the_product():
+    G, H = sympy.Function("op 0", real=True), sympy.Function("op 1", real=True)
+    f = x * sympy.sin(x) / sympy.cos(x)
+    numerator, denominator = x * sympy.sin(x), sympy.cos(x)
+    after = (pending(numerator, x) * denominator - numerator * pending(denominator, x)) / denominator**2
+    derivative, _ = abstracted(pending(f, x), after)
+    assert derivative.expr.free_symbols == {x} and not derivative.expr.has(sympy.sin, sympy.cos)
+    assert derivative.expr.has(G, H)
+
+
+def test_when_sympy_evaluates_the_operand_away_the_law_is_applied_to_the_abstract_form():
+    s = sympy.exp(x) + sympy.exp(y)
+    u = sympy.exp(x) / s
+    derivative, replacement = abstracted(pending(sympy.log(u), x), (1 / u) * pending(u, x))
+    assert derivative.expr.func is sympy.log
+    assert not replacement.has(sympy.exp)  # 1/u was s*exp(-x); the model keeps 1/G(x)
+
+
+def test_no_abstraction_when_nothing_is_left_pending():
+    assert abstracted(pending(x**3, x), 3 * x**2) is None
+
+
+def test_the_pending_index_finds_and_replaces_like_a_full_walk():
+    state = sympy.Add(*(pending(sympy.sin(k * x), x) * sympy.cos(k * x) for k in range(1, 6)))
+    index = PendingIndex()
+    first = next_pending(state, index=index)
+    assert first == next_pending(state)
+    assert index.replace(state, first, sympy.Integer(7)) == state.xreplace({first: sympy.Integer(7)})
+
+
+CROSSCHECKS = [
+    ("right", sympy.sin(x**2), 2 * x * sympy.cos(x**2), True),
+    ("inner derivative forgotten", sympy.sin(x**2), sympy.cos(x**2), False),
+    ("sign", sigmoid(3 * x), -3 * sigmoid(3 * x) * (1 - sigmoid(3 * x)), False),
+    ("sigmoid", sigmoid(3 * x), 3 * sigmoid(3 * x) * (1 - sigmoid(3 * x)), True),
+    ("abstract function", f(x**2), 2 * x * sympy.Subs(sympy.Derivative(f(u), u), u, x**2), None),
+]
+
+
+@pytest.mark.parametrize(("expr", "value", "expected"), [c[1:] for c in CROSSCHECKS], ids=[c[0] for c in CROSSCHECKS])
+def test_the_crosscheck_compares_a_result_with_sympys_derivative_in_numbers(expr, value, expected):
+    assert crosscheck(pending(expr, x), value, Definitions(), seconds=10) is expected
+
+
+def test_the_crosscheck_reads_a_result_written_in_the_defined_names():
+    where = Definitions([Definition("y", (), sigmoid(z)), Definition("E", (), (a - y) ** 2 / 2)])
+    lhs = sympy.Derivative(symbol("E"), z)
+    assert crosscheck(lhs, -(a - y) * y * (1 - y), where, seconds=10) is True
+    assert crosscheck(lhs, (a - y) * y * (1 - y), where, seconds=10) is False
+    held = sympy.Derivative(symbol("E"), y)  # y is held as a variable: dE/dy = -(a - y)
+    assert crosscheck(held, -(a - y), where, seconds=10) is True
+
+
+@pytest.mark.parametrize("expr", [sympy.sin(sympy.exp(x) * x**2), sympy.tanh(x) ** 3 / (1 + x**2), x**x])
+def test_numbers_give_sympys_value_and_derivative_at_a_point(expr):
+    real_x = realify(x)
+    expr = realify(expr)
+    point = {real_x: sympy.Rational(3, 7)}
+    numbers = Numbers({}, point, 40)
+    assert abs(numbers.value(expr) - sympy.N(expr.subs(point), 40)) < 1e-30
+    assert abs(numbers.derivative(expr, real_x) - sympy.N(sympy.diff(expr, real_x).subs(point), 40)) < 1e-30
+
+
+def test_an_expand_derivation_never_reads_a_line_in_full(monkeypatch):
+    def in_full(*args: object) -> None:
+        raise AssertionError("a line was read in full")
+
+    monkeypatch.setattr(Checker, "full", in_full)
+    derivation = differentiate(sympy.sin(sympy.cos(sympy.exp(x**2))) * sigmoid(w * x + b), x)
+    assert derivation.ok

@@ -1,0 +1,89 @@
+"""Checking a line in the smaller model of its derivatives: proofs there are proofs, failures decide nothing."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import sympy
+
+from derive.check import check, holds_locally, real, real_definitions, renamed
+from derive.definitions import Definition, Definitions
+from derive.functions import sigmoid
+from derive.symbols import function, symbol
+
+checking = sys.modules["derive.check"]  # `derive.check` is the function of that name
+D = sympy.Derivative
+x, t, a, z, y, E = (symbol(n) for n in ("x", "t", "a", "z", "y", "E"))
+h = [symbol(f"h{i}") for i in range(6)]
+w = [symbol(f"w{i}") for i in range(6)]
+
+
+def network(layers: int) -> Definitions:
+    items = [Definition(f"h{i}", (), sigmoid(w[i] * (h[i - 1] if i > 1 else x))) for i in range(1, layers + 1)]
+    return Definitions([*items, Definition("E", (), (t - h[layers]) ** 2 / 2)])
+
+
+def deep_derivation(layers: int, wrong_layer: int | None = None) -> str:
+    """A hand-written backprop through `layers` sigmoid layers, one line per factor."""
+    lines = ["h1 = sigmoid(w1*x)"]
+    lines += [f"h{i} = sigmoid(w{i}*h{i - 1})" for i in range(2, layers + 1)]
+    lines += [f"E = 1/2*(t - h{layers})^2", f"dE/dh{layers} = -(t - h{layers})"]
+    for i in range(layers, 1, -1):
+        sign = "-" if i == wrong_layer else ""
+        lines.append(f"dh{i}/dh{i - 1} = {sign}w{i}*h{i}*(1 - h{i})")
+        lines.append(f"dE/dh{i - 1} = dE/dh{i} * dh{i}/dh{i - 1}")
+    lines.append("dE/dw1 = dE/dh1 * x*h1*(1 - h1)")
+    return "\n".join(lines) + "\n"
+
+
+# (id, claim, true?)
+CLAIMS = [
+    ("chain", (D(E, h[2]), D(E, h[3]) * D(h[3], h[2])), True),
+    ("chain with the local factor written out", (D(E, h[2]), D(E, h[3]) * w[3] * h[3] * (1 - h[3])), True),
+    ("local factor", (D(h[3], h[2]), w[3] * h[3] * (1 - h[3])), True),
+    ("top factor", (D(E, h[4]), -(t - h[4])), True),
+    ("first layer", (D(E, w[1]), D(E, h[1]) * x * h[1] * (1 - h[1])), True),
+    ("flipped sign", (D(h[3], h[2]), -w[3] * h[3] * (1 - h[3])), False),
+    ("sigma' = sigma(1 + sigma)", (D(h[3], h[2]), w[3] * h[3] * (1 + h[3])), False),
+    ("a skipped layer", (D(E, h[2]), D(E, h[3])), False),
+    ("a missing local factor", (D(E, h[2]), D(E, h[3]) * D(h[3], h[1])), False),
+]
+
+
+@pytest.mark.parametrize(("claim", "true"), [c[1:] for c in CLAIMS], ids=[c[0] for c in CLAIMS])
+def test_a_backprop_line_holds_locally_exactly_when_it_is_true(claim, true):
+    definitions = real_definitions(network(4))
+    assert holds_locally(real(claim[0]), real(claim[1]), definitions) is true
+
+
+def test_claims_equal_up_to_their_names_are_renamed_alike():
+    first = renamed(D(h[3], h[2]) * h[3], w[3] * h[2])
+    second = renamed(D(h[4], h[3]) * h[4], w[4] * h[3])
+    assert first == second
+    assert renamed(symbol("q"), sympy.Symbol("q", real=True)) != renamed(symbol("q"), symbol("q"))
+
+
+def test_a_deep_derivation_is_proved_line_by_line_without_reading_any_line_in_full(monkeypatch):
+    def in_full(*args: object) -> None:
+        raise AssertionError("a correct line was read in full")
+
+    monkeypatch.setattr(checking, "_meanings", in_full)
+    report = check(deep_derivation(5))
+    assert report.ok and all(s.verdict.value == "proved" for s in report.steps)
+
+
+def test_a_wrong_line_in_a_deep_derivation_is_refuted_with_its_evidence():
+    report = check(deep_derivation(5, wrong_layer=3))
+    assert not report.ok
+    wrong = report.first_error
+    assert wrong.verdict.value == "refuted" and wrong.counterexample
+    assert str(wrong.lhs) == "Derivative(h3, h2)"
+
+
+def test_the_seed_written_with_y_of_z_holds_locally():
+    definitions = real_definitions(Definitions([
+        Definition("E", (), (a - y) ** 2 / 2), Definition("y", (z,), sigmoid(z)),
+    ]))
+    Y = function("y")
+    assert holds_locally(real(D(E, z)), real(D(E, Y(z)) * D(Y(z), z)), definitions)
