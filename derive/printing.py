@@ -57,10 +57,11 @@ class PlainTextPrinter(StrPrinter):
     def parenthesize(self, item: sympy.Basic, level: int, strict: bool = False) -> str:
         # `d/dx(...)` takes the rest of a product as its operand when read back (d/dx x^2 y), so inside a
         # product or a power it is wrapped: (d/dx(x^2))*y, (d/dx(x^2))^2.
-        printed = self._print(item)
+        printed = self._print(item)  # once: printing again per nesting level would be exponential
         if isinstance(item, sympy.Derivative) and printed.startswith(("d/d", "∂/∂")):
             return f"({printed})"
-        return super().parenthesize(item, level, strict)
+        tighter = precedence(item) < level or (not strict and precedence(item) <= level)
+        return f"({printed})" if tighter else printed
 
 
 def prime_form(expr: sympy.Subs) -> tuple[sympy.Function, int, sympy.Expr] | None:

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import sympy
-from sympy.printing.precedence import precedence
 
 from derive.printing import _MATHML_PRINTER as _MATHML
-from derive.printing import PlainTextPrinter, to_mathml_equation, to_unicode
+from derive.printing import to_mathml_equation, to_unicode
+from derive.printing import to_text as _plain_text
 
 MARKS = {"proved": "✓", "confirmed": "≈", "refuted": "✗", "unknown": "?"}
 
@@ -45,27 +45,9 @@ def _printer(name: str, fallback: Callable[[sympy.Basic], str]) -> Callable[[sym
     return getattr(module, name, fallback)
 
 
-class _PlainOnce(PlainTextPrinter):
-    """derive.printing's plain text, with each argument printed once where its parentheses are decided.
-
-    `PlainTextPrinter.parenthesize` prints its item, then lets StrPrinter print it again, which doubles
-    the work at every nesting level: sin(cos(exp(...))) 20 deep took seconds, 40 deep would take days.
-    """
-
-    def parenthesize(self, item: sympy.Basic, level: int, strict: bool = False) -> str:
-        printed = self._print(item)
-        if isinstance(item, sympy.Derivative) and printed.startswith(("d/d", "∂/∂")):
-            return f"({printed})"
-        tighter = precedence(item) < level or (not strict and precedence(item) <= level)
-        return f"({printed})" if tighter else printed
-
-
-_PLAIN = _PlainOnce({"order": None})
-
-
 def plain(expr: sympy.Basic) -> str:
     """Plain-text notation that derive.parse reads back (`derive.printing.to_text`, in linear time)."""
-    return _PLAIN.doprint(expr).replace("**", "^")
+    return _plain_text(expr)
 
 
 def tex(expr: sympy.Basic) -> str:
