@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import html
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 import sympy
 
 from derive.printing import _MATHML_PRINTER as _MATHML
+from derive.printing import to_latex as _latex
 from derive.printing import to_mathml_equation, to_unicode
 from derive.printing import to_text as _plain_text
 
@@ -34,17 +34,6 @@ class _Derivation(Protocol):
     def ok(self) -> bool: ...
 
 
-def _printer(name: str, fallback: Callable[[sympy.Basic], str]) -> Callable[[sympy.Basic], str]:
-    """derive.printing's printer when that module provides it, else sympy's own."""
-    try:
-        module = importlib.import_module("derive.printing")
-    except ModuleNotFoundError as error:
-        if error.name != "derive.printing":
-            raise
-        return fallback
-    return getattr(module, name, fallback)
-
-
 def plain(expr: sympy.Basic) -> str:
     """Plain-text notation that derive.parse reads back (`derive.printing.to_text`, in linear time)."""
     return _plain_text(expr)
@@ -52,7 +41,7 @@ def plain(expr: sympy.Basic) -> str:
 
 def tex(expr: sympy.Basic) -> str:
     """LaTeX of one expression."""
-    return _printer("to_latex", sympy.latex)(expr)
+    return _latex(expr)
 
 
 def _verdict(verdict: object) -> str:
