@@ -12,6 +12,7 @@ import random
 
 import pytest
 import sympy
+from oracle import value_at as exact_value_at
 from sympy import (
     Abs,
     Rational,
@@ -361,18 +362,8 @@ def concrete(expr: sympy.Expr) -> sympy.Expr:
 
 
 def value_at(expr: sympy.Expr, point: dict[sympy.Symbol, sympy.Rational]) -> complex:
-    """expr at point to 40 digits, each distinct subtree evaluated once (derivative trees share a lot)."""
-    memo: dict[sympy.Basic, sympy.Expr] = {}
-
-    def walk(e: sympy.Basic) -> sympy.Expr:
-        if e not in memo:
-            if e.is_Symbol:
-                memo[e] = sympy.Float(point[e], 40)
-            else:
-                memo[e] = (e.func(*(walk(arg) for arg in e.args)) if e.args else e).evalf(40)
-        return memo[e]
-
-    return complex(walk(expr))
+    """expr at point to 40 digits, as a complex number."""
+    return complex(exact_value_at(expr, point))
 
 
 def oracle(expr: sympy.Expr, wrt: sympy.Symbol, where: dict) -> sympy.Expr:

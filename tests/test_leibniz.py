@@ -8,6 +8,7 @@ import random
 
 import pytest
 import sympy
+from oracle import value_at
 
 from derive.definitions import Definition, Definitions, substitute
 from derive.derivation import Derivation, Step
@@ -19,21 +20,6 @@ from derive.verify import Verdict
 
 a, x, y, z, u, v, p, q, E, L = (symbol(n) for n in ("a", "x", "y", "z", "u", "v", "p", "q", "E", "L"))
 D = sympy.Derivative
-
-
-def value_at(expr: sympy.Expr, point: dict[sympy.Symbol, sympy.Rational]) -> sympy.Expr:
-    """expr at point to 40 digits, each distinct subtree evaluated once (derivative trees share a lot)."""
-    memo: dict[sympy.Basic, sympy.Expr] = {}
-
-    def walk(e: sympy.Basic) -> sympy.Expr:
-        if e not in memo:
-            if e.is_Symbol:
-                memo[e] = sympy.Float(point[e], 40)
-            else:
-                memo[e] = (e.func(*(walk(arg) for arg in e.args)) if e.args else e).evalf(40)
-        return memo[e]
-
-    return walk(expr)
 
 
 def equal_as_functions(left: sympy.Expr, right: sympy.Expr) -> bool:
