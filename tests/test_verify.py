@@ -471,8 +471,10 @@ def test_a_step_that_exceeds_the_bound_in_the_worker_is_unknown_with_the_reason(
     x = sympy.Symbol("x", real=True)
     slow = sympy.expand((x + 1) ** 300) - sympy.expand((x + 1) ** 300) + sympy.sin(x) ** 2 + sympy.cos(x) ** 2
     result = verify_isolated(slow, sympy.Integer(1), timeout=0.05)
-    assert result.verdict in (Verdict.UNKNOWN, Verdict.PROVED)
-    if result.verdict == Verdict.UNKNOWN:
+    # A true step: the bound may stop the proof (unknown) or leave only numeric confirmation; never refuted,
+    # and whenever the bound cut the work short the note says so.
+    assert result.verdict in (Verdict.UNKNOWN, Verdict.CONFIRMED, Verdict.PROVED)
+    if result.verdict != Verdict.PROVED:
         assert "time limit" in (result.note or "")
 
 
