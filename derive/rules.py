@@ -321,8 +321,8 @@ def _asinh(u: sympy.Expr) -> sympy.Expr:
 
 
 def _acosh(u: sympy.Expr) -> sympy.Expr:
-    """acosh'(u) = 1/sqrt(u^2 - 1)  (u > 1)"""
-    return 1 / sympy.sqrt(u**2 - 1)
+    """acosh'(u) = 1/(sqrt(u - 1) sqrt(u + 1))  (u > 1; 1/sqrt(u^2 - 1) would also be real for u < -1)"""
+    return 1 / (sympy.sqrt(u - 1) * sympy.sqrt(u + 1))
 
 
 def _atanh(u: sympy.Expr) -> sympy.Expr:

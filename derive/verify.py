@@ -10,11 +10,10 @@ The tiers, cheapest first:
 
 Real semantics: only points where both sides are real and finite count, and a refutation must hold
 at a nudged point too. A side undefined at a point (a set of measure zero, e.g. x/|x| at 0) is noted,
-never refuted. A step may extend the domain but not lose it: where the left side is real and the right
-side is not (log(x^2) = 2 log(x) at x = -1; log(ab) = log(a) + log(b) at a = b = -1) numbers alone
-never confirm the step (it is "unknown" with a note); a symbolic proof still proves it, with the note.
-The converse (the right side real where the left side is not, as 1/sqrt(x^2 - 1) for acosh'(x) at
-x = -2) is how derivative formulas are written and is accepted.
+never refuted. Both sides must be real on the same points: where one side is real and the other is not
+(log(x^2) = 2 log(x) at x = -1; log(a) + log(b) = log(ab) at a = b = -1) numbers alone never confirm
+the step (it is "unknown" with a note); a symbolic proof still proves it, with the note. A right side
+real on a larger domain is no exception: it would let log(ab) stand for log(a) + log(b).
 Abstract functions (f(g(x))) are made concrete with several small functions for the numeric tiers.
 
 Isolation: a signal bound cannot stop one long C call, and needs the main thread. Inputs that look
@@ -440,21 +439,39 @@ class _Verifier:
             reasons.append(None)
         if results[0] is not None and results[1] is not None:
             return results[0], results[1], certified
-        self.note_domain(point, reasons)
+        self.note_domain(pair, point, reasons)
         return None, None, False
 
-    def note_domain(self, point: dict[sympy.Symbol, sympy.Rational], reasons: list[str | None]) -> None:
+    def note_domain(
+        self, pair: tuple[sympy.Expr, sympy.Expr], point: dict[sympy.Symbol, sympy.Rational], reasons: list[str | None]
+    ) -> None:
         """Remember the first point where exactly one side is undefined (a measure-zero exception) and
-        the first where the left side is real but the right side is not (a step that loses domain)."""
+        the first where one side is real and the other is not, unless both sides' complex values agree
+        there (acos(x) + asin(x) = pi/2 at x = 2: one identity on a larger domain, not two functions).
+
+        Real on a larger domain is not enough: log(a) + log(b) = log(ab) holds where the left side is
+        real, but at a = b = -1 the right side is real and is not the left side's value (2 pi i)."""
         where = ", ".join(f"{s} = {v}" for s, v in point.items())
         left, right = reasons
         if self.probe.undefined is None and {left, right} == {None, "undefined"}:
             side = "the left side" if left else "the right side"
             self.probe.undefined = f"{side} undefined at {where}"
-        # The converse (right side real where the left side is not) extends the domain: a derivative
-        # formula such as 1/sqrt(x^2 - 1) for acosh'(x) is real beyond acosh's domain, which is fine.
-        if self.probe.domain is None and left is None and right == "not real":
-            self.probe.domain = f"differs where the right side is not real (e.g. {where})"
+        if self.probe.domain is None and {left, right} == {None, "not real"} and not self.continues(pair, point):
+            side = "right" if left is None else "left"
+            self.probe.domain = f"differs where the {side} side is not real (e.g. {where})"
+
+    def continues(self, pair: tuple[sympy.Expr, sympy.Expr], point: dict[sympy.Symbol, sympy.Rational]) -> bool:
+        """Do both sides have the same complex value (principal branches, 30 digits) at `point`?"""
+        try:
+            left, right = (sympy.N(side.xreplace(point), self.dps) for side in pair)
+            if not (left.is_Number or left.is_Add) or not (right.is_Number or right.is_Add):
+                return False  # not a number: a Piecewise, a function sympy cannot evaluate there
+            gap = abs(complex(left - right))
+            return gap <= 10.0**-AGREE_DIGITS * max(abs(complex(left)), abs(complex(right)), 1.0)
+        except BoundExceeded:
+            raise
+        except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError):
+            return False
 
     # -- tier 3: symbols --
 
