@@ -9,7 +9,9 @@ call. Limits of this first version, stated plainly:
   `run_isolated` (re-exported here from derive.worker): a worker process killed at the bound.
 - Outside the main thread (or without `setitimer`) the call goes to the isolated worker process
   (derive.worker), which needs no signals, when `fn` and its arguments pickle; a call that does not
-  pickle (a lambda, a closure) runs unbounded there, with no error.
+  pickle (a lambda, a closure) runs unbounded there, with no error. The public calls (`derive.check`,
+  `derive.differentiate`) avoid that: from another thread they run whole in the worker
+  (`whole_in_worker_off_main_thread`), where every bound inside them is a signal bound again.
 - An exception raised at an arbitrary bytecode can leave a half-updated cache behind in the code that
   was interrupted; sympy's caches tolerate this in practice. A process-isolated bound is the remedy
   for both weaknesses and can replace this one behind the same function.
@@ -22,18 +24,28 @@ ValueError (BoundExceeded is one) would otherwise swallow the single alarm and r
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from derive.errors import DeriveError
-from derive.worker import Unsendable, WorkerFailed, run_isolated
+from derive.worker import Unsendable, WorkerFailed, current_limits, run_isolated
 
-__all__ = ["BoundExceeded", "IsolatedTimeout", "WorkerFailed", "can_use_alarm", "run_bounded", "run_isolated"]
+__all__ = [
+    "BoundExceeded",
+    "IsolatedTimeout",
+    "WorkerFailed",
+    "can_use_alarm",
+    "run_bounded",
+    "run_isolated",
+    "whole_in_worker_off_main_thread",
+]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # A re-armed timer cannot be zero (zero disarms it): an expired outer bound fires after this delay.
 _EXPIRED_DELAY = 1e-4
@@ -111,3 +123,27 @@ def run_bounded(fn: Callable[..., T], *args: Any, seconds: float, **kwargs: Any)
             # Restore the enclosing timer with the time it has left (or let it fire at once).
             remaining = max(outer - time.monotonic(), _EXPIRED_DELAY)
             signal.setitimer(signal.ITIMER_REAL, remaining, _REPEAT if _deadlines else previous_interval)
+
+
+def whole_in_worker_off_main_thread(fn: Callable[P, T]) -> Callable[P, T]:
+    """Decorate a public entry point (a module-level function): called from any thread but the main one,
+    it runs whole in the worker process, within `Limits.call_seconds` and the worker's memory bound.
+
+    Off the main thread no signal bound works, and the lambdas inside a check cannot be sent to the
+    worker one by one; in the worker (a single-threaded process) every bound inside the call is a signal
+    bound again, and the kill at `call_seconds` stops even a long C call. The result comes back pickled,
+    rebuilt exactly. Arguments that do not pickle (a generator) leave the call here, unbounded as before.
+    """
+
+    @functools.wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        if _can_use_alarm():
+            return fn(*args, **kwargs)
+        try:
+            # `call` itself goes: pickle finds it under fn's module and name, and in the worker (its
+            # main thread) it runs fn directly.
+            return run_isolated(call, *args, seconds=current_limits().call_seconds, **kwargs)
+        except Unsendable:
+            return fn(*args, **kwargs)
+
+    return call

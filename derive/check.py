@@ -15,7 +15,7 @@ import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.core.parameters import distribute
 
-from derive.bounded import BoundExceeded, run_bounded
+from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_thread
 from derive.definitions import Definition, Definitions, Model, interpret, local_model
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
@@ -37,12 +37,13 @@ TAME_POWER = 40  # ... and so may a higher power of a sum, once expanded
 _SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError, ZeroDivisionError)
 
 
+@whole_in_worker_off_main_thread
 def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT) -> Report:
     """Check every step of a derivation (contract sections 1 and 2).
 
     Definitions apply from their line on (`let y = ...` replaces y); a wrong step never hides the
     steps after it. A ParseError (with line and column) or a DefinitionError propagates: that is bad
-    input, not a wrong step.
+    input, not a wrong step. Called from another thread, it runs whole in the worker process.
     """
     statements = read_statements(text, latex=latex)
     defs = Definitions()

@@ -35,8 +35,12 @@ class Limits:
     # The isolated worker (derive.worker): address space it may map beyond its size when it starts.
     worker_memory_mb: int = 2_048
     # verify_equal runs in the worker when one side has more operations than this, or huge constants.
-    isolate_ops: int = 300
+    # Size alone keeps sympy in Python code, which a signal bound stops; only very large sides go.
+    isolate_ops: int = 5_000
     isolate_digits: int = 200  # ... or an exact number or float exponent with more digits than this
+    # derive.check / derive.differentiate called from a thread other than the main one run whole in the
+    # worker (no signal bound works there); this bounds the whole call.
+    call_seconds: float = 600.0
 
 
 DEFAULT_LIMITS = Limits()

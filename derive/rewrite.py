@@ -22,7 +22,7 @@ from sympy.core.function import AppliedUndef
 from sympy.core.parameters import distribute
 
 from derive import render
-from derive.bounded import BoundExceeded, run_bounded
+from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_thread
 from derive.check import LOCAL_TIMEOUT, holds_locally, proved_locally, real, real_definitions
 from derive.definitions import (
     Definition,
@@ -797,6 +797,7 @@ def read_where(where: Iterable[str] | Mapping[Any, str | sympy.Basic] | str) -> 
     return defs, tuple(texts)
 
 
+@whole_in_worker_off_main_thread
 def differentiate(
     expr: str | sympy.Basic,
     wrt: str | sympy.Symbol,
@@ -808,7 +809,7 @@ def differentiate(
 
     `where` gives definitions as strings or a mapping; `style` is "expand" (one pending derivative
     rewritten per step) or "leibniz" (chain of named intermediates), by default leibniz when
-    definitions are given.
+    definitions are given. Called from another thread, it runs whole in the worker process.
     """
     text, expression = read_expression(expr)
     defs, where_texts = read_where(where)

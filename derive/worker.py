@@ -62,7 +62,7 @@ def _serve(connection: Connection, megabytes: int) -> None:
     _set_memory_limit(megabytes)
     while True:
         try:
-            task = connection.recv()
+            task = _receive(connection)
         except (EOFError, OSError):
             return
         if task is None:
@@ -82,6 +82,17 @@ def _serve(connection: Connection, megabytes: int) -> None:
             connection.send(("error", WorkerFailed("memory limit reached")))
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as error:
             connection.send(("error", WorkerFailed(f"result cannot be sent back: {error}")))
+
+
+def _receive(connection: Connection) -> Any:
+    """One object off the pipe, sympy expressions rebuilt exactly as they were sent.
+
+    Unpickling calls each node's constructor; with sympy's evaluation off, -(a - y) stays -(a - y) rather
+    than becoming y - a, so a derivation computed in the worker reads as it would have in the caller."""
+    from sympy.core.parameters import evaluate
+
+    with evaluate(False):
+        return connection.recv()
 
 
 def _portable(error: Exception) -> Exception:
@@ -139,7 +150,7 @@ class _Worker:
             raise Unsendable(f"cannot be sent to the worker: {error}") from None
         if not self.connection.poll(seconds):
             raise _TimedOut
-        return self.connection.recv()
+        return _receive(self.connection)
 
     def stop(self, *, kill: bool) -> None:
         if os.getpid() != self.owner:
