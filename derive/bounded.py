@@ -25,6 +25,7 @@ ValueError (BoundExceeded is one) would otherwise swallow the single alarm and r
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import threading
 import time
@@ -65,6 +66,9 @@ class BoundExceeded(DeriveError):
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         super().__init__(f"time limit of {seconds:g} s reached")
+
+    def __reduce__(self) -> tuple[type, tuple[float]]:
+        return type(self), (self.seconds,)  # so that it crosses from the worker as itself
 
 
 class IsolatedTimeout(BoundExceeded):
@@ -142,8 +146,20 @@ def whole_in_worker_off_main_thread(fn: Callable[P, T]) -> Callable[P, T]:
         try:
             # `call` itself goes: pickle finds it under fn's module and name, and in the worker (its
             # main thread) it runs fn directly.
-            return run_isolated(call, *args, seconds=current_limits().call_seconds, **kwargs)
+            return run_isolated(call, *args, seconds=current_limits().call_seconds, lane="calls", **kwargs)
         except Unsendable:
             return fn(*args, **kwargs)
 
     return call
+
+
+def _forget_bounds_after_fork() -> None:
+    """A process forked while a bound ran (the worker, forked by another thread meanwhile) does not
+    inherit that bound: its deadlines and alarm handler belong to the parent's call."""
+    _deadlines.clear()
+    if _can_use_alarm():
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+os.register_at_fork(after_in_child=_forget_bounds_after_fork)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 
 import sympy
@@ -511,7 +512,12 @@ def _diff_call(args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
 
 
 # --------------------------------------------------------------------------------------------------
-# Parsers, built once at import.
+# Parsers, built once, on first use: the LaTeX grammar takes 0.23 s to build, which plain text never needs.
+
+
+@lru_cache(maxsize=2)
+def _parser(latex: bool) -> Lark:
+    return _load("latex" if latex else "plain")
 
 
 def _load(name: str) -> Lark:
@@ -528,7 +534,6 @@ def _load(name: str) -> Lark:
         )
 
 
-_PARSERS = {False: _load("plain"), True: _load("latex")}
 _BUILDERS = {False: _Builder(latex=False), True: _Builder(latex=True)}
 
 
@@ -587,7 +592,7 @@ def parse_span(
     token = _CONTEXT.set(ctx)
     try:
         try:
-            tree = _PARSERS[latex].parse(text, start=start)
+            tree = _parser(latex).parse(text, start=start)
         except UnexpectedInput as exc:
             raise _syntax_error(exc, text, source, begin, latex) from None
         _check_tree_size(tree, limits, source, begin)

@@ -13,7 +13,9 @@ at a nudged point too. A side undefined at a point (a set of measure zero, e.g. 
 never refuted. Both sides must be real on the same points: where one side is real and the other is not
 (log(x^2) = 2 log(x) at x = -1; log(a) + log(b) = log(ab) at a = b = -1) numbers alone never confirm
 the step (it is "unknown" with a note); a symbolic proof still proves it, with the note. A right side
-real on a larger domain is no exception: it would let log(ab) stand for log(a) + log(b).
+real on a larger domain is no exception: it would let log(ab) stand for log(a) + log(b). The one
+exception is a point where both sides have the same complex value (principal branches, 30 significant
+digits): acos(x) + asin(x) = pi/2 at x = 2 is one identity on a larger domain, not two functions.
 Abstract functions (f(g(x))) are made concrete with several small functions for the numeric tiers.
 
 Isolation: a signal bound cannot stop one long C call, and needs the main thread. Inputs that look
@@ -461,16 +463,24 @@ class _Verifier:
             self.probe.domain = f"differs where the {side} side is not real (e.g. {where})"
 
     def continues(self, pair: tuple[sympy.Expr, sympy.Expr], point: dict[sympy.Symbol, sympy.Rational]) -> bool:
-        """Do both sides have the same complex value (principal branches, 30 digits) at `point`?"""
+        """Do both sides have the same complex value (principal branches) at `point`, to 30 significant
+        digits? Relative only: two tiny values (e^-100 log(ab) and e^-100 (log a + log b)) are not alike
+        for being small."""
         try:
-            left, right = (sympy.N(side.xreplace(point), self.dps) for side in pair)
-            if not (left.is_Number or left.is_Add) or not (right.is_Number or right.is_Add):
-                return False  # not a number: a Piecewise, a function sympy cannot evaluate there
-            gap = abs(complex(left - right))
-            return gap <= 10.0**-AGREE_DIGITS * max(abs(complex(left)), abs(complex(right)), 1.0)
+            values = []
+            for side in pair:
+                parts = sympy.N(side.xreplace(point), self.dps).as_real_imag()
+                if not all(isinstance(p, sympy.Number) and p.is_finite for p in parts):
+                    return False  # not a number: a Piecewise, a function sympy cannot evaluate there
+                values.append(parts)
+            with mpmath.workdps(self.dps):
+                left, right = (mpmath.mpc(mpmath.mpf(re._as_mpf_val(mpmath.mp.prec)),
+                                          mpmath.mpf(im._as_mpf_val(mpmath.mp.prec))) for re, im in values)
+                scale = max(abs(left), abs(right))
+                return scale == 0 or abs(left - right) <= mpmath.mpf(10) ** -AGREE_DIGITS * scale
         except BoundExceeded:
             raise
-        except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError):
+        except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError, NotImplementedError):
             return False
 
     # -- tier 3: symbols --

@@ -57,14 +57,34 @@ def _set_memory_limit(megabytes: int) -> None:
         pass  # no /proc or no RLIMIT_AS (not Linux): the time bound still holds
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent (a worker, single-threaded) dies, so that a worker
+    killed at its bound leaves no busy worker of its own behind. Elsewhere the child ends when its pipe
+    closes, after the call it is running."""
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the request took effect
+            os._exit(0)
+    except (OSError, AttributeError, ImportError):
+        pass
+
+
 def _serve(connection: Connection, megabytes: int) -> None:
     """The worker's loop: receive (fn, args, kwargs), send ("ok", value) or ("error", exception)."""
+    global _inside_worker
+    _inside_worker = True
     _set_memory_limit(megabytes)
     while True:
         try:
             task = _receive(connection)
         except (EOFError, OSError):
             return
+        except Exception as error:  # a task that cannot be rebuilt here (a function the worker lacks)
+            connection.send(("error", WorkerFailed(f"cannot be received by the worker: {error}")))
+            continue
         if task is None:
             return
         fn, args, kwargs = task
@@ -120,6 +140,8 @@ class _Worker:
             status = 0
             try:
                 self.connection.close()
+                if _inside_worker:
+                    _die_with_parent()
                 _serve(child, megabytes)
             except BaseException:
                 status = 1
@@ -170,13 +192,25 @@ class _Worker:
         self.connection.close()
 
 
-_lock = threading.Lock()
-_worker: _Worker | None = None
+class _Lane:
+    """One worker and the lock that makes callers take turns on it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.worker: _Worker | None = None
+
+
+# Two lanes: risky steps, and whole calls from other threads (derive.bounded). A whole call may hold its
+# worker for minutes; a risky step of the main thread must not wait behind it.
+_LANES = ("steps", "calls")
+_lanes: dict[str, _Lane] = {name: _Lane() for name in _LANES}
 _limits: Limits = DEFAULT_LIMITS
+# True in a worker process: a worker it starts (a risky step inside a whole call) dies with it.
+_inside_worker = False
 
 
 def configure(limits: Limits) -> None:
-    """Use `limits.worker_memory_mb` for the workers started from now on (the running one is replaced)."""
+    """Use `limits.worker_memory_mb` for the workers started from now on (the running ones are replaced)."""
     global _limits
     _limits = limits
     shutdown()
@@ -187,8 +221,8 @@ def current_limits() -> Limits:
     return _limits
 
 
-def run_isolated(fn: Callable[..., T], *args: Any, seconds: float, **kwargs: Any) -> T:
-    """`fn(*args, **kwargs)` in the worker, within `seconds` and the memory bound.
+def run_isolated(fn: Callable[..., T], *args: Any, seconds: float, lane: str = "steps", **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` in the worker of `lane`, within `seconds` and the memory bound.
 
     `fn`, its arguments and its result must pickle (module-level functions, sympy objects). Raises
     `derive.bounded.BoundExceeded` when the bound is reached (the worker is killed and replaced on the
@@ -196,18 +230,18 @@ def run_isolated(fn: Callable[..., T], *args: Any, seconds: float, **kwargs: Any
     """
     from derive.bounded import IsolatedTimeout  # bounded imports this module
 
-    global _worker
+    slot = _lanes[lane]
     deadline = time.monotonic() + seconds
-    if seconds <= 0 or not _lock.acquire(timeout=seconds):
+    if seconds <= 0 or not slot.lock.acquire(timeout=seconds):
         raise IsolatedTimeout(seconds)
     try:
-        if _worker is not None and (_worker.owner != os.getpid() or not _worker.alive()):
-            if _worker.owner == os.getpid():
-                _worker.stop(kill=True)
-            _worker = None
-        if _worker is None:
-            _worker = _Worker(_limits.worker_memory_mb)
-        worker = _worker
+        if slot.worker is not None and (slot.worker.owner != os.getpid() or not slot.worker.alive()):
+            if slot.worker.owner == os.getpid():
+                slot.worker.stop(kill=True)
+            slot.worker = None
+        if slot.worker is None:
+            slot.worker = _Worker(_limits.worker_memory_mb)
+        worker = slot.worker
         finished = False
         try:
             kind, value = worker.call(fn, args, kwargs, max(deadline - time.monotonic(), 0.0))
@@ -223,30 +257,30 @@ def run_isolated(fn: Callable[..., T], *args: Any, seconds: float, **kwargs: Any
             if not finished:
                 # Interrupted, timed out or dead: the worker may still be busy; it is replaced.
                 worker.stop(kill=True)
-                _worker = None
+                slot.worker = None
     finally:
-        _lock.release()
+        slot.lock.release()
     if kind == "error":
         raise value
     return value
 
 
 def shutdown() -> None:
-    """Stop this process's worker, if any (also run at exit)."""
-    global _worker
-    with _lock:
-        if _worker is not None and _worker.owner == os.getpid():
-            _worker.stop(kill=False)
-        _worker = None
+    """Stop this process's workers, if any (also run at exit)."""
+    for slot in _lanes.values():
+        with slot.lock:
+            if slot.worker is not None and slot.worker.owner == os.getpid():
+                slot.worker.stop(kill=False)
+            slot.worker = None
 
 
 def _forget_after_fork() -> None:
-    """In a forked child the parent's worker and lock are not ours: start afresh (lazily)."""
-    global _lock, _worker
-    _lock = threading.Lock()
-    if _worker is not None:
-        _worker.connection.close()
-    _worker = None
+    """In a forked child the parent's workers and locks are not ours: start afresh (lazily)."""
+    global _lanes
+    for slot in _lanes.values():
+        if slot.worker is not None:
+            slot.worker.connection.close()
+    _lanes = {name: _Lane() for name in _LANES}
 
 
 atexit.register(shutdown)

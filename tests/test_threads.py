@@ -4,6 +4,7 @@ its memory bound and `Limits.call_seconds`, and comes back exactly as it would h
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 
 import derive
-from derive.bounded import BoundExceeded
+from derive import worker
+from derive.bounded import BoundExceeded, run_bounded
 from derive.limits import DEFAULT_LIMITS, Limits
-from derive.worker import configure
+from derive.worker import configure, shutdown
 
 SAFETY = 60.0
 
@@ -89,10 +91,27 @@ def test_a_call_from_another_thread_is_stopped_at_call_seconds(short_calls: None
     error = in_thread(derive.check, text)
     assert isinstance(error, BoundExceeded)
     assert time.monotonic() - started < SAFETY / 2
+    configure(DEFAULT_LIMITS)
     assert in_thread(derive.check, DERIVATIONS[0]).steps[0].ok  # the worker was replaced
 
 
-def test_a_call_whose_arguments_cannot_be_sent_still_runs() -> None:
-    definitions = (d for d in ["y = sigmoid(z)"])  # a generator does not pickle
-    result = in_thread(derive.differentiate, "1/2*(a - y)^2", "z", where=definitions)
-    assert result == derive.differentiate("1/2*(a - y)^2", "z", where=["y = sigmoid(z)"])
+def test_the_call_runs_in_a_worker_of_its_own_not_in_the_calling_thread() -> None:
+    shutdown()
+    in_thread(derive.check, DERIVATIONS[0])
+    lane = worker._lanes["calls"].worker
+    assert lane is not None and lane.alive() and lane.pid != os.getpid()
+    assert worker._lanes["steps"].worker is None  # risky steps have a worker of their own
+
+
+def bounds_in_force() -> list[float]:
+    from derive import bounded
+
+    return list(bounded._deadlines)
+
+
+def test_a_worker_forked_while_the_main_thread_is_inside_a_bound_does_not_inherit_that_bound() -> None:
+    shutdown()
+    # The calls' worker is forked from another thread while the main thread runs under a bound.
+    run_bounded(in_thread, derive.check, "d/dx x = 1", seconds=SAFETY)
+    assert in_thread(worker.run_isolated, bounds_in_force, seconds=SAFETY, lane="calls") == []
+    assert in_thread(derive.check, DERIVATIONS[0]).steps[0].ok
