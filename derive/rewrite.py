@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -42,7 +42,7 @@ from derive.numeric import OutsideDomain, Unsupported, evaluate, mid
 from derive.parse import parse
 from derive.rules import find_rule, is_final, pending
 from derive.statements import read_definition
-from derive.symbols import normalize_name, realify, symbol
+from derive.symbols import normalize_name, symbol
 from derive.verify import (
     AGREE_DIGITS,
     BASE_DPS,
@@ -204,14 +204,17 @@ def crosscheck(lhs: sympy.Expr, value: sympy.Expr, defs: Definitions, *, seconds
             if graph is None or value.has(sympy.Derivative, sympy.Subs):
                 return None
             top, var, bodies = graph
-            right = realify(canonical(value, defs))
-        leaves = {s for e in (top, right, *bodies.values()) for s in e.free_symbols if s not in bodies} | {var}
+            right = canonical(value, defs)
+        # A leaf is a name: the same name may come real from one side and plain from the other.
+        defined = {name.name for name in bodies}
+        leaves = {s.name for e in (top, right, *bodies.values()) for s in e.free_symbols} - defined
+        leaves.add(var.name)
         rng = random.Random(CROSSCHECK_SEED)
         for _ in range(CROSSCHECK_TRIES):
             # Random points of moderate size: not 0 (where a wrong term x*(...) vanishes), and not so
             # large that sigmoid(z) rounds to 1 and 1 - sigmoid(z) loses every digit.
             point = {s: sympy.Rational(rng.choice((-1, 1)) * rng.randint(10, 200), rng.choice((50, 70, 90)))
-                     for s in sorted(leaves, key=str)}
+                     for s in sorted(leaves)}
             numbers = Numbers(bodies, point, BASE_DPS)
             try:
                 expected, actual = numbers.derivative(top, var), numbers.value(right)
@@ -243,19 +246,20 @@ def _graph_of(lhs: sympy.Expr, defs: Definitions) -> Graph | None:
     ((var, count),) = lhs.variable_count
     if count != 1 or not isinstance(var, sympy.Symbol) or lhs.expr.has(sympy.Derivative, sympy.Subs):
         return None
-    var = realify(var)
-    top = realify(canonical(lhs.expr, defs))
+    # Symbols as they are written, not made real: values at real points are the same either way, and
+    # rebuilding a large result over real symbols cost more than the rest of the cross-check.
+    top = canonical(lhs.expr, defs)
     bodies: dict[sympy.Symbol, sympy.Expr] = {}
     todo = sorted(names_in(top, defs))
     while todo:
         name = todo.pop()
-        key = sympy.Symbol(name, real=True)
+        definition = defs[name]
+        key = definition.symbol
         if name == var.name or key in bodies:
             continue
-        definition = defs[name]
         if definition.params and not definition.written_as_parameters(definition.symbol):
             return None
-        bodies[key] = realify(canonical(definition.expr, defs))
+        bodies[key] = canonical(definition.expr, defs)
         todo.extend(names_in(bodies[key], defs))
     return top, var, bodies
 
@@ -273,27 +277,39 @@ class Numbers:
     its body.
     """
 
-    def __init__(self, bodies: Mapping[sympy.Symbol, sympy.Expr], point: dict[sympy.Symbol, sympy.Rational],
+    def __init__(self, bodies: Mapping[sympy.Symbol, sympy.Expr], point: dict[str, sympy.Rational],
                  dps: int) -> None:
-        self.bodies, self.point, self.dps = bodies, point, dps
+        self.point, self.dps = point, dps
+        # Names, not symbols: a name may come real from one expression and plain from another.
+        self.named = {name.name: body for name, body in bodies.items()}
         self.values: dict[sympy.Basic, mpmath.mpf] = {}
+        self._depends: dict[sympy.Basic, bool] = {}  # does a node depend on the variable? (by `_order`)
 
     def value(self, e: sympy.Basic) -> mpmath.mpf:
         found = self.values.get(e)
         if found is None:
-            if e in self.bodies:
-                found = self.value(self.bodies[e])
+            body = self.body(e)
+            if body is not None:
+                found = self.value(body)
             elif isinstance(e, sympy.Symbol):
-                if e not in self.point:
+                if e.name not in self.point:
                     raise Unsupported(f"no value for {e}")
-                found = mid(evaluate(e, self.point, self.dps)[0])
+                found = mid(evaluate(e, {e: self.point[e.name]}, self.dps)[0])
             elif not e.free_symbols:
                 found = mid(evaluate(e, {}, self.dps)[0])
+            elif isinstance(e, (sympy.Add, sympy.Mul)):  # plain arithmetic on the arguments' values
+                with mpmath.workdps(self.dps):
+                    values = [self.value(a) for a in e.args]
+                    found = mpmath.fsum(values) if isinstance(e, sympy.Add) else mpmath.fprod(values)
             else:
                 shape, symbols, arguments = self._node(e)
                 found = self._at(shape, symbols, arguments)
             self.values[e] = found
         return found
+
+    def body(self, e: sympy.Basic) -> sympy.Expr | None:
+        """The definition of `e` when it is a defined name."""
+        return self.named.get(e.name) if isinstance(e, sympy.Symbol) else None
 
     def derivative(self, top: sympy.Expr, var: sympy.Symbol) -> mpmath.mpf:
         """d(top)/d(var): each node passes its share on to its arguments, from the top down."""
@@ -302,31 +318,57 @@ class Numbers:
         with mpmath.workdps(self.dps):
             for node in reversed(order):
                 weight = adjoint.get(node)
-                if not weight or node == var:
+                if not weight or _named(node, var.name):
                     continue
-                if node in self.bodies:
-                    body = self.bodies[node]
+                body = self.body(node)
+                if body is not None:
                     adjoint[body] = adjoint.get(body, mpmath.mpf(0)) + weight
                     continue
-                shape, symbols, arguments = self._node(node)
-                for k, argument in enumerate(arguments):
-                    if argument is not None:
-                        share = weight * self._at(_partial(shape, symbols[k]), symbols, arguments)
-                        adjoint[argument] = adjoint.get(argument, mpmath.mpf(0)) + share
-            return adjoint.get(var, mpmath.mpf(0))
+                for argument, partial in self._partials(node):
+                    adjoint[argument] = adjoint.get(argument, mpmath.mpf(0)) + weight * partial
+            return mpmath.fsum(w for node, w in adjoint.items() if _named(node, var.name))
+
+    def _partials(self, node: sympy.Basic) -> Iterator[tuple[sympy.Basic, mpmath.mpf]]:
+        """Each argument of `node` that depends on the variable, with the node's partial derivative with
+        respect to it at the point. Sums and products in numbers: d(a + b)/da = 1, d(abc)/da = bc (the
+        arithmetic the chain rule is carried out in, where sympy.diff of a product of n factors by each
+        of them costs n^2); every other node's partials are sympy's derivatives of its shape."""
+        dependent = [k for k, a in enumerate(node.args) if self._depends.get(a)]
+        if isinstance(node, sympy.Add):
+            for k in dependent:
+                yield node.args[k], mpmath.mpf(1)
+            return
+        if isinstance(node, sympy.Mul):
+            values = [self.value(a) for a in node.args]
+            before = [mpmath.mpf(1)]
+            for v in values[:-1]:
+                before.append(before[-1] * v)
+            after = mpmath.mpf(1)
+            others = [mpmath.mpf(0)] * len(values)
+            for k in range(len(values) - 1, -1, -1):
+                others[k] = before[k] * after
+                after *= values[k]
+            for k in dependent:
+                yield node.args[k], others[k]
+            return
+        shape, symbols, arguments = self._node(node)
+        for k in dependent:
+            if arguments[k] is not None:
+                yield arguments[k], self._at(_partial(shape, symbols[k]), symbols, arguments)
 
     def _order(self, top: sympy.Expr, var: sympy.Symbol) -> list[sympy.Basic]:
         """The nodes under top that depend on var, each after its arguments (a post-order, each once)."""
         order: list[sympy.Basic] = []
-        depends: dict[sympy.Basic, bool] = {}
+        depends = self._depends = {}
 
         def visit(e: sympy.Basic) -> bool:
             if e in depends:
                 return depends[e]
-            if e == var:
+            body = self.body(e)
+            if _named(e, var.name):
                 found = True
-            elif e in self.bodies:
-                found = visit(self.bodies[e])
+            elif body is not None:
+                found = visit(body)
             elif not e.args or not e.free_symbols:
                 found = False
             else:
@@ -352,6 +394,10 @@ class Numbers:
             ) -> mpmath.mpf:
         point = {s: _rational(self.value(a)) for s, a in zip(symbols, arguments, strict=True) if a is not None}
         return mid(evaluate(shape, point, self.dps)[0])
+
+
+def _named(e: sympy.Basic, name: str) -> bool:
+    return isinstance(e, sympy.Symbol) and e.name == name
 
 
 @lru_cache(maxsize=4096)

@@ -344,12 +344,23 @@ def test_the_crosscheck_reads_a_result_written_in_the_defined_names():
     assert crosscheck(held, -(a - y), where, seconds=10) is True
 
 
-@pytest.mark.parametrize("expr", [sympy.sin(sympy.exp(x) * x**2), sympy.tanh(x) ** 3 / (1 + x**2), x**x])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sympy.sin(sympy.exp(x) * x**2),
+        sympy.tanh(x) ** 3 / (1 + x**2),
+        x**x,
+        # Sums and products are carried out in numbers (a product of n factors by each of them):
+        sympy.Mul(*[sympy.sin(k * x) + k for k in range(1, 9)]),
+        2 * x * sympy.exp(x) * sympy.cos(x) + 3 + x**2,
+        x * sympy.exp(x) * (x + sympy.sin(x) * x),
+    ],
+)
 def test_numbers_give_sympys_value_and_derivative_at_a_point(expr):
     real_x = realify(x)
     expr = realify(expr)
     point = {real_x: sympy.Rational(3, 7)}
-    numbers = Numbers({}, point, 40)
+    numbers = Numbers({}, {"x": sympy.Rational(3, 7)}, 40)
     assert abs(numbers.value(expr) - sympy.N(expr.subs(point), 40)) < 1e-30
     assert abs(numbers.derivative(expr, real_x) - sympy.N(sympy.diff(expr, real_x).subs(point), 40)) < 1e-30
 
