@@ -160,7 +160,40 @@ def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
         model = run_bounded(lambda: _renamed_model(local_model(lhs, rhs, defs)), seconds=LOCAL_TIMEOUT)
     except (BoundExceeded, *_SYMPY_FAILURES):
         return False  # a bad definition is reported when the step is read in full
-    return model is not None and _model_holds(model)
+    if model is None:
+        return False
+    general = _generalised(model)
+    return (general is not None and _model_holds(general)) or _model_holds(model)
+
+
+def _generalised(model: Model) -> Model | None:
+    """The chain rule as such: a claim whose right side is only derivatives (dE/dz = dE/dy * dy/dz) in a
+    model where each name is a function of one other, with each body made an abstract function of that
+    one (y = G(z) for y = sigmoid(z)). It holds for every G if it holds at all, so a proof proves the
+    claim; and it is the same identity for every layer and activation, decided once. None when the
+    claim is not of that form (then the model is read as it is)."""
+    if not isinstance(model.left, sympy.Derivative) or not _only_derivatives(model.right):
+        return None
+    definitions = []
+    functions = set(model.cuts)
+    for d in model.definitions:
+        if isinstance(d.expr, AppliedUndef) and type(d.expr) in model.cuts:
+            definitions.append(d)
+            continue
+        arguments = d.expr.free_symbols
+        if d.params or len(arguments) != 1:
+            return None
+        # A space cannot occur in a user's name, so this function is never theirs.
+        general = sympy.Function(f"of {d.name}", real=True)
+        functions.add(general)
+        definitions.append(replace(d, expr=general(*arguments)))
+    return _renamed_model(Model(model.left, model.right, tuple(definitions), frozenset(functions)))
+
+
+def _only_derivatives(expr: sympy.Basic) -> bool:
+    if isinstance(expr, (sympy.Add, sympy.Mul)):
+        return all(_only_derivatives(a) for a in expr.args)
+    return isinstance(expr, sympy.Derivative) or (isinstance(expr, sympy.Number) and expr.is_Integer)
 
 
 @lru_cache(maxsize=4096)

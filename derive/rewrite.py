@@ -453,6 +453,8 @@ class Checker:
         """An expand step: the pending derivative against its replacement, abstractly, then as it stands."""
         if raw.derivative is not None and raw.replacement is not None:
             model = abstracted(raw.derivative, raw.replacement)
+            if model is None and not names_in(sympy.Tuple(raw.derivative, raw.replacement), self.defs):
+                model = raw.derivative, raw.replacement  # a leaf rule (sigma' = sigma (1 - sigma)): as it is
             if model is not None and proved_locally(*model):
                 return Step(raw.rule, raw.explanation, raw.before, raw.after, Verdict.PROVED)
             local = verify_step(raw.derivative, raw.replacement, self.defs, timeout=LOCAL_TIMEOUT)
