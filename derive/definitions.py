@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import sympy
 from sympy.core.function import AppliedUndef
-from sympy.core.parameters import global_parameters
+from sympy.core.parameters import distribute, global_parameters
 
 from derive.errors import DefinitionError
 from derive.functions import to_elementary
@@ -135,7 +135,13 @@ def rebuilt(e: sympy.Basic, args: tuple[sympy.Basic, ...]) -> sympy.Basic:
     """`e` with new arguments, or `e` itself when none changed (rebuilding a large tree is not free)."""
     if all(new is old for new, old in zip(args, e.args, strict=True)):
         return e
-    return e.func(*args)
+    try:
+        return e.func(*args)
+    except RecursionError:
+        # sympy's odd functions loop on sin(-a - x) while numbers are not distributed over sums (as the
+        # engine keeps -(a - y) for display): sin(-u) -> -sin(u) -> sin(-u) ... Built the usual way.
+        with distribute(True):
+            return e.func(*args)
 
 
 def names_in(expr: sympy.Basic, defs: Definitions) -> set[str]:
