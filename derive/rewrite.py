@@ -845,6 +845,19 @@ def read_where(where: Iterable[str] | Mapping[Any, str | sympy.Basic] | str) -> 
     return defs, tuple(texts)
 
 
+def _derive(
+    expression: sympy.Expr, var: sympy.Symbol, defs: Definitions, style: str
+) -> tuple[tuple[Step, ...], list[Step], sympy.Expr]:
+    first, expression = read_leibniz_derivatives(expression, var, defs)
+    if style == "leibniz":
+        from derive.leibniz import leibniz  # leibniz builds on this module's engine
+
+        steps, result = leibniz(expression, var, defs)
+    else:
+        steps, result = expand(expression, var, defs)
+    return tuple(first), list(steps), result
+
+
 @whole_in_worker_off_main_thread
 def differentiate(
     expr: str | sympy.Basic,
@@ -863,15 +876,14 @@ def differentiate(
     defs, where_texts = read_where(where)
     chosen = read_style(style, defs)
     var = read_variable(wrt, expression, *(d.expr for d in defs))
-    # Keep 2*(a - y) and -(a - y) as the rules write them rather than let sympy distribute the number.
-    with distribute(False):
-        first, expression = read_leibniz_derivatives(expression, var, defs)
-        if chosen == "leibniz":
-            from derive.leibniz import leibniz  # leibniz builds on this module's engine
-
-            steps, result = leibniz(expression, var, defs)
-        else:
-            steps, result = expand(expression, var, defs)
+    try:
+        # Keep 2*(a - y) and -(a - y) as the rules write them rather than let sympy distribute the number.
+        with distribute(False):
+            first, steps, result = _derive(expression, var, defs, chosen)
+    except RecursionError:
+        # ... except where sympy cannot: its odd functions loop on sin(-a - x) while numbers are not
+        # distributed (sin(-u) -> -sin(u) -> sin(-u) ...). Such a derivation is written the usual way.
+        first, steps, result = _derive(expression, var, defs, chosen)
     return Derivation(
         steps=(*first, *steps), result=result, input=text, wrt=var.name, where=where_texts, style=chosen
     )

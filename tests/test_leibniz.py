@@ -254,3 +254,16 @@ def test_an_odd_function_of_a_negated_sum_is_derived_like_any_other(outer: str, 
     result = to_elementary(substitute(derivation.result, Definitions([Definition("u", (), parse(inner))])))
     point = {xs: sympy.Rational(3, 7), as_: sympy.Rational(5, 11)}
     assert abs(complex(value_at(result, point) - value_at(truth, point))) < 1e-25
+
+
+@pytest.mark.parametrize("style", ["leibniz", "expand"])
+@pytest.mark.parametrize("outer", ["sin", "tanh", "atan"])
+def test_a_function_definition_applied_to_a_negated_sum_is_derived_like_any_other(style: str, outer: str) -> None:
+    from derive import differentiate, parse
+
+    derivation = differentiate("f(-x - a)*b", "x", where=[f"f(t) = {outer}(t)"], style=style)
+    assert all(step.ok for step in derivation.steps)
+    xs, as_, bs = sympy.Symbol("x"), sympy.Symbol("a"), sympy.Symbol("b")
+    truth = sympy.diff(parse(f"{outer}(-x - a)*b"), xs)
+    point = {xs: sympy.Rational(3, 7), as_: sympy.Rational(5, 11), bs: sympy.Rational(-2, 3)}
+    assert abs(complex(value_at(to_elementary(derivation.result), point) - value_at(truth, point))) < 1e-25
