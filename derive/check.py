@@ -154,7 +154,7 @@ def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
     """Is the step proved in the smaller model of `definitions.local_model`? (sides and definitions
     real). A long derivation's lines are each checked in a model of their own size, not the network's,
     and a model met before in other names (the next layer's) is not checked again."""
-    if not defs:
+    if not defs or _one_name_two_symbols(lhs, rhs):
         return False
     try:
         model = run_bounded(lambda: _renamed_model(local_model(lhs, rhs, defs)), seconds=LOCAL_TIMEOUT)
@@ -213,11 +213,21 @@ def proved_locally(left: sympy.Expr, right: sympy.Expr, *, timeout: float = LOCA
     Identities equal up to the names of their symbols and abstract functions are decided once: each
     layer of a network, each level of a nested chain, brings the same identity in other names.
     """
+    if _one_name_two_symbols(left, right):
+        return False
     try:
         key = run_bounded(renamed, left, right, seconds=timeout)
     except (BoundExceeded, *_SYMPY_FAILURES):
         return False
     return _proved(*key, timeout)
+
+
+def _one_name_two_symbols(*exprs: sympy.Basic) -> bool:
+    """Do two different symbols share a name (x and a real x, from a caller's own sympy objects)? Renamed
+    apart they would be independent, where the full reading takes them as one: no local proof then."""
+    # atoms, not free_symbols: the x of d/dx is bound, and it is exactly the one that may differ
+    symbols = [s for e in exprs for s in e.atoms(sympy.Symbol) if not s.is_Dummy]
+    return len({s.name for s in symbols}) != len(set(symbols))
 
 
 @lru_cache(maxsize=4096)

@@ -25,7 +25,9 @@ TOP_NAMES = ("E", "L", "J", "F", "C")
 def top_name(expr: sympy.Expr, defs: Definitions, var: sympy.Symbol) -> tuple[str, Definitions]:
     """The name of the expression being differentiated (a definition's, else a fresh E) and the definitions with it."""
     name = name_of(expr) if isinstance(expr, sympy.Symbol | AppliedUndef) else None
-    if name is not None and name in defs:
+    # f(2*x) with f(t) = t^2 is f used as a function, not the name f: it gets a name of its own below.
+    applied_elsewhere = isinstance(expr, AppliedUndef) and name in defs and not defs[name].written_as_parameters(expr)
+    if name is not None and name in defs and not applied_elsewhere:
         return name, defs
     for definition in defs:
         if definition.expr == expr and not definition.params:

@@ -39,7 +39,7 @@ from derive.errors import DeriveError, LimitError
 from derive.functions import to_elementary
 from derive.limits import DEFAULT_LIMITS
 from derive.numeric import OutsideDomain, Unsupported, evaluate, mid
-from derive.parse import parse
+from derive.parse import KNOWN_FUNCTIONS, parse
 from derive.rules import find_rule, is_final, pending
 from derive.statements import read_definition
 from derive.symbols import normalize_name, symbol
@@ -191,9 +191,10 @@ def crosscheck(lhs: sympy.Expr, value: sympy.Expr, defs: Definitions, *, seconds
     True when it agrees, False when it clearly differs, None when it cannot tell (abstract functions,
     no point where both sides are defined, time). The derivative is sympy's, taken as backprop takes
     it: every distinct sub-expression (and every definition) is one node, sympy.diff gives each
-    node's derivative with respect to its arguments, and the chain rule is carried out in numbers,
-    from the top down. That costs one small derivative per kind of node and one number per node,
-    where sympy.diff of the substituted expression grows with the square of a network's depth.
+    node's derivative with respect to its arguments (sums and products: the arithmetic itself), and
+    the chain rule is carried out in numbers, from the top down. That costs one small derivative per
+    kind of node and one number per node, where sympy.diff of the substituted expression grows with
+    the square of a network's depth.
     `value` may be written in the defined names, which then take their values at the point. A second
     line of defence behind the local checks, at the cost of what a person does to check a result.
     """
@@ -237,8 +238,8 @@ Graph = tuple[sympy.Expr, sympy.Symbol, dict[sympy.Symbol, sympy.Expr]]
 
 
 def _graph_of(lhs: sympy.Expr, defs: Definitions) -> Graph | None:
-    """(what is differentiated, the variable, the bodies of the defined names it uses) over real
-    symbols, names as plain symbols; var, when it is a defined name, is held as a variable (the
+    """(what is differentiated, the variable, the bodies of the defined names it uses), symbols as
+    written, names as plain symbols; var, when it is a defined name, is held as a variable (the
     contract's Leibniz meaning), so its own definition is not among them. None for anything but a
     first derivative, or for a definition used as a function."""
     if not isinstance(lhs, sympy.Derivative) or len(lhs.variable_count) != 1:
@@ -815,6 +816,8 @@ def _definition_from_pair(key: Any, value: str | sympy.Basic) -> tuple[Definitio
         name, params = normalize_name(match.group(1)), tuple(symbol(p) for p in names)
     else:
         raise OptionError(f"a definition's name must be a name such as y or y(z), not {key!r}")
+    if name in KNOWN_FUNCTIONS:  # as the same definition written as text is refused
+        raise OptionError(f"{name} is a built-in function and cannot be defined")
     head = f"{name}({', '.join(p.name for p in params)})" if params else name
     if isinstance(value, str):
         return Definition(name, params, parse(value)), f"{head} = {value}"

@@ -200,6 +200,11 @@ BAD = [
     ("a cycle of two", dict(expr=y, wrt="x", where={"y": z, "z": y}), DefinitionError, "y -> z -> y"),
     ("a text cycle", dict(expr="y", wrt="x", where=["y = z", "z = y"]), DefinitionError, "y"),
     ("a definition that is not text", dict(expr=x, wrt="x", where=[3]), DeriveError, "text"),
+    # As the same definitions written as text ("sigmoid = 2*z") are refused:
+    ("a built-in function redefined", dict(expr="sigmoid(z)", wrt="z", where={"sigmoid": "2*z"}), OptionError,
+     "built-in"),
+    ("a built-in function redefined with a parameter", dict(expr="sin(z)", wrt="z", where={"sin(t)": "t"}),
+     OptionError, "built-in"),
 ]
 
 
@@ -372,3 +377,32 @@ def test_an_expand_derivation_never_reads_a_line_in_full(monkeypatch):
     monkeypatch.setattr(Checker, "full", in_full)
     derivation = differentiate(sympy.sin(sympy.cos(sympy.exp(x**2))) * sigmoid(w * x + b), x)
     assert derivation.ok
+
+
+# A defined function used at another argument (f(2x) with f(t) = t^2) is f applied there, not the name f
+# (whose Leibniz derivative with respect to x is 0): the result is sympy's derivative, in both styles.
+@pytest.mark.parametrize("style", ["leibniz", "expand"])
+@pytest.mark.parametrize(
+    ("expr", "where", "truth"),
+    [
+        ("f(2*x)", ["f(t) = t^2"], 8 * x),
+        ("f(x)", ["f(t) = t^2"], 2 * x),
+        ("f(x^2)*a", ["f(t) = sin(t)"], 2 * a * x * sympy.cos(x**2)),
+    ],
+)
+def test_a_defined_function_applied_to_an_expression_is_differentiated_there(expr, where, truth, style):
+    derivation = differentiate(expr, "x", where=where, style=style)
+    assert all(step.ok for step in derivation.steps)
+    assert sympy.simplify(derivation.result - truth) == 0
+
+
+def test_one_name_as_two_sympy_symbols_never_gets_a_wrong_step_proved():
+    # A caller's own sympy objects may hold a plain x and a real x; derive reads a name as one variable,
+    # so the engine's step that holds the real x constant is wrong and must not be proved locally.
+    real_x = sympy.Symbol("x", real=True)
+    one = {real_x: x}
+    for expr in (sympy.exp(x**2 + real_x**3), x**2 * sympy.sin(real_x), sympy.exp(real_x**3 + x**2)):
+        for step in differentiate(expr, "x", style="expand").steps:
+            if step.ok:  # then its two sides are equal when x is one variable
+                before, after = (to_elementary(e.xreplace(one)).doit() for e in (step.before, step.after))
+                assert sympy.simplify(before - after) == 0, step
