@@ -166,6 +166,7 @@ def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
     return (general is not None and _model_holds(general)) or _model_holds(model)
 
 
+@lru_cache(maxsize=4096)  # every layer brings the same renamed model: generalise it once
 def _generalised(model: Model) -> Model | None:
     """The chain rule as such: a claim whose right side is only derivatives (dE/dz = dE/dy * dy/dz) in a
     model where each name is a function of one other, with each body made an abstract function of that
