@@ -116,15 +116,18 @@ def build_graph(
             reaches[name] = any(depends(child) for child in uses(name))
         return reaches[name]
 
-    edges = []
-    for name in bodies:
-        for child in uses(name):
-            # As derive's own steps write them: -(a - y), not -a + y.
-            with distribute(False):
+    labels: list[tuple[str, str, sympy.Expr]] = []
+    # As derive's own steps write them: -(a - y), not -a + y. All the labels first, then all their
+    # checks: each switch of sympy's evaluation empties its cache (see `rewrite.checking`).
+    with distribute(False):
+        for name in bodies:
+            for child in uses(name):
                 value, _rule = derivative_value(bodies[name], as_symbol(child), taken)
-                value = fold(value, folding, as_symbol)
-            _verify_label(bodies[name], as_symbol(child), value, folding, name, child)
-            edges.append(Edge(child, name, value, on_path=depends(child)))
+                labels.append((name, child, fold(value, folding, as_symbol)))
+    edges = []
+    for name, child, value in labels:
+        _verify_label(bodies[name], as_symbol(child), value, folding, name, child)
+        edges.append(Edge(child, name, value, on_path=depends(child)))
     leaves = sorted({e.source for e in edges} - set(bodies))
     nodes = [Node(leaf, "input") for leaf in leaves]
     nodes += [Node(n, "intermediate", to_text(b)) for n, b in reversed(bodies.items()) if n != top]

@@ -8,6 +8,7 @@ lines linear in L. Every line is verified with the contract's Leibniz semantics 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sympy
@@ -16,7 +17,7 @@ from sympy.core.function import AppliedUndef
 from derive import render
 from derive.definitions import Definition, Definitions, canonical, fold, name_of, names_in, rebuilt, substitute
 from derive.derivation import Step
-from derive.rewrite import Checker, derivative_value, names_used, simplify_step
+from derive.rewrite import Checker, checking, derivative_value, names_used, simplify_step, tidy
 from derive.symbols import symbol
 
 TOP_NAMES = ("E", "L", "J", "F", "C")
@@ -59,6 +60,23 @@ def written_forms(exprs: list[sympy.Expr], defs: Definitions) -> dict[sympy.Symb
     return forms
 
 
+class Line:
+    """A line `before = after` as it is written, checked later (`settle`): the lines of a derivation are
+    all written first and then checked together, under one switch of sympy's evaluation (`checking`)."""
+
+    def __init__(self, before: sympy.Expr, after: sympy.Expr, check: Callable[[], Step]) -> None:
+        self.before, self.after = before, after
+        self._check: Callable[[], Step] | None = check
+        self._step: Step | None = None
+
+    def settle(self) -> Step:
+        """The checked line (checked once; a line that puts others together settles them first)."""
+        if self._step is None:
+            assert self._check is not None
+            self._step, self._check = self._check(), None
+        return self._step
+
+
 @dataclass
 class Backprop:
     """The dependency graph of canonical definitions and the lines derived so far."""
@@ -70,9 +88,9 @@ class Backprop:
     folding: Definitions  # the bodies, to write derivatives back in the names
     checker: Checker  # verifies each line with the definitions as given
     introduce: str | None = None  # said before the first line when the expression got a name of its own
-    steps: list[Step] = field(default_factory=list)
+    steps: list[Line] = field(default_factory=list)
     memo: dict[tuple[str, str], sympy.Expr] = field(default_factory=dict)
-    established: dict[tuple[str, str], Step] = field(default_factory=dict)  # the line that gave each memo entry
+    established: dict[tuple[str, str], Line] = field(default_factory=dict)  # the line that gave each memo entry
     reach: dict[tuple[str, str], bool] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)  # names fresh letters must avoid
 
@@ -122,21 +140,23 @@ class Backprop:
         return sympy.Derivative(self.symbol(name), self.symbol(var), evaluate=False)
 
     def emit(
-        self, rule: str, explanation: str, lhs: sympy.Expr, rhs: sympy.Expr, premises: list[Step] | None = None
-    ) -> Step:
+        self, rule: str, explanation: str, lhs: sympy.Expr, rhs: sympy.Expr, premises: list[Line] | None = None
+    ) -> Line:
         """Add the line `lhs = rhs`. A line of its own is checked in the small model of its derivatives;
         a line that puts `premises` together holds as they do when it is exactly their combination."""
         left, right = self.show(lhs), self.show(rhs)
         if not self.steps and self.introduce:
             explanation = f"{self.introduce} {explanation}"
+        checker = self.checker
         if premises is None:
-            step = self.checker.modelled(rule, explanation, left, right, left)
+            line = Line(left, right, lambda: checker.modelled(rule, explanation, left, right, left))
         else:
             chain, *factors = premises
             expected = chain.after.xreplace({p.before: p.after for p in factors})
-            step = self.checker.derived(rule, explanation, left, right, left, premises, expected)
-        self.steps.append(step)
-        return step
+            line = Line(left, right, lambda: checker.derived(
+                rule, explanation, left, right, left, [p.settle() for p in premises], expected))
+        self.steps.append(line)
+        return line
 
     def text(self, expr: sympy.Expr) -> str:
         return render.plain(self.show(expr))
@@ -172,7 +192,7 @@ class Backprop:
         self.established[key] = step
         return value
 
-    def chain(self, top: str, var: str, lhs: sympy.Derivative) -> tuple[sympy.Expr, Step]:
+    def chain(self, top: str, var: str, lhs: sympy.Derivative) -> tuple[sympy.Expr, Line]:
         """The chain rule through var's parents, then each factor, then the factors put together."""
         parents = self.parents(top, var)
         terms: list[sympy.Expr] = []
@@ -214,23 +234,30 @@ def leibniz(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tup
     lhs = backprop.show(backprop.leibniz(top, var.name))
     shown = backprop.show(value)
     leaf = substitute(shown, defs, keep=[var.name] if var.name in defs else [])
-    steps = backprop.steps
     last = backprop.established.get((top, var.name))
-    if last is not None and last.before == lhs:
-        # The value in the names, against sympy's derivative at a point, before the lines built on it.
-        checked = checker.crosscheck(last, lhs)
-        steps[next(i for i, step in enumerate(steps) if step is last)] = last = checked
+    whole = last is not None and last.before == lhs  # the last line gives the value in the names
+    definition_line: tuple[str, sympy.Expr | None] | None = None  # its explanation and what it must be
     if leaf != shown:
         used = [defs[n] for n in defs.names if n in reachable(names_in(shown, defs), defs) and n != var.name]
         listed = "; ".join(f"{backprop.text(d.symbol)} = {render.plain(d.expr)}" for d in used)
-        explanation = f"Substitute the definitions: {listed}."
-        if last is not None and last.before == lhs:
-            # The names' meaning is their definitions: the line holds as the line it rewrites does.
-            expected = substitute(last.after, defs, keep=[var.name] if var.name in defs else [])
-            last = checker.derived("definition", explanation, lhs, leaf, lhs, [last], expected)
-        else:
-            last = checker.step("definition", explanation, lhs, leaf, lhs)
-        steps.append(last)
-    # The simplify line keeps dE/dz on its left, like every line of this style.
-    steps.extend(simplify_step(checker, leaf, lhs, premise=last))
+        # The names' meaning is their definitions: the line holds as the line it rewrites does.
+        expected = substitute(last.after, defs, keep=[var.name] if var.name in defs else []) if whole else None
+        definition_line = f"Substitute the definitions: {listed}.", expected
+    tidied = tidy(leaf)
+    with checking():
+        steps = [line.settle() for line in backprop.steps]
+        premise = last.settle() if last is not None else None
+        if whole:
+            # The value in the names, against sympy's derivative at a point, before the lines built on it.
+            checked = checker.crosscheck(premise, lhs)
+            steps[next(i for i, line in enumerate(backprop.steps) if line is last)] = premise = checked
+        if definition_line is not None:
+            explanation, expected = definition_line
+            if premise is not None and expected is not None:
+                premise = checker.derived("definition", explanation, lhs, leaf, lhs, [premise], expected)
+            else:
+                premise = checker.step("definition", explanation, lhs, leaf, lhs)
+            steps.append(premise)
+        # The simplify line keeps dE/dz on its left, like every line of this style.
+        steps.extend(simplify_step(checker, leaf, tidied, lhs, premise=premise))
     return tuple(steps), steps[-1].after if steps else leaf

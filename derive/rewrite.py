@@ -12,6 +12,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -732,30 +733,47 @@ def expand(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tupl
     """The expand-style steps of d/dvar[expr] and the result."""
     checker = Checker(defs)
     start = pending(expr, var)
-    steps: list[Step] = []
     state = start
+    substituted: str | None = None  # the first line's explanation, when it substitutes definitions
     if defs and names_in(expr, defs) - {var.name}:
         body = canonical(substitute(expr, defs, keep=[var]), defs)
         state = pending(body, var)
         used = sorted(names_in(expr, defs) - {var.name})
         listed = "; ".join(f"{n} = {render.plain(defs[n].expr)}" for n in used)
-        steps.append(checker.step("definition", f"Substitute the definitions: {listed}.", start, state, start))
-    for raw in rewrite_all(state, names_used(expr, state) | set(defs.names)):
-        steps.append(checker.rewrite(raw, start))
-        state = raw.after
-    if steps:
-        steps[-1] = checker.crosscheck(steps[-1], start)
-    steps.extend(simplify_step(checker, state, start))
+        substituted = f"Substitute the definitions: {listed}."
+    raws = rewrite_all(state, names_used(expr, state) | set(defs.names))
+    final = raws[-1].after if raws else state
+    tidied = tidy(final)
+    with checking():
+        steps: list[Step] = []
+        if substituted is not None:
+            steps.append(checker.step("definition", substituted, start, state, start))
+        steps.extend(checker.rewrite(raw, start) for raw in raws)
+        if steps:
+            steps[-1] = checker.crosscheck(steps[-1], start)
+        steps.extend(simplify_step(checker, final, tidied, start))
     return tuple(steps), steps[-1].after if steps else state
 
 
-def simplify_step(checker: Checker, state: sympy.Expr, lhs: sympy.Expr, premise: Step | None = None) -> list[Step]:
-    """The final `simplify` step (`state = tidy form`), or none when it is no shorter.
+@contextmanager
+def checking() -> Iterator[None]:
+    """sympy's usual evaluation, for verifying lines the rules wrote with numbers undistributed.
 
-    With a `premise` (a Leibniz line `lhs = state`) the step is written `lhs = tidy form` and holds as
-    the premise does; without one it is `state = tidy form`, an identity of its own.
+    Every switch of sympy's `distribute` setting empties sympy's whole cache, so a derivation writes
+    all its lines first and then checks them all under one switch, rather than switching twice a line.
     """
-    tidied = tidy(state)
+    with distribute(True):
+        yield
+
+
+def simplify_step(
+    checker: Checker, state: sympy.Expr, tidied: sympy.Expr, lhs: sympy.Expr, premise: Step | None = None
+) -> list[Step]:
+    """The final `simplify` step (`state = tidied`, `tidied` from `tidy`), or none when it is no shorter.
+
+    With a `premise` (a Leibniz line `lhs = state`) the step is written `lhs = tidied` and holds as
+    the premise does; without one it is `state = tidied`, an identity of its own.
+    """
     if tidied == state:
         return []
     before = lhs if premise is not None else state

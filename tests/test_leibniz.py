@@ -212,6 +212,28 @@ def test_a_network_derivation_never_reads_a_line_in_full(monkeypatch):
     assert differentiate(loss, "w1", where=where).ok
 
 
+# Each switch of sympy's `distribute` setting empties sympy's whole cache. The rules write with numbers
+# undistributed and the checks need sympy's usual evaluation, so a derivation writes all its lines first
+# and checks them after: the same few switches for one layer as for six, in either style.
+@pytest.mark.parametrize("style", ["leibniz", "expand"])
+@pytest.mark.parametrize("layers", [1, 6])
+def test_a_derivation_empties_sympys_cache_a_fixed_number_of_times(monkeypatch, style, layers):
+    from sympy.core import parameters
+
+    emptied = []
+
+    def counted() -> None:
+        emptied.append(1)
+        clear_cache()
+
+    clear_cache = parameters.clear_cache
+    monkeypatch.setattr(parameters, "clear_cache", counted)
+    loss, where = network(layers)
+    derivation = differentiate(loss, "w1", where=where, style=style)
+    assert derivation.ok and len(derivation.steps) >= 2 * layers
+    assert len(emptied) <= 4
+
+
 def test_a_chain_line_that_leaves_out_a_path_is_refuted(monkeypatch):
     def first_parent_only(self, top, var):
         return original(self, top, var)[:1]
