@@ -14,6 +14,7 @@ from functools import lru_cache
 import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.core.parameters import distribute
+from sympy.polys.rings import PolyElement
 
 from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_thread
 from derive.definitions import Definition, Definitions, Model, interpret, local_model
@@ -245,16 +246,83 @@ def _proved(left: sympy.Expr, right: sympy.Expr, timeout: float) -> bool:
             return True
         tame = _tame(left) and _tame(right)
         if tame:
-            try:
-                seconds = min(timeout, QUICK_PROOF_SECONDS)
-                if run_bounded(lambda: sympy.cancel(sympy.together(difference)) == 0, seconds=seconds):
-                    return True
-            except (BoundExceeded, *_SYMPY_FAILURES):
-                pass
+            seconds = min(timeout, QUICK_PROOF_SECONDS)
+            for vanishes in (_vanishes_as_rational_function, _cancels):
+                try:
+                    if run_bounded(vanishes, difference, seconds=seconds):
+                        return True
+                except (BoundExceeded, *_SYMPY_FAILURES):
+                    pass
         if not tame or looks_risky(left) or looks_risky(right):
             return False  # the verifier would send it to its worker process: too slow to decide a local check
         verification = verify_equal(left, right, timeout=timeout)
     return verification.verdict is Verdict.PROVED and verification.note is None
+
+
+def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
+    """Is `expr` zero as a rational function of its symbols and of everything else that is not + - * /
+    or an integer power (sin(x), e^(-x), sqrt(x)), each such part taken as an unknown of its own?
+
+    Zero for independent unknowns is zero for any values they take, so this proves; it cannot use
+    relations between the parts (e^(2x) = (e^x)^2), which `_cancels` tries next. The numerator is
+    computed exactly in sympy's sparse polynomials, with no assumption asked and no gcd taken, where
+    sympy's together and cancel ask many and take several.
+    """
+    if expr.has(sympy.Float):
+        return False
+    unknowns: dict[sympy.Basic, None] = {}
+
+    def collect(e: sympy.Basic) -> None:
+        if isinstance(e, (sympy.Add, sympy.Mul)):
+            for a in e.args:
+                collect(a)
+        elif isinstance(e, sympy.Pow) and e.exp.is_Integer:
+            collect(e.base)
+        elif not isinstance(e, sympy.Rational):
+            unknowns[e] = None
+
+    collect(expr)
+    if not unknowns:
+        return expr == 0
+    ring, *generators = sympy.polys.rings.ring(list(unknowns), sympy.QQ)
+    table = dict(zip(unknowns, generators, strict=True))
+    one = ring.one
+
+    def fraction(e: sympy.Basic) -> tuple[PolyElement, PolyElement]:
+        """(numerator, denominator), neither reduced."""
+        if isinstance(e, sympy.Rational):
+            return ring(e.p), ring(e.q)
+        if isinstance(e, sympy.Add):
+            numerator, denominator = ring.zero, one
+            for a in e.args:
+                n, d = fraction(a)
+                if d == denominator:
+                    numerator += n
+                else:
+                    numerator, denominator = numerator * d + n * denominator, denominator * d
+            return numerator, denominator
+        if isinstance(e, sympy.Mul):
+            numerator, denominator = one, one
+            for a in e.args:
+                n, d = fraction(a)
+                numerator, denominator = numerator * n, denominator * d
+            return numerator, denominator
+        if isinstance(e, sympy.Pow) and e.exp.is_Integer:
+            n, d = fraction(e.base)
+            k = int(e.exp)
+            if k < 0:
+                if not n:
+                    raise ZeroDivisionError("a power of zero with a negative exponent")
+                n, d, k = d, n, -k
+            return n**k, d**k
+        return table[e], one
+
+    return not fraction(expr)[0]
+
+
+def _cancels(expr: sympy.Expr) -> bool:
+    """Is `expr` zero once put over one denominator and cancelled (sympy's together and cancel)?"""
+    return sympy.cancel(sympy.together(expr)) == 0
 
 
 def _tame(expr: sympy.Expr) -> bool:

@@ -274,3 +274,51 @@ def test_check_step_can_skip_the_explanation_of_a_wrong_step():
     assert step.verdict is Verdict.REFUTED
     assert step.expected is None and step.diagnosis is None
     assert step.counterexample is not None
+
+
+# --- the quick proof of a rational identity ------------------------------------------------------
+#
+# Before sympy's together and cancel, a local identity is tried as a rational function of its symbols
+# and of its other parts (sin(x), e^(-x)), each an unknown of its own: zero then is zero for any values.
+
+y = symbol("y")
+E = sympy.exp(-x)
+RATIONAL_IDENTITIES = [
+    # (difference, zero as a rational function of independent parts)
+    (E / (1 + E) ** 2 - (1 - 1 / (1 + E)) / (1 + E), True),  # sigma' = sigma (1 - sigma), elementary
+    (x**2 * sympy.sin(x) + 2 * x * sympy.sin(x) + sympy.sin(x) - (x + 1) ** 2 * sympy.sin(x), True),
+    (1 / (x - 1) - 1 / (x + 1) - 2 / (x**2 - 1), True),
+    (-(a - y) * y * (1 - y) - (y - a) * y * (1 - y), True),
+    (2 * x * y * (1 - y**2) + 2 * x * y**3 - 2 * x * y, True),
+    ((a - y) * y * (1 - y) - (y - a) * y * (1 - y), False),  # a lost sign
+    (x**2 - x, False),
+    (sympy.sqrt(x) * (1 + x) - sympy.sqrt(x) - x**2, False),
+    # Zero, but only through a relation between the parts, which the next tier (cancel) may find:
+    (sympy.tan(x) - sympy.sin(x) / sympy.cos(x), False),
+    (sympy.sin(x) ** 2 + sympy.cos(x) ** 2 - 1, False),
+]
+
+
+@pytest.mark.parametrize(("difference", "zero"), RATIONAL_IDENTITIES)
+def test_a_rational_identity_is_proved_exactly_when_it_holds_for_independent_parts(difference, zero):
+    from derive.check import _vanishes_as_rational_function
+
+    assert _vanishes_as_rational_function(difference) is zero
+    if zero:  # the oracle: sympy's simplify agrees
+        assert sympy.simplify(difference) == 0
+
+
+def test_a_wrong_rational_identity_is_never_proved_locally():
+    from derive.check import proved_locally
+
+    for difference, zero in RATIONAL_IDENTITIES:
+        if not zero and sympy.simplify(difference) != 0:
+            assert not proved_locally(difference + x, x), difference
+
+
+def test_a_power_of_a_zero_sum_with_a_negative_exponent_is_no_proof():
+    from derive.check import _vanishes_as_rational_function
+
+    vanishing = sympy.Add(x, -x, evaluate=False)
+    with pytest.raises(ZeroDivisionError):
+        _vanishes_as_rational_function(sympy.Pow(vanishing, -1, evaluate=False) - 1)
