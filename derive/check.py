@@ -260,17 +260,26 @@ def _proved(left: sympy.Expr, right: sympy.Expr, timeout: float) -> bool:
 
 
 def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
-    """Is `expr` zero as a rational function of its symbols and of everything else that is not + - * /
-    or an integer power (sin(x), e^(-x), sqrt(x)), each such part taken as an unknown of its own?
+    """Is `expr` zero as a rational function of its symbols and of everything else that is not + - * /,
+    an integer power or an exponential (sin(x), sqrt(x)), each such part taken as an unknown of its own?
 
-    Zero for independent unknowns is zero for any values they take, so this proves; it cannot use
-    relations between the parts (e^(2x) = (e^x)^2), which `_cancels` tries next. The numerator is
-    computed exactly in sympy's sparse polynomials, with no assumption asked and no gcd taken, where
-    sympy's together and cancel ask many and take several.
+    An exponential is split first: e^(2x - y + 1/2) is (e^x)^2 (e^y)^-1 e^(1/2), which holds for every
+    complex value. Zero for independent unknowns is zero for any values they take, so this proves; it
+    cannot use other relations between the parts (sin^2 + cos^2 = 1), which `_cancels` may find next.
+    The numerator is computed exactly in sympy's sparse polynomials, with no assumption asked and no gcd
+    taken, where sympy's together and cancel ask many and take several.
     """
     if expr.has(sympy.Float):
         return False
-    unknowns: dict[sympy.Basic, None] = {}
+    unknowns: dict[object, int] = {}
+
+    def exponential_parts(e: sympy.exp) -> list[tuple[object, int]]:
+        """(unknown, power) for each term of the exponent: e^(k m) is (e^m)^k for a whole number k."""
+        parts = []
+        for term in sympy.Add.make_args(e.args[0]):
+            k, m = term.as_coeff_Mul()
+            parts.append((("exp", m), int(k)) if k.is_Integer else (("exp", term), 1))
+        return parts
 
     def collect(e: sympy.Basic) -> None:
         if isinstance(e, (sympy.Add, sympy.Mul)):
@@ -278,15 +287,24 @@ def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
                 collect(a)
         elif isinstance(e, sympy.Pow) and e.exp.is_Integer:
             collect(e.base)
+        elif isinstance(e, sympy.exp):
+            for unknown, _ in exponential_parts(e):
+                unknowns.setdefault(unknown, len(unknowns))
         elif not isinstance(e, sympy.Rational):
-            unknowns[e] = None
+            unknowns.setdefault(e, len(unknowns))
 
     collect(expr)
     if not unknowns:
         return expr == 0
-    ring, *generators = sympy.polys.rings.ring(list(unknowns), sympy.QQ)
-    table = dict(zip(unknowns, generators, strict=True))
+    ring, *generators = sympy.polys.rings.ring([f"u{k}" for k in range(len(unknowns))], sympy.QQ)
     one = ring.one
+
+    def power(n: PolyElement, d: PolyElement, k: int) -> tuple[PolyElement, PolyElement]:
+        if k < 0:
+            if not n:
+                raise ZeroDivisionError("a power of zero with a negative exponent")
+            n, d, k = d, n, -k
+        return n**k, d**k
 
     def fraction(e: sympy.Basic) -> tuple[PolyElement, PolyElement]:
         """(numerator, denominator), neither reduced."""
@@ -308,14 +326,14 @@ def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
                 numerator, denominator = numerator * n, denominator * d
             return numerator, denominator
         if isinstance(e, sympy.Pow) and e.exp.is_Integer:
-            n, d = fraction(e.base)
-            k = int(e.exp)
-            if k < 0:
-                if not n:
-                    raise ZeroDivisionError("a power of zero with a negative exponent")
-                n, d, k = d, n, -k
-            return n**k, d**k
-        return table[e], one
+            return power(*fraction(e.base), int(e.exp))
+        if isinstance(e, sympy.exp):
+            numerator, denominator = one, one
+            for unknown, k in exponential_parts(e):
+                n, d = power(generators[unknowns[unknown]], one, k)
+                numerator, denominator = numerator * n, denominator * d
+            return numerator, denominator
+        return generators[unknowns[e]], one
 
     return not fraction(expr)[0]
 
@@ -371,6 +389,9 @@ class Renaming:
     def __init__(self) -> None:
         self.table: dict[sympy.Basic, sympy.Symbol] = {}
         self.functions: dict[type, type] = {}
+        # Each distinct sub-expression is renamed once: a product rule over n factors repeats each of
+        # them n times, and rebuilding every occurrence cost more than the proof.
+        self._renamed: dict[sympy.Basic, sympy.Basic] = {}
 
     def __call__(self, e: sympy.Basic) -> sympy.Basic:
         if isinstance(e, sympy.Symbol):
@@ -379,10 +400,17 @@ class Renaming:
             return self.table[e]
         if not e.args:
             return e
-        args = tuple(self(a) for a in e.args)
-        if isinstance(e, AppliedUndef):
-            return self.function(type(e))(*args)
-        return e.func(*args)
+        found = self._renamed.get(e)
+        if found is None:
+            if isinstance(e, sympy.Derivative):
+                # The variable first: z is c0 in dy/dz with y = sigmoid(z), so the model differentiates
+                # sigmoid(c0) by c0, as the cross-check does (`rewrite._shape`), and sympy's cache serves both.
+                for v in e.variables:
+                    self(v)
+            args = tuple(self(a) for a in e.args)
+            found = self.function(type(e))(*args) if isinstance(e, AppliedUndef) else e.func(*args)
+            self._renamed[e] = found
+        return found
 
     def function(self, f: UndefinedFunction) -> UndefinedFunction:
         if f not in self.functions:

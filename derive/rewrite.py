@@ -654,16 +654,30 @@ def headline_rule(steps: list[RawStep]) -> str:
 def _protect(
     expr: sympy.Expr, table: dict[sympy.Basic, sympy.Dummy] | None = None
 ) -> tuple[sympy.Expr, dict[sympy.Dummy, sympy.Expr]]:
-    """Stand a dummy symbol in for each function application, so algebra cannot rewrite named forms."""
+    """Stand a dummy symbol in for each function application, so algebra cannot rewrite named forms.
+
+    An exponential stands as powers of one dummy per term of its exponent, e^(2z - y) as f0^2 f1^-1
+    with f0 = e^z and f1 = e^y: e^(2z) e^(-z) then cancels to e^z as it does on paper.
+    """
     table = {} if table is None else table
+
+    def stand_in(e: sympy.Basic) -> sympy.Dummy:
+        if e not in table:
+            table[e] = sympy.Dummy(f"f{len(table)}")
+        return table[e]
 
     def walk(e: sympy.Basic) -> sympy.Basic:
         algebraic = isinstance(e, sympy.Add | sympy.Mul) or (isinstance(e, sympy.Pow) and e.exp.is_Rational)
         if e.is_Atom or algebraic:
             return e.func(*(walk(a) for a in e.args)) if e.args else e
-        if e not in table:
-            table[e] = sympy.Dummy(f"f{len(table)}")
-        return table[e]
+        if isinstance(e, sympy.exp):
+            factors = []
+            for term in sympy.Add.make_args(e.args[0]):
+                k, m = term.as_coeff_Mul()
+                whole = k.is_Integer and not m.is_Number
+                factors.append(stand_in(sympy.exp(m)) ** k if whole else stand_in(sympy.exp(term)))
+            return sympy.Mul(*factors)
+        return stand_in(e)
 
     protected = walk(expr)
     return protected, {dummy: e for e, dummy in table.items()}

@@ -290,6 +290,10 @@ RATIONAL_IDENTITIES = [
     (1 / (x - 1) - 1 / (x + 1) - 2 / (x**2 - 1), True),
     (-(a - y) * y * (1 - y) - (y - a) * y * (1 - y), True),
     (2 * x * y * (1 - y**2) + 2 * x * y**3 - 2 * x * y, True),
+    # Exponentials split into powers of e^(one term): e^(2x) = (e^x)^2, e^(x + y) = e^x e^y.
+    (sympy.exp(2 * x) / (sympy.exp(x) + 1) - sympy.exp(x) + sympy.exp(x) / (sympy.exp(x) + 1), True),
+    (sympy.exp(x + y) / (1 + sympy.exp(x)) - sympy.exp(y) + sympy.exp(y) / (1 + sympy.exp(x)), True),
+    (sympy.exp(2 * x) / (sympy.exp(x) + 1) - sympy.exp(x), False),
     ((a - y) * y * (1 - y) - (y - a) * y * (1 - y), False),  # a lost sign
     (x**2 - x, False),
     (sympy.sqrt(x) * (1 + x) - sympy.sqrt(x) - x**2, False),

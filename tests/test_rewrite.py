@@ -188,6 +188,18 @@ def test_tidy_factors_a_sum_with_a_common_factor():
     assert tidy(x**2 * sympy.cos(x) + 2 * x * sympy.sin(x)) == x * (x * sympy.cos(x) + 2 * sympy.sin(x))
 
 
+def test_tidy_keeps_tanh_squared_whole_when_it_pulls_out_a_common_factor():
+    messy = 2 * x * (1 - sympy.tanh(x) ** 2) * sympy.sin(x) + 2 * x * sympy.tanh(x) * sympy.cos(x)
+    assert tidy(messy) == 2 * x * ((1 - sympy.tanh(x) ** 2) * sympy.sin(x) + sympy.tanh(x) * sympy.cos(x))
+
+
+def test_tidy_cancels_exponentials_of_multiples_of_one_exponent():
+    # (a e^x + e^2x - e^2x) e^-x, as a softmax derivative leaves it before the final step
+    messy = ((a + sympy.exp(x)) * sympy.exp(x) - sympy.exp(2 * x)) * sympy.exp(-x)
+    assert messy != a
+    assert tidy(messy) == a
+
+
 # --- bad input -----------------------------------------------------------------------------------------
 
 
