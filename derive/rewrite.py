@@ -140,12 +140,33 @@ def abstracted(derivative: sympy.Derivative, replacement: sympy.Expr) -> tuple[s
 
 
 def _depends_outside(expr: sympy.Expr, stand_ins: Iterable[sympy.Expr], var: sympy.Symbol) -> bool:
-    """Does expr depend on var other than through the stand-ins G(var) (and their derivatives)?"""
-    hidden = {}
-    for stand_in in stand_ins:
-        hidden[pending(stand_in, var)] = sympy.Dummy()
-        hidden[stand_in] = sympy.Dummy()
-    return var in expr.xreplace(hidden).free_symbols
+    """Does expr depend on var other than through the stand-ins G(var) (and their derivatives)?
+
+    A walk over the distinct sub-expressions, as `free_symbols` reads them (the x of d/dx and of a
+    substitution is bound), without rebuilding the expression.
+    """
+    hidden = {h for stand_in in stand_ins for h in (stand_in, pending(stand_in, var))}
+    memo: dict[sympy.Basic, bool] = {}
+
+    def reaches(e: sympy.Basic) -> bool:
+        if e in hidden:
+            return False
+        if not e.args:
+            return e == var
+        found = memo.get(e)
+        if found is None:
+            if isinstance(e, sympy.Derivative):
+                found = reaches(e.expr) or any(reaches(count) for _, count in e.variable_count)
+            elif isinstance(e, sympy.Subs):
+                found = any(reaches(p) for p in e.point) or (var not in e.variables and reaches(e.expr))
+            elif getattr(e, "bound_symbols", None):  # an integral, a sum: as sympy reads it
+                found = var in e.xreplace({h: sympy.Dummy() for h in hidden}).free_symbols
+            else:
+                found = any(reaches(a) for a in e.args)
+            memo[e] = found
+        return found
+
+    return reaches(expr)
 
 
 def _abstract(e: sympy.Basic, table: Mapping[sympy.Basic, sympy.Expr]) -> sympy.Basic:

@@ -418,3 +418,40 @@ def test_one_name_as_two_sympy_symbols_never_gets_a_wrong_step_proved():
             if step.ok:  # then its two sides are equal when x is one variable
                 before, after = (to_elementary(e.xreplace(one)).doit() for e in (step.before, step.after))
                 assert sympy.simplify(before - after) == 0, step
+
+
+# --- what a local check abstracts --------------------------------------------------------------------
+
+
+def _depends_outside_oracle(expr, stand_ins, var):
+    """sympy's own reading: hide the stand-ins and their derivatives, then ask for the free symbols."""
+    hidden = {}
+    for stand_in in stand_ins:
+        hidden[pending(stand_in, var)] = sympy.Dummy()
+        hidden[stand_in] = sympy.Dummy()
+    return var in expr.xreplace(hidden).free_symbols
+
+
+G = function("op 0")(x)
+f_of = function("f")
+DEPENDS_OUTSIDE = [
+    (G, False),
+    (G * x, True),
+    (sympy.cos(G) * pending(G, x), False),
+    (pending(sympy.sin(x), x), True),
+    (pending(a, x), False),
+    (sympy.Subs(sympy.Derivative(f_of(t), t), t, G), False),
+    (sympy.Subs(sympy.Derivative(f_of(t), t), t, x**2), True),
+    (sympy.Subs(sympy.Derivative(f_of(x), x), x, G), False),
+    (sympy.Integral(x * t, (t, 0, 1)), True),
+    (sympy.Integral(G * t, (t, 0, 1)), False),
+    (sympy.Integral(t, (t, 0, x)), True),
+]
+
+
+@pytest.mark.parametrize(("expr", "depends"), DEPENDS_OUTSIDE)
+def test_a_dependence_outside_the_stand_ins_is_found_as_free_symbols_find_it(expr, depends):
+    from derive.rewrite import _depends_outside
+
+    assert _depends_outside(expr, [G], x) is depends
+    assert _depends_outside_oracle(expr, [G], x) is depends
