@@ -23,7 +23,7 @@ from derive.errors import DefinitionError
 from derive.report import Report, StepCheck
 from derive.statements import read_statements
 from derive.symbols import function, realify, symbol
-from derive.verify import Verdict, Verification, looks_risky, prepare, verify_equal
+from derive.verify import Verdict, Verification, commuting, looks_risky, prepare, verify_equal
 
 STEP_TIMEOUT = 5.0  # seconds the verifier may spend on one step
 READ_TIMEOUT = 5.0  # seconds for giving one side its meaning (substituting, differentiating)
@@ -130,7 +130,7 @@ def real(expr: sympy.Basic) -> sympy.Basic:
     bound = {
         v: sympy.Symbol(v.name, real=True)
         for v in expr.atoms(sympy.Symbol)
-        if not v.is_Dummy and v.is_real is not True
+        if not v.is_Dummy and v.is_real is not True and v.is_commutative is not False
     }
     return realify(expr.xreplace(bound) if bound else expr)
 
@@ -237,6 +237,8 @@ def _proved(left: sympy.Expr, right: sympy.Expr, timeout: float) -> bool:
     """A proof of `left = right` (no note): sympy's derivatives and automatic evaluation, then the
     verifier's first symbolic tier, tried here before its numeric probes (a local identity such as
     sigmoid' = sigmoid (1 - sigmoid) usually cancels at once), then the verifier itself."""
+    if not commuting(left) or not commuting(right):
+        return False
     with distribute(True):  # -(a + b) must cancel a + b, as in sympy's usual evaluation
         try:
             difference = run_bounded(lambda: prepare(left) - prepare(right), seconds=timeout)
@@ -269,7 +271,8 @@ def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
     The numerator is computed exactly in sympy's sparse polynomials, with no assumption asked and no gcd
     taken, where sympy's together and cancel ask many and take several.
     """
-    if expr.has(sympy.Float):
+    # Matrices and operators are products that do not commute (MatMul is a Mul): not rational functions.
+    if not expr.is_commutative or expr.has(sympy.Float):
         return False
     unknowns: dict[object, int] = {}
 
@@ -282,12 +285,12 @@ def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
         return parts
 
     def collect(e: sympy.Basic) -> None:
-        if isinstance(e, (sympy.Add, sympy.Mul)):
+        if type(e) in (sympy.Add, sympy.Mul):  # exactly: a matrix sum or product is one of them too
             for a in e.args:
                 collect(a)
-        elif isinstance(e, sympy.Pow) and e.exp.is_Integer:
+        elif type(e) is sympy.Pow and e.exp.is_Integer:
             collect(e.base)
-        elif isinstance(e, sympy.exp):
+        elif type(e) is sympy.exp:
             for unknown, _ in exponential_parts(e):
                 unknowns.setdefault(unknown, len(unknowns))
         elif not isinstance(e, sympy.Rational):
@@ -310,7 +313,7 @@ def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
         """(numerator, denominator), neither reduced."""
         if isinstance(e, sympy.Rational):
             return ring(e.p), ring(e.q)
-        if isinstance(e, sympy.Add):
+        if type(e) is sympy.Add:
             numerator, denominator = ring.zero, one
             for a in e.args:
                 n, d = fraction(a)
@@ -319,15 +322,15 @@ def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
                 else:
                     numerator, denominator = numerator * d + n * denominator, denominator * d
             return numerator, denominator
-        if isinstance(e, sympy.Mul):
+        if type(e) is sympy.Mul:
             numerator, denominator = one, one
             for a in e.args:
                 n, d = fraction(a)
                 numerator, denominator = numerator * n, denominator * d
             return numerator, denominator
-        if isinstance(e, sympy.Pow) and e.exp.is_Integer:
+        if type(e) is sympy.Pow and e.exp.is_Integer:
             return power(*fraction(e.base), int(e.exp))
-        if isinstance(e, sympy.exp):
+        if type(e) is sympy.exp:
             numerator, denominator = one, one
             for unknown, k in exponential_parts(e):
                 n, d = power(generators[unknowns[unknown]], one, k)

@@ -509,7 +509,9 @@ class Checker:
         held as a symbol (all a simplification changes), else compared as it stands, else read in full."""
         premises = [premise] if premise is not None else []
         if all(p.ok for p in premises):
-            if proved_locally(*_protect_all(old, after)):
+            # The stand-ins commute: only an identity between commuting quantities is read through them.
+            commuting = old.is_commutative and after.is_commutative
+            if commuting and proved_locally(*_protect_all(old, after)):
                 return Step(rule, explanation, before, after, weakest(premises))
             local = verify_step(old, after, self.defs, timeout=LOCAL_TIMEOUT)
             if local.ok:
@@ -736,8 +738,8 @@ def tidy(expr: sympy.Expr, *, seconds: float = TIDY_SECONDS) -> sympy.Expr:
     factored or cancelled; a candidate is taken only when it has fewer operations (sympy.count_ops),
     not counting a minus sign moved from one factor to another.
     """
-    if expr.is_Atom:
-        return expr
+    if expr.is_Atom or not expr.is_commutative:
+        return expr  # matrices and operators: the algebra below takes every product as commuting
     protected, back = _protect(expr)
     too_long = len(sympy.Add.make_args(protected)) > TIDY_MAX_TERMS or len(protected.free_symbols) > TIDY_MAX_SYMBOLS
     if too_long or _factored(protected):

@@ -67,14 +67,19 @@ def realify(expr: sympy.Basic) -> sympy.Basic:
     of a formula in re(x) and im(x), and simplifies sqrt(x^2) to |x| as on paper.
     """
     # atoms, not free_symbols: the z of Derivative(y, z) must become the same real z as elsewhere.
+    # A symbol that does not commute (an operator) stays as it is: made real, A B would equal B A.
     free = {s: _real_symbol(s.name) for s in expr.atoms(sympy.Symbol)
-            if not isinstance(s, sympy.Dummy) and s.is_real is not True}
+            if not isinstance(s, sympy.Dummy) and s.is_real is not True and s.is_commutative is not False}
     if free:
         expr = expr.xreplace(free)
-    applied = [f for f in expr.atoms(sympy.core.function.AppliedUndef) if f.is_real is not True]
+    applied = [f for f in expr.atoms(sympy.core.function.AppliedUndef) if _to_make_real(f)]
     if applied:
         expr = expr.replace(
-            lambda e: isinstance(e, sympy.core.function.AppliedUndef) and e.is_real is not True,
+            lambda e: isinstance(e, sympy.core.function.AppliedUndef) and _to_make_real(e),
             lambda e: _real_function(type(e).__name__)(*e.args),
         )
     return expr
+
+
+def _to_make_real(application: sympy.Basic) -> bool:
+    return application.is_real is not True and application.is_commutative is not False

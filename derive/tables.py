@@ -18,6 +18,7 @@ from typing import Any
 
 import lark
 from lark import Lark
+from lark.exceptions import LarkError
 from lark.grammar import Rule
 from lark.lexer import TerminalDef, Token
 
@@ -39,7 +40,7 @@ def fingerprint(folder: Traversable) -> str:
     digest = hashlib.sha256(f"lark {lark.__version__}\n{json.dumps(OPTIONS, sort_keys=True)}\n".encode())
     for entry in sorted((e for e in folder.iterdir() if e.name.endswith(".lark")), key=lambda e: e.name):
         digest.update(f"{entry.name}\n".encode())
-        digest.update(entry.read_bytes())
+        digest.update(entry.read_bytes().replace(b"\r\n", b"\n"))  # a checkout may change line endings
     return digest.hexdigest()
 
 
@@ -55,12 +56,13 @@ def load(name: str) -> Lark | None:
     """The parser of grammar `name` from its stored tables, or None when there are none for this grammar."""
     folder = grammar_folder()
     stored = folder.joinpath(f"{name}.tables.json")
-    if not stored.is_file():
-        return None
-    document = json.loads(stored.read_text(encoding="utf-8"), object_hook=_decoded)
-    if document.get("fingerprint") != fingerprint(folder):
-        return None
-    return Lark._load_from_dict(document["data"], document["memo"])  # how lark's standalone parsers load
+    try:
+        document = json.loads(stored.read_text(encoding="utf-8"), object_hook=_decoded)
+        if document.get("fingerprint") != fingerprint(folder):
+            return None
+        return Lark._load_from_dict(document["data"], document["memo"])  # how lark's standalone parsers load
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, LarkError):
+        return None  # missing, damaged or from another format: the grammar itself is always there
 
 
 def tables(parser: Lark) -> dict[str, Any]:

@@ -112,9 +112,20 @@ RISKY_EXPONENT = 40
 
 def verify_equal(lhs: sympy.Expr, rhs: sympy.Expr, *, timeout: float = 5.0) -> Verification:
     """Is lhs == rhs as functions of their free symbols (real)?"""
+    if not commuting(lhs) or not commuting(rhs):
+        return Verification(Verdict.UNKNOWN, note=NOT_COMMUTING)
     if can_use_alarm() and not looks_risky(lhs) and not looks_risky(rhs):
         return _Verifier(lhs, rhs, timeout).run()
     return verify_isolated(lhs, rhs, timeout=timeout)
+
+
+NOT_COMMUTING = "not verified: products that do not commute (matrices, operators) are outside derive's real analysis"
+
+
+def commuting(expr: object) -> bool:
+    """Do all products in expr commute? The verifier reads every symbol as a real number (so its proofs
+    and its numbers would take A B for B A): an expression of matrices or operators is never judged."""
+    return not isinstance(expr, sympy.Basic) or getattr(expr, "is_commutative", True) is not False
 
 
 def verify_isolated(lhs: sympy.Expr, rhs: sympy.Expr, *, timeout: float = 5.0) -> Verification:

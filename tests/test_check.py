@@ -326,3 +326,28 @@ def test_a_power_of_a_zero_sum_with_a_negative_exponent_is_no_proof():
     vanishing = sympy.Add(x, -x, evaluate=False)
     with pytest.raises(ZeroDivisionError):
         _vanishes_as_rational_function(sympy.Pow(vanishing, -1, evaluate=False) - 1)
+
+
+# Products that do not commute (operators, matrices) are outside derive's real analysis: read as real
+# numbers, A B would be B A. Each of these is false, and none may be proved or confirmed.
+A_OP, B_OP = sympy.symbols("A B", commutative=False)
+M_MAT, N_MAT = sympy.MatrixSymbol("M", 2, 2), sympy.MatrixSymbol("N", 2, 2)
+NOT_COMMUTING = [
+    (A_OP * B_OP, B_OP * A_OP),
+    (sympy.exp(A_OP + B_OP), sympy.exp(A_OP) * sympy.exp(B_OP)),
+    ((A_OP + B_OP) ** 2, A_OP**2 + 2 * A_OP * B_OP + B_OP**2),
+    (x * A_OP * B_OP, B_OP * x * A_OP),
+    (M_MAT * N_MAT, N_MAT * M_MAT),
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs"), NOT_COMMUTING)
+def test_a_step_with_products_that_do_not_commute_is_never_judged(lhs, rhs):
+    from derive.check import _vanishes_as_rational_function, proved_locally
+    from derive.definitions import Definition
+
+    for defs in (Definitions(), Definitions([Definition("y", (), x**2)])):
+        step = check_step(lhs, rhs, defs)
+        assert step.verdict is Verdict.UNKNOWN and "do not commute" in step.note
+    assert not proved_locally(lhs, rhs)
+    assert not _vanishes_as_rational_function(lhs - rhs)

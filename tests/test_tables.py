@@ -117,3 +117,25 @@ def test_a_token_is_stored_as_its_text():
     assert tables._encoded(Token("NAME", "x")) == "x"
     with pytest.raises(TypeError):
         tables._encoded(object())
+
+
+def test_damaged_tables_are_ignored_and_the_grammar_is_used(tmp_path, monkeypatch):
+    for entry in tables.grammar_folder().iterdir():
+        if entry.name.endswith(".lark"):
+            (tmp_path / entry.name).write_bytes(entry.read_bytes())
+    monkeypatch.setattr(tables, "grammar_folder", lambda: tmp_path)
+    (tmp_path / "plain.tables.json").write_text('{"fingerprint": "', encoding="utf-8")
+    assert tables.load("plain") is None
+    (tmp_path / "plain.tables.json").write_text("[]", encoding="utf-8")
+    assert tables.load("plain") is None
+    assert tables.load("latex") is None  # no file at all
+    tables.write("plain")
+    assert isinstance(tables.load("plain"), lark.Lark)
+
+
+def test_line_endings_do_not_change_the_fingerprint(tmp_path):
+    for entry in tables.grammar_folder().iterdir():
+        if entry.name.endswith(".lark"):
+            text = entry.read_bytes().replace(b"\r\n", b"\n")
+            (tmp_path / entry.name).write_bytes(text.replace(b"\n", b"\r\n"))
+    assert tables.fingerprint(tmp_path) == tables.fingerprint(tables.grammar_folder())
