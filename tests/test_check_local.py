@@ -87,3 +87,33 @@ def test_the_seed_written_with_y_of_z_holds_locally():
     ]))
     Y = function("y")
     assert holds_locally(real(D(E, z)), real(D(E, Y(z)) * D(Y(z), z)), definitions)
+
+
+# A chain line dE/dw = dE/dh * dh/dw is tried with each body an abstract function of what the claim's
+# derivatives move: the bias b and the input x of h = sigmoid(w x + b) are parameters, fixed in every
+# derivative of the claim, so the line is the same identity as the seed's dE/dz = dE/dy * dy/dz.
+b1 = symbol("b1")
+BIASED = Definitions([Definition("h1", (), sigmoid(w[1] * x + b1)), Definition("E", (), (t - h[1]) ** 2 / 2)])
+BIASED_CLAIMS = [
+    ("chain by the weight", (D(E, w[1]), D(E, h[1]) * D(h[1], w[1])), True),
+    ("chain by the input", (D(E, x), D(E, h[1]) * D(h[1], x)), True),
+    ("chain by the weight, through the bias", (D(E, w[1]), D(E, h[1]) * D(h[1], b1)), False),
+    ("chain, doubled", (D(E, w[1]), 2 * D(E, h[1]) * D(h[1], w[1])), False),
+    ("chain, without the local factor", (D(E, w[1]), D(E, h[1])), False),
+]
+
+
+@pytest.mark.parametrize(("claim", "true"), [c[1:] for c in BIASED_CLAIMS], ids=[c[0] for c in BIASED_CLAIMS])
+def test_a_chain_line_through_a_layer_with_parameters_holds_locally_exactly_when_it_is_true(claim, true):
+    assert holds_locally(real(claim[0]), real(claim[1]), real_definitions(BIASED)) is true
+
+
+def test_a_layers_chain_line_generalises_to_the_seeds_identity():
+    def general(claim: tuple[sympy.Expr, sympy.Expr], defs: Definitions) -> object:
+        model = checking._renamed_model(checking.local_model(real(claim[0]), real(claim[1]), real_definitions(defs)))
+        return checking._generalised(model)
+
+    seed = Definitions([Definition("y", (), sigmoid(z)), Definition("E", (), (a - y) ** 2 / 2)])
+    layer = general((D(E, w[1]), D(E, h[1]) * D(h[1], w[1])), BIASED)
+    assert layer is not None
+    assert layer == general((D(E, z), D(E, y) * D(y, z)), seed)
