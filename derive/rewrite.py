@@ -8,17 +8,19 @@ styles; the Leibniz style lives in `derive.leibniz`.
 
 from __future__ import annotations
 
+import bisect
 import random
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cmp_to_key, lru_cache
 from typing import Any
 
 import mpmath
 import sympy
+from sympy.calculus.accumulationbounds import AccumBounds
 from sympy.core.function import AppliedUndef
 from sympy.core.parameters import distribute
 
@@ -605,7 +607,45 @@ class PendingIndex:
             return e
         if e == old:
             return new
-        return rebuilt(e, tuple(self.replace(a, old, new) for a in e.args))
+        args = tuple(self.replace(a, old, new) for a in e.args)
+        if type(e) is sympy.Add:
+            changed = [k for k, (a, b) in enumerate(zip(args, e.args, strict=True)) if a is not b]
+            if len(changed) == 1 and (quick := sum_with_term_replaced(e, changed[0], args[changed[0]])) is not None:
+                return quick
+        return rebuilt(e, args)
+
+
+def sum_with_term_replaced(total: sympy.Add, index: int, term: sympy.Expr) -> sympy.Add | None:
+    """`Add(*args)` with `args[index]` replaced by `term`, when sympy would only put `term` in its place:
+    found by bisection in sympy's order of terms instead of sorting them all again (a product rule over
+    n factors leaves a sum of n terms that n more steps each rebuild). None when sympy would do more
+    (combine like terms, flatten a sum, fold a number, absorb into an infinity): then the sum is built
+    the usual way."""
+    args = list(total.args)
+    del args[index]
+    if not _ordinary(term) or term.is_Number or (term.is_Pow and term.base.is_Number):
+        return None
+    if not all(_ordinary(a) for a in args):
+        return None
+    start = 1 if args and args[0].is_Number else 0  # a number leads
+    like = term.as_coeff_Mul()[1]
+    if any(a.as_coeff_Mul()[1] == like for a in args[start:]):
+        return None
+    key = cmp_to_key(sympy.Basic.compare)
+    args.insert(bisect.bisect_left(args, key(term), lo=start, key=key), term)
+    return sympy.Add._exec_constructor_postprocessors(sympy.Add._from_args(args, True))
+
+
+_ABSORBING = (sympy.S.Infinity, sympy.S.NegativeInfinity, sympy.S.ComplexInfinity, sympy.S.NaN)
+
+
+def _ordinary(e: sympy.Basic) -> bool:
+    """A term sympy's Add keeps as it is: commuting, no sum, finite if a number, no O(x), no matrix."""
+    if not e.is_commutative or e.is_Add or e.is_Order or e in _ABSORBING:
+        return False
+    if isinstance(e, sympy.MatrixExpr | AccumBounds):
+        return False
+    return not e.is_Number or isinstance(e, sympy.Rational | sympy.Float)
 
 
 def next_pending(

@@ -455,3 +455,45 @@ def test_a_dependence_outside_the_stand_ins_is_found_as_free_symbols_find_it(exp
 
     assert _depends_outside(expr, [G], x) is depends
     assert _depends_outside_oracle(expr, [G], x) is depends
+
+
+# --- a sum with one term replaced ----------------------------------------------------------------------
+#
+# A step replaces one pending derivative; in a sum of n terms, the new term is put in its place in
+# sympy's order rather than all n sorted again. The oracle is sympy's own Add of the new terms: the
+# same object (arguments in the same order), for every kind of term and under both of sympy's settings
+# for distributing numbers. Where sympy would do more (combine, flatten, absorb), the sum is built by it.
+
+
+def test_a_sum_with_one_term_replaced_is_the_sum_sympy_builds():
+    from sympy.core.parameters import distribute
+
+    from derive.rewrite import sum_with_term_replaced
+
+    f = function("f")
+    pool = [
+        x, y, 2 * x, -y, x * y, 3 * x * y, -2 * x * y, -x, sympy.Rational(3, 2) * x,
+        sympy.sin(x), -sympy.sin(x), x**2, sympy.exp(x), sympy.Integer(2) ** x, f(x) * sympy.cos(y),
+        pending(f(x), x), 2 * pending(f(x), x), pending(sympy.sin(x**2), x), sympy.Subs(f(y), y, x**2),
+        sympy.Rational(1, 2), sympy.Integer(3), sympy.Float(1.5), sympy.Float(2.0) * x, sympy.sqrt(2), sympy.pi,
+        sympy.pi * x, sympy.E, sympy.I, sympy.I * x, x + y, -(a - y), sympy.Mul(2, x + 1, evaluate=False),
+        sympy.oo, -sympy.oo, sympy.zoo, sympy.nan, sympy.AccumBounds(0, 1), sympy.O(x),
+    ]
+    rng = random.Random(7)
+    quick = 0
+    for setting in (True, False):
+        with distribute(setting):
+            for _ in range(3000):
+                total = sympy.Add(*rng.sample(pool, rng.randint(2, 7)))
+                if type(total) is not sympy.Add:
+                    continue
+                index, term = rng.randrange(len(total.args)), rng.choice(pool)
+                found = sum_with_term_replaced(total, index, term)
+                if found is None:
+                    continue
+                quick += 1
+                args = list(total.args)
+                args[index] = term
+                expected = sympy.Add(*args)
+                assert type(found) is type(expected) and found.args == expected.args, (total, index, term)
+    assert quick > 1000
