@@ -125,14 +125,8 @@ def check_step(
     )
 
 
-def real(expr: sympy.Basic) -> sympy.Basic:
-    """`realify`, also for the symbols a derivative binds (the z of dy/dz is no free symbol)."""
-    bound = {
-        v: sympy.Symbol(v.name, real=True)
-        for v in expr.atoms(sympy.Symbol)
-        if not v.is_Dummy and v.is_real is not True and v.is_commutative is not False
-    }
-    return realify(expr.xreplace(bound) if bound else expr)
+# Every symbol real, the z a derivative binds in dy/dz included (realify reads atoms, not free symbols).
+real = realify
 
 
 @lru_cache(maxsize=16)
@@ -170,10 +164,10 @@ def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
 @lru_cache(maxsize=4096)  # every layer brings the same renamed model: generalise it once
 def _generalised(model: Model) -> Model | None:
     """The chain rule as such: a claim whose right side is only derivatives (dE/dz = dE/dy * dy/dz) in a
-    model where each name is a function of one other, with each body made an abstract function of that
-    one (y = G(z) for y = sigmoid(z)). It holds for every G if it holds at all, so a proof proves the
-    claim; and it is the same identity for every layer and activation, decided once. None when the
-    claim is not of that form (then the model is read as it is)."""
+    model where each body depends on one moving symbol, made an abstract function of it (y = G(z) for
+    y = sigmoid(z)). It holds for every G if it holds at all, so a proof proves the claim; and it is the
+    same identity for every layer and activation, decided once. None when the claim is not of that form
+    (then the model is read as it is)."""
     if not isinstance(model.left, sympy.Derivative) or not _only_derivatives(model.right):
         return None
     # What the claim's derivatives move, and the names: a body's other symbols are parameters, fixed
@@ -286,14 +280,6 @@ def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
         return False
     unknowns: dict[object, int] = {}
 
-    def exponential_parts(e: sympy.exp) -> list[tuple[object, int]]:
-        """(unknown, power) for each term of the exponent: e^(k m) is (e^m)^k for a whole number k."""
-        parts = []
-        for term in sympy.Add.make_args(e.args[0]):
-            k, m = term.as_coeff_Mul()
-            parts.append((("exp", m), int(k)) if k.is_Integer else (("exp", term), 1))
-        return parts
-
     def collect(e: sympy.Basic) -> None:
         if type(e) in (sympy.Add, sympy.Mul):  # exactly: a matrix sum or product is one of them too
             for a in e.args:
@@ -301,8 +287,8 @@ def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
         elif type(e) is sympy.Pow and e.exp.is_Integer:
             collect(e.base)
         elif type(e) is sympy.exp:
-            for unknown, _ in exponential_parts(e):
-                unknowns.setdefault(unknown, len(unknowns))
+            for exponent, _ in exponential_parts(e):
+                unknowns.setdefault(("exp", exponent), len(unknowns))
         elif not isinstance(e, sympy.Rational):
             unknowns.setdefault(e, len(unknowns))
 
@@ -342,13 +328,24 @@ def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
             return power(*fraction(e.base), int(e.exp))
         if type(e) is sympy.exp:
             numerator, denominator = one, one
-            for unknown, k in exponential_parts(e):
-                n, d = power(generators[unknowns[unknown]], one, k)
+            for exponent, k in exponential_parts(e):
+                n, d = power(generators[unknowns["exp", exponent]], one, k)
                 numerator, denominator = numerator * n, denominator * d
             return numerator, denominator
         return generators[unknowns[e]], one
 
     return not fraction(expr)[0]
+
+
+def exponential_parts(e: sympy.exp) -> list[tuple[sympy.Expr, int]]:
+    """e^(a + b + ...) as (exponent, power) pairs, e^(2z - y + 1/2) as (z, 2), (y, -1), (1/2, 1): the
+    whole multiple of each term's symbolic part, so e^(2z) and e^(-z) are powers of one e^z. Exact for
+    every complex value; a number's exponential stays whole."""
+    parts = []
+    for term in sympy.Add.make_args(e.args[0]):
+        k, m = term.as_coeff_Mul()
+        parts.append((m, int(k)) if k.is_Integer and not m.is_Number else (term, 1))
+    return parts
 
 
 def _cancels(expr: sympy.Expr) -> bool:

@@ -459,12 +459,6 @@ def local_model(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> Model | 
     return Model(left, right, tuple(model.values()), frozenset(cuts))
 
 
-def local_meanings(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> tuple[sympy.Expr, sympy.Expr] | None:
-    """Both sides of a claim read in the model of `local_model` (None: read it in full)."""
-    model = local_model(lhs, rhs, defs)
-    return model.meanings() if model is not None else None
-
-
 @lru_cache(maxsize=64)
 def _graph(defs: Definitions) -> _Graph:
     return _Graph(defs)

@@ -26,7 +26,7 @@ from sympy.core.parameters import distribute
 
 from derive import render
 from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_thread
-from derive.check import LOCAL_TIMEOUT, holds_locally, proved_locally, real, real_definitions
+from derive.check import LOCAL_TIMEOUT, exponential_parts, holds_locally, proved_locally, real, real_definitions
 from derive.definitions import (
     Definition,
     Definitions,
@@ -78,7 +78,7 @@ class OptionError(DeriveError):
 #
 # A step is checked where it happens. An expand step replaces one pending derivative D by R, and an
 # equal replacement keeps the whole line equal, so D = R is what is verified; a Leibniz line is read
-# in the small model of `definitions.local_meanings`; a line that only puts lines above together
+# in the small model of `definitions.local_model`; a line that only puts lines above together
 # (`combine`, substituting the definitions) holds when they do. Each local identity is compared with
 # sympy's own derivative of its elementary form, never with a rule's output, and a local check that
 # does not prove the step falls back to reading the whole line in full, as before. At the end the
@@ -488,7 +488,7 @@ class Checker:
         return self.step(raw.rule, raw.explanation, raw.before, raw.after, lhs)
 
     def modelled(self, rule: str, explanation: str, before: sympy.Expr, after: sympy.Expr, lhs: sympy.Expr) -> Step:
-        """A line with Leibniz derivatives: proved in the small model of `local_meanings`, else read in full."""
+        """A line with Leibniz derivatives: proved in the small model of `local_model`, else read in full."""
         if holds_locally(real(lhs), real(after), real_definitions(self.defs)):
             return Step(rule, explanation, before, after, Verdict.PROVED)
         return self.step(rule, explanation, before, after, lhs)
@@ -734,12 +734,7 @@ def _protect(
         if e.is_Atom or algebraic:
             return e.func(*(walk(a) for a in e.args)) if e.args else e
         if isinstance(e, sympy.exp):
-            factors = []
-            for term in sympy.Add.make_args(e.args[0]):
-                k, m = term.as_coeff_Mul()
-                whole = k.is_Integer and not m.is_Number
-                factors.append(stand_in(sympy.exp(m)) ** k if whole else stand_in(sympy.exp(term)))
-            return sympy.Mul(*factors)
+            return sympy.Mul(*(stand_in(sympy.exp(m)) ** k for m, k in exponential_parts(e)))
         return stand_in(e)
 
     protected = walk(expr)
