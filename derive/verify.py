@@ -178,11 +178,71 @@ def prepare(expr: sympy.Expr) -> sympy.Expr:
     expr = realify(_sympify(expr))  # strict: sympy objects and numbers only, never text
     expr = to_elementary(expr)
     if expr.has(sympy.Derivative, sympy.Subs):
+        if _settled(expr):
+            # doit would give these back unchanged, at several ms each on a cold cache (a chain-rule line)
+            return _bound_by_dummies(expr.replace(_is_derivative_wrt_function, _settled_as_subs))
         expr = expr.doit()
         expr = to_elementary(expr)  # derivatives may have produced named functions again
     if expr.has(sympy.Derivative):
         expr = expr.replace(_is_derivative_wrt_function, _as_subs)
     return expr
+
+
+def _settled(expr: sympy.Basic) -> bool:
+    """Is every derivative in `expr` one that sympy cannot evaluate further: of an abstract function of
+    distinct symbols, by some of them, either as it stands, by an argument that is not a symbol
+    (f(g(x)) by g(x)), or at a point that is not a symbol (f'(g(x)))?"""
+    for e in expr.atoms(sympy.Derivative, sympy.Subs):
+        if isinstance(e, sympy.Subs):
+            if not (
+                _settled_derivative(e.expr)
+                and set(e.variables) == set(e.expr.variables)
+                and all(not p.is_Symbol and not p.has(sympy.Derivative, sympy.Subs) for p in e.point)
+            ):
+                return False
+        elif not _settled_derivative(_by_stand_ins(e)[0]):
+            return False
+    return True
+
+
+def _settled_derivative(e: sympy.Basic) -> bool:
+    if not isinstance(e, sympy.Derivative) or not isinstance(e.expr, AppliedUndef):
+        return False
+    arguments = e.expr.args
+    return (
+        all(a.is_Symbol for a in arguments)
+        and len(set(arguments)) == len(arguments)
+        and all(v in arguments for v in e.variables)
+    )
+
+
+def _by_stand_ins(e: sympy.Derivative) -> tuple[sympy.Basic, dict[sympy.Basic, sympy.Dummy]]:
+    """The derivative with each variable that is not a symbol (g(x)) replaced by a dummy in the body too."""
+    replacements = {v: sympy.Dummy("xi", real=True) for v in e.variables if not v.is_Symbol}
+    if not replacements:
+        return e, replacements
+    counts = [(replacements.get(v, v), n) for v, n in e.variable_count]
+    return sympy.Derivative(e.expr.xreplace(replacements), *counts), replacements
+
+
+def _bound_by_dummies(e: sympy.Basic) -> sympy.Basic:
+    """Each substitution with dummies bound, as doit leaves it: a point {t: 1} must not reach a bound t.
+
+    Not sympy's replace, which keeps a substitution equal to the new one up to its bound names.
+    """
+    if not e.has(sympy.Subs):
+        return e
+    if isinstance(e, sympy.Subs) and not all(v.is_Dummy for v in e.variables):
+        fresh = {v: sympy.Dummy("xi", real=True) for v in e.variables}
+        return sympy.Subs(e.expr.xreplace(fresh), tuple(fresh.values()), e.point)
+    args = tuple(_bound_by_dummies(a) for a in e.args)
+    return e if all(new is old for new, old in zip(args, e.args, strict=True)) else e.func(*args)
+
+
+def _settled_as_subs(e: sympy.Derivative) -> sympy.Expr:
+    """`_as_subs` of a settled derivative: its body's derivative is the body itself, no doit needed."""
+    derivative, replacements = _by_stand_ins(e)
+    return sympy.Subs(derivative, tuple(replacements.values()), tuple(replacements))
 
 
 def _is_derivative_wrt_function(e: sympy.Basic) -> bool:
