@@ -20,6 +20,7 @@ from sympy.core.parameters import distribute, global_parameters
 from derive.errors import DefinitionError
 from derive.functions import to_elementary
 from derive.symbols import normalize_name, realify, symbol
+from derive.sympy_derivative import sympy_diff
 
 NameLike = str | sympy.Symbol | AppliedUndef
 
@@ -247,7 +248,7 @@ def leibniz_derivative(
         return sympy.Integer(1)
     if var_name is None or var_name not in defs:
         body = to_elementary(substitute(target, defs)) if elementary else substitute(target, defs)
-        return sympy.diff(body, variable)
+        return sympy_diff(body, variable)
     definition = defs[var_name]
     body = substitute(target, defs, keep=(var_name,))
     held = sympy.Dummy(f"held_{var_name}", real=True)
@@ -258,7 +259,7 @@ def leibniz_derivative(
     body = body.xreplace(dict.fromkeys(occurrences, held))
     if elementary:
         body = to_elementary(body)
-    return sympy.diff(body, held).xreplace({held: variable})
+    return sympy_diff(body, held).xreplace({held: variable})
 
 
 def interpret(expr: sympy.Basic, defs: Definitions, *, elementary: bool = False) -> sympy.Expr:

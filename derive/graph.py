@@ -28,6 +28,7 @@ from derive.leibniz import reachable, top_name
 from derive.printing import to_text
 from derive.rewrite import derivative_value, names_used, read_expression, read_variable, read_where
 from derive.symbols import GREEK_LETTERS, symbol
+from derive.sympy_derivative import sympy_diff
 from derive.verify import verify_equal
 
 __all__ = ["Edge", "Graph", "Node", "build_graph", "display_name", "graph_svg", "label_text", "layout", "to_svg"]
@@ -140,7 +141,7 @@ def _verify_label(body: sympy.Expr, var: sympy.Symbol, value: sympy.Expr, foldin
     """A label is drawn only when it equals sympy's derivative of the elementary body (in the leaves)."""
 
     def sides() -> tuple[sympy.Expr, sympy.Expr]:
-        truth = sympy.diff(to_elementary(body), var)
+        truth = sympy_diff(to_elementary(body), var)
         return (to_elementary(substitute(truth, folding, keep=[var.name])),
                 to_elementary(substitute(value, folding, keep=[var.name])))
 

@@ -46,6 +46,7 @@ from derive.parse import KNOWN_FUNCTIONS, parse
 from derive.rules import find_rule, is_final, pending
 from derive.statements import read_definition
 from derive.symbols import normalize_name, symbol
+from derive.sympy_derivative import sympy_diff
 from derive.verify import (
     AGREE_DIGITS,
     BASE_DPS,
@@ -434,7 +435,7 @@ def _shape(func: type, pattern: tuple[sympy.Basic | None, ...]) -> tuple[sympy.E
 
 @lru_cache(maxsize=8192)
 def _partial(shape: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
-    return sympy.diff(shape, symbol)
+    return sympy_diff(shape, symbol)
 
 
 def _rational(value: mpmath.mpf) -> sympy.Rational:

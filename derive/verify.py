@@ -43,6 +43,7 @@ from derive.bounded import BoundExceeded, IsolatedTimeout, WorkerFailed, can_use
 from derive.functions import to_elementary
 from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.symbols import realify
+from derive.sympy_derivative import sympy_doit
 from derive.worker import current_limits
 
 __all__ = ["Verdict", "Verification", "looks_risky", "prepare", "verify_equal", "verify_isolated"]
@@ -181,7 +182,7 @@ def prepare(expr: sympy.Expr) -> sympy.Expr:
         if _settled(expr):
             # doit would give these back unchanged, at several ms each on a cold cache (a chain-rule line)
             return _bound_by_dummies(expr.replace(_is_derivative_wrt_function, _settled_as_subs))
-        expr = expr.doit()
+        expr = sympy_doit(expr)
         expr = to_elementary(expr)  # derivatives may have produced named functions again
     if expr.has(sympy.Derivative):
         expr = expr.replace(_is_derivative_wrt_function, _as_subs)
@@ -253,7 +254,7 @@ def _as_subs(e: sympy.Derivative) -> sympy.Expr:
     replacements = {v: sympy.Dummy("xi", real=True) for v in e.variables if not v.is_Symbol}
     body = e.expr.xreplace(replacements)
     counts = [(replacements.get(v, v), n) for v, n in e.variable_count]
-    derivative = sympy.Derivative(body, *counts).doit()
+    derivative = sympy_doit(sympy.Derivative(body, *counts))
     return sympy.Subs(derivative, tuple(replacements.values()), tuple(replacements))
 
 
@@ -320,7 +321,7 @@ def make_concrete(expr: sympy.Expr, assignment: dict[UndefinedFunction, sympy.La
         lambda e: isinstance(e, AppliedUndef) and e.func in assignment,
         lambda e: assignment[e.func](*e.args),
     )
-    return to_elementary(replaced.doit())
+    return to_elementary(sympy_doit(replaced))
 
 
 # --- the verifier --------------------------------------------------------------------------------
