@@ -14,12 +14,12 @@ from functools import lru_cache
 import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.core.parameters import distribute
-from sympy.polys.rings import PolyElement
 
 from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_thread
 from derive.definitions import Definition, Definitions, Model, interpret, local_model
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
+from derive.rational import vanishes_as_rational_function
 from derive.report import Report, StepCheck
 from derive.statements import read_statements
 from derive.symbols import function, realify, symbol
@@ -253,7 +253,7 @@ def _proved(left: sympy.Expr, right: sympy.Expr, timeout: float) -> bool:
         tame = _tame(left) and _tame(right)
         if tame:
             seconds = min(timeout, QUICK_PROOF_SECONDS)
-            for vanishes in (_vanishes_as_rational_function, _cancels):
+            for vanishes in (vanishes_as_rational_function, _cancels):
                 try:
                     if run_bounded(vanishes, difference, seconds=seconds):
                         return True
@@ -263,89 +263,6 @@ def _proved(left: sympy.Expr, right: sympy.Expr, timeout: float) -> bool:
             return False  # the verifier would send it to its worker process: too slow to decide a local check
         verification = verify_equal(left, right, timeout=timeout)
     return verification.verdict is Verdict.PROVED and verification.note is None
-
-
-def _vanishes_as_rational_function(expr: sympy.Expr) -> bool:
-    """Is `expr` zero as a rational function of its symbols and of everything else that is not + - * /,
-    an integer power or an exponential (sin(x), sqrt(x)), each such part taken as an unknown of its own?
-
-    An exponential is split first: e^(2x - y + 1/2) is (e^x)^2 (e^y)^-1 e^(1/2), which holds for every
-    complex value. Zero for independent unknowns is zero for any values they take, so this proves; it
-    cannot use other relations between the parts (sin^2 + cos^2 = 1), which `_cancels` may find next.
-    The numerator is computed exactly in sympy's sparse polynomials, with no assumption asked and no gcd
-    taken, where sympy's together and cancel ask many and take several.
-    """
-    # Matrices and operators are products that do not commute (MatMul is a Mul): not rational functions.
-    if not expr.is_commutative or expr.has(sympy.Float):
-        return False
-    unknowns: dict[object, int] = {}
-
-    def collect(e: sympy.Basic) -> None:
-        if type(e) in (sympy.Add, sympy.Mul):  # exactly: a matrix sum or product is one of them too
-            for a in e.args:
-                collect(a)
-        elif type(e) is sympy.Pow and e.exp.is_Integer:
-            collect(e.base)
-        elif type(e) is sympy.exp:
-            for exponent, _ in exponential_parts(e):
-                unknowns.setdefault(("exp", exponent), len(unknowns))
-        elif not isinstance(e, sympy.Rational):
-            unknowns.setdefault(e, len(unknowns))
-
-    collect(expr)
-    if not unknowns:
-        return expr == 0
-    ring, *generators = sympy.polys.rings.ring([f"u{k}" for k in range(len(unknowns))], sympy.QQ)
-    one = ring.one
-
-    def power(n: PolyElement, d: PolyElement, k: int) -> tuple[PolyElement, PolyElement]:
-        if k < 0:
-            if not n:
-                raise ZeroDivisionError("a power of zero with a negative exponent")
-            n, d, k = d, n, -k
-        return n**k, d**k
-
-    def fraction(e: sympy.Basic) -> tuple[PolyElement, PolyElement]:
-        """(numerator, denominator), neither reduced."""
-        if isinstance(e, sympy.Rational):
-            return ring(e.p), ring(e.q)
-        if type(e) is sympy.Add:
-            numerator, denominator = ring.zero, one
-            for a in e.args:
-                n, d = fraction(a)
-                if d == denominator:
-                    numerator += n
-                else:
-                    numerator, denominator = numerator * d + n * denominator, denominator * d
-            return numerator, denominator
-        if type(e) is sympy.Mul:
-            numerator, denominator = one, one
-            for a in e.args:
-                n, d = fraction(a)
-                numerator, denominator = numerator * n, denominator * d
-            return numerator, denominator
-        if type(e) is sympy.Pow and e.exp.is_Integer:
-            return power(*fraction(e.base), int(e.exp))
-        if type(e) is sympy.exp:
-            numerator, denominator = one, one
-            for exponent, k in exponential_parts(e):
-                n, d = power(generators[unknowns["exp", exponent]], one, k)
-                numerator, denominator = numerator * n, denominator * d
-            return numerator, denominator
-        return generators[unknowns[e]], one
-
-    return not fraction(expr)[0]
-
-
-def exponential_parts(e: sympy.exp) -> list[tuple[sympy.Expr, int]]:
-    """e^(a + b + ...) as (exponent, power) pairs, e^(2z - y + 1/2) as (z, 2), (y, -1), (1/2, 1): the
-    whole multiple of each term's symbolic part, so e^(2z) and e^(-z) are powers of one e^z. Exact for
-    every complex value; a number's exponential stays whole."""
-    parts = []
-    for term in sympy.Add.make_args(e.args[0]):
-        k, m = term.as_coeff_Mul()
-        parts.append((m, int(k)) if k.is_Integer and not m.is_Number else (term, 1))
-    return parts
 
 
 def _cancels(expr: sympy.Expr) -> bool:

@@ -26,7 +26,7 @@ from sympy.core.parameters import distribute
 
 from derive import render
 from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_thread
-from derive.check import LOCAL_TIMEOUT, exponential_parts, holds_locally, proved_locally, real, real_definitions
+from derive.check import LOCAL_TIMEOUT, holds_locally, proved_locally, real, real_definitions
 from derive.definitions import (
     Definition,
     Definitions,
@@ -43,6 +43,7 @@ from derive.functions import to_elementary
 from derive.limits import DEFAULT_LIMITS
 from derive.numeric import OutsideDomain, Unsupported, evaluate, mid
 from derive.parse import KNOWN_FUNCTIONS, parse
+from derive.rational import exponential_parts
 from derive.rules import find_rule, is_final, pending
 from derive.statements import read_definition
 from derive.symbols import normalize_name, symbol
