@@ -172,21 +172,16 @@ def _generalised(model: Model) -> Model | None:
         return None
     # What the claim's derivatives move, and the names: a body's other symbols are parameters, fixed
     # in every derivative of the claim (w and b in h = sigmoid(w x + b), in dE/dx = dE/dh dh/dx), and
-    # an identity for every function of the moving symbol alone holds at every value of them. Not under
-    # a cut of several arguments (a softmax's path sums): sympy's derivatives of F(G1(s), G2(s), ...)
-    # by each G cost more than the bodies themselves.
+    # an identity for every function of the moving symbol alone holds at every value of them.
     moving = {v for d in sympy.Tuple(model.left, model.right).atoms(sympy.Derivative) for v in d.variables}
     names = {d.name for d in model.definitions}
-    narrow = all(len(d.expr.args) == 1 for d in model.definitions if type(d.expr) in model.cuts)
     definitions = []
     functions = set(model.cuts)
     for d in model.definitions:
         if isinstance(d.expr, AppliedUndef) and type(d.expr) in model.cuts:
             definitions.append(d)
             continue
-        arguments = d.expr.free_symbols
-        if narrow:
-            arguments = {s for s in arguments if s in moving or s.name in names}
+        arguments = {s for s in d.expr.free_symbols if s in moving or s.name in names}
         if d.params or len(arguments) != 1:
             return None
         # A space cannot occur in a user's name, so this function is never theirs.

@@ -190,15 +190,16 @@ def prepare(expr: sympy.Expr) -> sympy.Expr:
 
 
 def _settled(expr: sympy.Basic) -> bool:
-    """Is every derivative in `expr` one that sympy cannot evaluate further: of an abstract function of
-    distinct symbols, by some of them, either as it stands, by an argument that is not a symbol
-    (f(g(x)) by g(x)), or at a point that is not a symbol (f'(g(x)))?"""
+    """Is every derivative in `expr` one that sympy cannot evaluate further: of an abstract function by
+    arguments that are symbols found nowhere else in it, either as it stands, by an argument that is
+    not a symbol (f(g(x)) by g(x)), or at points that are not symbols and not found in its other
+    arguments (f'(g(x)))?"""
     for e in expr.atoms(sympy.Derivative, sympy.Subs):
         if isinstance(e, sympy.Subs):
             if not (
                 _settled_derivative(e.expr)
                 and set(e.variables) == set(e.expr.variables)
-                and all(not p.is_Symbol and not p.has(sympy.Derivative, sympy.Subs) for p in e.point)
+                and _apart(e.expr.expr.args, e.variables, e.point)
             ):
                 return False
         elif not _settled_derivative(_by_stand_ins(e)[0]):
@@ -207,13 +208,27 @@ def _settled(expr: sympy.Basic) -> bool:
 
 
 def _settled_derivative(e: sympy.Basic) -> bool:
+    """A derivative of f(..., v, ...) by variables v that are symbols, each one whole argument of f and
+    in no other argument."""
     if not isinstance(e, sympy.Derivative) or not isinstance(e.expr, AppliedUndef):
         return False
     arguments = e.expr.args
-    return (
-        all(a.is_Symbol for a in arguments)
-        and len(set(arguments)) == len(arguments)
-        and all(v in arguments for v in e.variables)
+    for v in e.variables:
+        if not v.is_Symbol or arguments.count(v) != 1:
+            return False
+        if any(a != v and v in a.free_symbols for a in arguments):
+            return False
+    return True
+
+
+def _apart(arguments: tuple[sympy.Basic, ...], variables: tuple[sympy.Basic, ...],
+           points: tuple[sympy.Basic, ...]) -> bool:
+    """Points that substitute for the variables without meeting anything else: not symbols (those make a
+    derivative by a symbol), distinct, and found in no argument other than the variables'."""
+    others = [a for a in arguments if a not in variables]
+    return len(set(points)) == len(points) and all(
+        not p.is_Symbol and not p.has(sympy.Derivative, sympy.Subs) and not any(a.has(p) for a in others)
+        for p in points
     )
 
 

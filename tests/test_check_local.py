@@ -117,3 +117,37 @@ def test_a_layers_chain_line_generalises_to_the_seeds_identity():
     layer = general((D(E, w[1]), D(E, h[1]) * D(h[1], w[1])), BIASED)
     assert layer is not None
     assert layer == general((D(E, z), D(E, y) * D(y, z)), seed)
+
+
+# A softmax's path sum dE/ds = sum_k dE/dp_k dp_k/ds, with E cut down to Φ(p1, p2, p3): each p_k =
+# e^(z_k)/s moves only with s (z_k is fixed in every derivative of the claim), so p_k = G_k(s).
+s_sum, zs, ys, ps = symbol("s"), [symbol(f"z{k}") for k in (1, 2, 3)], [symbol(f"y{k}") for k in (1, 2, 3)], \
+    [symbol(f"p{k}") for k in (1, 2, 3)]
+SOFTMAX = Definitions([
+    Definition("s", (), sum(sympy.exp(zk) for zk in zs)),
+    *(Definition(f"p{k}", (), sympy.exp(zs[k - 1]) / s_sum) for k in (1, 2, 3)),
+    Definition("E", (), -sum(yk * sympy.log(pk) for yk, pk in zip(ys, ps, strict=True))),
+])
+PATHS = [D(E, pk) * D(pk, s_sum) for pk in ps]
+SOFTMAX_CLAIMS = [
+    ("the path sum", (D(E, s_sum), sympy.Add(*PATHS)), True),
+    ("the path sum through z1", (D(E, zs[0]), ps[0] * D(E, ps[0]) + D(E, s_sum) * D(s_sum, zs[0])), True),
+    ("a path missing", (D(E, s_sum), PATHS[0] + PATHS[1]), False),
+    ("a path twice", (D(E, s_sum), sympy.Add(*PATHS) + PATHS[2]), False),
+    ("a path by the wrong name", (D(E, s_sum), PATHS[0] + PATHS[1] + D(E, ps[2]) * D(ps[1], s_sum)), False),
+]
+
+
+@pytest.mark.parametrize(("claim", "true"), [c[1:] for c in SOFTMAX_CLAIMS], ids=[c[0] for c in SOFTMAX_CLAIMS])
+def test_a_softmax_path_sum_holds_locally_exactly_when_it_is_true(claim, true):
+    assert holds_locally(real(claim[0]), real(claim[1]), real_definitions(SOFTMAX)) is true
+
+
+def test_a_softmax_path_sum_is_proved_for_every_function_of_s():
+    model = checking._renamed_model(checking.local_model(real(D(E, s_sum)), real(sympy.Add(*PATHS)),
+                                                         real_definitions(SOFTMAX)))
+    general = checking._generalised(model)
+    assert general is not None and checking._model_holds(general)
+    # Φ(p1, p2, p3) with p_k = G_k(s): three functions of one argument, the same one
+    assert sorted(len(d.expr.args) for d in general.definitions) == [1, 1, 1, 3]
+    assert len({d.expr.args for d in general.definitions if len(d.expr.args) == 1}) == 1
