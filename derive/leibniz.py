@@ -93,6 +93,7 @@ class Backprop:
     established: dict[tuple[str, str], Line] = field(default_factory=dict)  # the line that gave each memo entry
     reach: dict[tuple[str, str], bool] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)  # names fresh letters must avoid
+    texts: dict[sympy.Expr, str] = field(default_factory=dict)
 
     def deps(self, name: str) -> list[str]:
         bound = {p.name for p in self.defs[name].params}
@@ -159,7 +160,10 @@ class Backprop:
         return line
 
     def text(self, expr: sympy.Expr) -> str:
-        return render.plain(self.show(expr))
+        """The expression as the input writes it, rendered once (a body recurs in each line it is used in)."""
+        if expr not in self.texts:
+            self.texts[expr] = render.plain(self.show(expr))
+        return self.texts[expr]
 
     # -- the derivation --
 
