@@ -74,6 +74,7 @@ class Definitions:
             table.pop(item.name, None)  # a redefinition takes the place of the latest line
             table[item.name] = item
         self._table = table
+        self._dependencies: dict[str, frozenset[str]] = {}  # asked again and again by the Leibniz engine
 
     def __iter__(self) -> Iterator[Definition]:
         return iter(self._table.values())
@@ -110,9 +111,11 @@ class Definitions:
 
     def dependencies(self, name: str) -> frozenset[str]:
         """The defined names that appear in `name`'s definition (its parameters excluded)."""
-        definition = self._table[name]
-        bound = {p.name for p in definition.params}
-        return frozenset(n for n in names_in(definition.expr, self) if n not in bound)
+        if name not in self._dependencies:
+            definition = self._table[name]
+            bound = {p.name for p in definition.params}
+            self._dependencies[name] = frozenset(n for n in names_in(definition.expr, self) if n not in bound)
+        return self._dependencies[name]
 
     def check_acyclic(self) -> None:
         """Raise DefinitionError naming the cycle if some definition refers back to itself."""

@@ -242,7 +242,8 @@ def leibniz(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tup
     whole = last is not None and last.before == lhs  # the last line gives the value in the names
     definition_line: tuple[str, sympy.Expr | None] | None = None  # its explanation and what it must be
     if leaf != shown:
-        used = [defs[n] for n in defs.names if n in reachable(names_in(shown, defs), defs) and n != var.name]
+        named = reachable(names_in(shown, defs), defs)
+        used = [defs[n] for n in defs.names if n in named and n != var.name]
         listed = "; ".join(f"{backprop.text(d.symbol)} = {render.plain(d.expr)}" for d in used)
         # The names' meaning is their definitions: the line holds as the line it rewrites does.
         expected = substitute(last.after, defs, keep=[var.name] if var.name in defs else []) if whole else None
