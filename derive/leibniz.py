@@ -93,7 +93,7 @@ class Backprop:
     established: dict[tuple[str, str], Line] = field(default_factory=dict)  # the line that gave each memo entry
     reach: dict[tuple[str, str], bool] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)  # names fresh letters must avoid
-    texts: dict[sympy.Expr, str] = field(default_factory=dict)
+    texts: dict[sympy.Expr, str] = field(default_factory=dict)  # each expression rendered for a sentence once
 
     def deps(self, name: str) -> list[str]:
         bound = {p.name for p in self.defs[name].params}

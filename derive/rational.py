@@ -60,7 +60,10 @@ def vanishes_as_rational_function(expr: sympy.Expr) -> bool:
     ring, *generators = sympy.polys.rings.ring([f"u{k}" for k in range(len(unknowns))], sympy.QQ)
 
     def power(numerator: PolyElement, denominator: Denominator, k: int) -> tuple[PolyElement, Denominator]:
-        if k >= 0:
+        """(n/d)^k: a negative power turns the numerator into the one factor of the denominator."""
+        if k == 0:
+            return ring.one, {}
+        if k > 0:
             return numerator**k, {f: m * k for f, m in denominator.items()}
         if not numerator:
             raise ZeroDivisionError("a power of zero with a negative exponent")

@@ -43,7 +43,7 @@ from derive.bounded import BoundExceeded, IsolatedTimeout, WorkerFailed, can_use
 from derive.functions import to_elementary
 from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.symbols import realify
-from derive.sympy_derivative import sympy_doit
+from derive.sympy_derivative import by_stand_ins, settled, sympy_doit
 from derive.worker import current_limits
 
 __all__ = ["Verdict", "Verification", "looks_risky", "prepare", "verify_equal", "verify_isolated"]
@@ -178,86 +178,37 @@ def prepare(expr: sympy.Expr) -> sympy.Expr:
     """
     expr = realify(_sympify(expr))  # strict: sympy objects and numbers only, never text
     expr = to_elementary(expr)
-    if expr.has(sympy.Derivative, sympy.Subs):
-        if _settled(expr):
-            # doit would give these back unchanged, at several ms each on a cold cache (a chain-rule line)
-            return _bound_by_dummies(expr.replace(_is_derivative_wrt_function, _settled_as_subs))
-        expr = sympy_doit(expr)
-        expr = to_elementary(expr)  # derivatives may have produced named functions again
+    if not expr.has(sympy.Derivative, sympy.Subs):
+        return expr
+    if any(_names_its_own(e) for e in expr.atoms(sympy.Subs)):
+        expr = expr.replace(_names_its_own, _substituted_at_once)
+    if settled(expr):
+        # doit would give these back unchanged, at several ms each on a cold cache (a chain-rule line)
+        return expr.replace(_is_derivative_wrt_function, _settled_as_subs)
+    expr = sympy_doit(expr)
+    expr = to_elementary(expr)  # derivatives may have produced named functions again
     if expr.has(sympy.Derivative):
         expr = expr.replace(_is_derivative_wrt_function, _as_subs)
     return expr
 
 
-def _settled(expr: sympy.Basic) -> bool:
-    """Is every derivative in `expr` one that sympy cannot evaluate further: of an abstract function by
-    arguments that are symbols found nowhere else in it, either as it stands, by an argument that is
-    not a symbol (f(g(x)) by g(x)), or at points that are not symbols and not found in its other
-    arguments (f'(g(x)))?"""
-    for e in expr.atoms(sympy.Derivative, sympy.Subs):
-        if isinstance(e, sympy.Subs):
-            if not (
-                _settled_derivative(e.expr)
-                and set(e.variables) == set(e.expr.variables)
-                and _apart(e.expr.expr.args, e.variables, e.point)
-            ):
-                return False
-        elif not _settled_derivative(_by_stand_ins(e)[0]):
-            return False
-    return True
+def _names_its_own(e: sympy.Basic) -> bool:
+    """A substitution with a point that names one of its bound variables (t in Subs(.., (s, t), (g(t), x)))."""
+    return isinstance(e, sympy.Subs) and any(p.has(*e.variables) for p in e.point)
 
 
-def _settled_derivative(e: sympy.Basic) -> bool:
-    """A derivative of f(..., v, ...) by variables v that are symbols, each one whole argument of f and
-    in no other argument."""
-    if not isinstance(e, sympy.Derivative) or not isinstance(e.expr, AppliedUndef):
-        return False
-    arguments = e.expr.args
-    for v in e.variables:
-        if not v.is_Symbol or arguments.count(v) != 1:
-            return False
-        if any(a != v and v in a.free_symbols for a in arguments):
-            return False
-    return True
-
-
-def _apart(arguments: tuple[sympy.Basic, ...], variables: tuple[sympy.Basic, ...],
-           points: tuple[sympy.Basic, ...]) -> bool:
-    """Points that substitute for the variables without meeting anything else: not symbols (those make a
-    derivative by a symbol), distinct, and found in no argument other than the variables'."""
-    others = [a for a in arguments if a not in variables]
-    return len(set(points)) == len(points) and all(
-        not p.is_Symbol and not p.has(sympy.Derivative, sympy.Subs) and not any(a.has(p) for a in others)
-        for p in points
-    )
-
-
-def _by_stand_ins(e: sympy.Derivative) -> tuple[sympy.Basic, dict[sympy.Basic, sympy.Dummy]]:
-    """The derivative with each variable that is not a symbol (g(x)) replaced by a dummy in the body too."""
-    replacements = {v: sympy.Dummy("xi", real=True) for v in e.variables if not v.is_Symbol}
-    if not replacements:
-        return e, replacements
-    counts = [(replacements.get(v, v), n) for v, n in e.variable_count]
-    return sympy.Derivative(e.expr.xreplace(replacements), *counts), replacements
-
-
-def _bound_by_dummies(e: sympy.Basic) -> sympy.Basic:
-    """Each substitution with dummies bound, as doit leaves it: a point {t: 1} must not reach a bound t.
-
-    Not sympy's replace, which keeps a substitution equal to the new one up to its bound names.
-    """
-    if not e.has(sympy.Subs):
+def _substituted_at_once(e: sympy.Subs) -> sympy.Basic:
+    """The substitution made at once: sympy's doit makes it one variable at a time, and the t of g(t),
+    which is the free t, would then be replaced too. Left as it is where that is not an expression."""
+    try:
+        return e.expr.xreplace(dict(zip(e.variables, e.point, strict=True)))
+    except (TypeError, ValueError):  # a derivative by a number, say
         return e
-    if isinstance(e, sympy.Subs) and not all(v.is_Dummy for v in e.variables):
-        fresh = {v: sympy.Dummy("xi", real=True) for v in e.variables}
-        return sympy.Subs(e.expr.xreplace(fresh), tuple(fresh.values()), e.point)
-    args = tuple(_bound_by_dummies(a) for a in e.args)
-    return e if all(new is old for new, old in zip(args, e.args, strict=True)) else e.func(*args)
 
 
 def _settled_as_subs(e: sympy.Derivative) -> sympy.Expr:
     """`_as_subs` of a settled derivative: its body's derivative is the body itself, no doit needed."""
-    derivative, replacements = _by_stand_ins(e)
+    derivative, replacements = by_stand_ins(e)
     return sympy.Subs(derivative, tuple(replacements.values()), tuple(replacements))
 
 

@@ -121,8 +121,10 @@ def test_a_layers_chain_line_generalises_to_the_seeds_identity():
 
 # A softmax's path sum dE/ds = sum_k dE/dp_k dp_k/ds, with E cut down to Φ(p1, p2, p3): each p_k =
 # e^(z_k)/s moves only with s (z_k is fixed in every derivative of the claim), so p_k = G_k(s).
-s_sum, zs, ys, ps = symbol("s"), [symbol(f"z{k}") for k in (1, 2, 3)], [symbol(f"y{k}") for k in (1, 2, 3)], \
-    [symbol(f"p{k}") for k in (1, 2, 3)]
+s_sum = symbol("s")
+zs = [symbol(f"z{k}") for k in (1, 2, 3)]
+ys = [symbol(f"y{k}") for k in (1, 2, 3)]
+ps = [symbol(f"p{k}") for k in (1, 2, 3)]
 SOFTMAX = Definitions([
     Definition("s", (), sum(sympy.exp(zk) for zk in zs)),
     *(Definition(f"p{k}", (), sympy.exp(zs[k - 1]) / s_sum) for k in (1, 2, 3)),

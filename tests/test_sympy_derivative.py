@@ -63,3 +63,10 @@ EVALUATED = [
 @pytest.mark.parametrize("expr", [c[1] for c in EVALUATED], ids=[c[0] for c in EVALUATED])
 def test_sympy_doit_is_doit(expr: sympy.Expr) -> None:
     assert sympy_doit(expr) == expr.doit()
+
+
+def test_sympy_s_own_differentiation_is_the_one_called():
+    # Without sympy's dispatch every derivative would fall back to sympy.diff: right, but slower.
+    from derive import sympy_derivative
+
+    assert sympy_derivative._DISPATCH is not None

@@ -262,7 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     selected = cases(quick=args.quick)
     # One untimed run first: imports and parser tables load once per process (measured under Start-up).
-    selected[0].run()
+    if selected:
+        selected[0].run()
     for case in selected:
         row = measure(case, repeats, budget)
         rows.append(row)
