@@ -522,6 +522,11 @@ SETTLED = [
     ("by a function, another function held", sympy.Derivative(f(g(x), h2(x)), g(x))),
     ("a partial at a function, another function held", sympy.Subs(sympy.Derivative(f(xi, h2(x)), xi), xi, g(x))),
     ("a partial at a sum, a product held", sympy.Subs(sympy.Derivative(f(xi, x * y), xi), xi, x + y)),
+    ("a partial at a sum found in another argument (a softmax)",
+     sympy.Subs(sympy.Derivative(f(sympy.exp(x) / (sympy.exp(x) + y), xi), xi), xi, sympy.exp(x) + y)),
+    ("a partial at a point found in another argument", sympy.Subs(sympy.Derivative(f(xi, g(x)), xi), xi, g(x))),
+    ("a partial at a point inside another argument",
+     sympy.Subs(sympy.Derivative(f(xi, g(x) + 1), xi), xi, g(x))),
 ]
 EVALUATED = [
     # (case, expression): doit changes these, and prepare must do what doit does
@@ -541,9 +546,6 @@ EVALUATED = [
     ("a derivative at a derivative", sympy.Subs(sympy.Derivative(f(xi), xi), xi, d(g(x)))),
     ("by a function found in another argument", sympy.Derivative(f(g(x), g(x) ** 2), g(x))),
     ("by a symbol found in another argument", sympy.Derivative(f(x, g(x)), x)),
-    ("a partial at a point found in another argument", sympy.Subs(sympy.Derivative(f(xi, g(x)), xi), xi, g(x))),
-    ("a partial at a point inside another argument",
-     sympy.Subs(sympy.Derivative(f(xi, g(x) + 1), xi), xi, g(x))),
     ("two partials at one point", sympy.Subs(sympy.Derivative(f(xi, t), xi, t), (xi, t), (g(x), g(x)))),
     ("by a function and by a symbol", sympy.Derivative(f(g(x), y), g(x), y)),
     ("f' at a number, bound by a symbol", sympy.Subs(sympy.Derivative(f(u), u), u, 1)),
