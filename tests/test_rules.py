@@ -228,3 +228,25 @@ def test_a_flipped_sign_in_a_leibniz_factor_is_refuted(monkeypatch):
     derivation = differentiate((a - y) ** 2 / 2, "z", where={"y": sigmoid(symbol("z"))})
     factor = next(step for step in derivation.steps if step.rule == "sigmoid")
     assert factor.verdict == "refuted"
+
+
+
+NAMED_AT_ZERO = [
+    # (function, an argument that is zero, the value): evaluated, also where sympy folded a sum to 0
+    (sigmoid, sympy.Integer(0), sympy.Rational(1, 2)),
+    (softplus, sympy.Integer(0), sympy.log(2)),
+    (sigmoid, symbol("x") - symbol("x"), sympy.Rational(1, 2)),
+    (sigmoid, sympy.sin(sympy.pi), sympy.Rational(1, 2)),
+]
+
+
+@pytest.mark.parametrize(("func", "arg", "value"), NAMED_AT_ZERO)
+def test_named_functions_evaluate_at_zero(func, arg, value):
+    z = symbol("z")
+    assert func(arg) == value
+    assert sympy.simplify(to_elementary(func(z)).subs(z, 0) - value) == 0  # the oracle: the elementary form
+
+
+def test_named_functions_stay_unevaluated_elsewhere():
+    z = symbol("z")
+    assert isinstance(sigmoid(z), sigmoid) and isinstance(softplus(2 * z + 1), softplus)
