@@ -230,7 +230,6 @@ def test_a_flipped_sign_in_a_leibniz_factor_is_refuted(monkeypatch):
     assert factor.verdict == "refuted"
 
 
-
 NAMED_AT_ZERO = [
     # (function, an argument that is zero, the value): evaluated, also where sympy folded a sum to 0
     (sigmoid, sympy.Integer(0), sympy.Rational(1, 2)),
