@@ -77,18 +77,22 @@ def settled(expr: sympy.Basic) -> bool:
                 and _apart(e.variables, e.point)
             ):
                 return False
-        elif not _settled_derivative(by_stand_ins(e)[0]):
-            return False
+        else:
+            symbols = [v.is_Symbol for v in e.variables]
+            if any(symbols) and not all(symbols):
+                return False  # by g(x) and by y at once: doit writes these otherwise
+            if not _settled_derivative(by_stand_ins(e)[0]):
+                return False
     return True
 
 
-def by_stand_ins(e: sympy.Derivative) -> tuple[sympy.Basic, dict[sympy.Basic, sympy.Dummy]]:
+def by_stand_ins(e: sympy.Derivative) -> tuple[sympy.Derivative, dict[sympy.Basic, sympy.Dummy]]:
     """The derivative with each variable that is not a symbol (g(x)) replaced by a dummy in the body
-    too; unchanged when some variables are symbols and some are not (those doit writes otherwise)."""
+    too, and those replacements (the point of the Subs it stands for)."""
     replacements = {v: sympy.Dummy("xi", real=True) for v in e.variables if not v.is_Symbol}
-    if not replacements or len(replacements) < len(set(e.variables)):
-        return e, {}
-    counts = [(replacements[v], n) for v, n in e.variable_count]
+    if not replacements:
+        return e, replacements
+    counts = [(replacements.get(v, v), n) for v, n in e.variable_count]
     return sympy.Derivative(e.expr.xreplace(replacements), *counts), replacements
 
 

@@ -217,11 +217,8 @@ def _is_derivative_wrt_function(e: sympy.Basic) -> bool:
 
 
 def _as_subs(e: sympy.Derivative) -> sympy.Expr:
-    replacements = {v: sympy.Dummy("xi", real=True) for v in e.variables if not v.is_Symbol}
-    body = e.expr.xreplace(replacements)
-    counts = [(replacements.get(v, v), n) for v, n in e.variable_count]
-    derivative = sympy_doit(sympy.Derivative(body, *counts))
-    return sympy.Subs(derivative, tuple(replacements.values()), tuple(replacements))
+    derivative, replacements = by_stand_ins(e)
+    return sympy.Subs(sympy_doit(derivative), tuple(replacements.values()), tuple(replacements))
 
 
 # --- points and concrete functions ---------------------------------------------------------------
