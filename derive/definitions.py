@@ -262,7 +262,17 @@ def leibniz_derivative(
     body = body.xreplace(dict.fromkeys(occurrences, held))
     if elementary:
         body = to_elementary(body)
-    return sympy_diff(body, held).xreplace({held: variable})
+    value = sympy_diff(body, held)
+    if value.has(sympy.Derivative):
+        # An abstract function of v (g(v, u)) keeps its derivative by v: it is written at the point v, as
+        # sympy writes f'(g(x)), so that substituting v's definition later puts v's value there too
+        # (a derivative by v itself would be left alone, its v free). The dummy is the same every time.
+        point = sympy.Dummy(f"xi_{var_name}", real=True, dummy_index=hash(variable))
+        value = value.replace(
+            lambda e: isinstance(e, sympy.Derivative) and held in e.variables,
+            lambda e: sympy.Subs(e.xreplace({held: point}), point, held),
+        )
+    return value.xreplace({held: variable})
 
 
 def interpret(expr: sympy.Basic, defs: Definitions, *, elementary: bool = False) -> sympy.Expr:

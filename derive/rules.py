@@ -18,6 +18,7 @@ from sympy.core.function import AppliedUndef
 from derive.bounded import run_bounded
 from derive.functions import relu, sigmoid, softplus
 from derive.render import plain
+from derive.sympy_derivative import sympy_doit
 
 # sympy.diff on an expression derive has no rule for is cheap in practice; the bound is a safety net.
 SYMPY_DIFF_SECONDS = 5.0
@@ -194,7 +195,7 @@ class Unknown(Rule):
     name: ClassVar[str] = "sympy"
 
     def rewrite(self, letter: sympy.Symbol) -> Rewrite:
-        after = run_bounded(self.derivative.doit, seconds=SYMPY_DIFF_SECONDS)
+        after = run_bounded(sympy_doit, self.derivative, seconds=SYMPY_DIFF_SECONDS)
         what = plain(self.derivative.expr)
         return Rewrite(after, f"derive has no rule for {what}; this derivative is sympy's own.")
 

@@ -19,7 +19,15 @@ _DISPATCH = getattr(sympy.Derivative, "_dispatch_eval_derivative_n_times", None)
 
 
 def sympy_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
-    """`sympy.diff(expr, var)`, the same value (see the module's docstring)."""
+    """`sympy.diff(expr, var)`, the same value (see the module's docstring), except where sympy's is
+    wrong: an abstract function of several arguments, one of which is an application found in another
+    (see `_shared_arguments_apart`)."""
+    apart, back = _shared_arguments_apart(expr)
+    value = _sympy_diff(apart, var)
+    return value.xreplace(back) if back else value
+
+
+def _sympy_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
     if (
         _DISPATCH is None
         or not isinstance(var, sympy.Symbol)
@@ -38,6 +46,44 @@ def sympy_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
         # as sympy leaves them: the variables of each derivative in canonical order
         value = value.replace(lambda e: isinstance(e, sympy.Derivative), lambda e: e.canonical)
     return value
+
+
+def _shared_arguments_apart(expr: sympy.Basic) -> tuple[sympy.Basic, dict[sympy.Basic, sympy.Basic]]:
+    """`expr` with each argument A of an abstract function of several arguments that is an application
+    (f(z), not a symbol) found in another argument written as a point, g(e^z/f(z), ξ) at ξ = f(z), and
+    the way back.
+
+    For such an argument sympy's chain rule takes the derivative by A of the whole application, which
+    differentiates A inside the other argument too: sympy gives d/dz g(e^z/f(z), f(z)) a term of
+    g's first partial twice (with g(u, v) = u v and f = cos its value is (1 + tan z) e^z, not e^z). It
+    guards a symbol argument so (a point, as here) but not an application. The dummy is the one sympy's
+    own guard makes, so a derivative reads as sympy writes it where it gets it right.
+    """
+    if not any(len(a.args) > 1 for a in expr.atoms(AppliedUndef)):
+        return expr, {}
+    back: dict[sympy.Basic, sympy.Basic] = {}
+
+    def walk(e: sympy.Basic) -> sympy.Basic:
+        if not e.args:
+            return e
+        args = tuple(walk(a) for a in e.args)
+        if isinstance(e, AppliedUndef) and len(args) > 1:
+            shared = [
+                i for i, a in enumerate(args)
+                if a._diff_wrt and not a.is_Symbol and any(j != i and b.has(a) for j, b in enumerate(args))
+            ]
+            if shared:
+                points = {i: sympy.Dummy(f"xi_{i + 1}", dummy_index=hash(args[i])) for i in shared}
+                written = sympy.Subs(
+                    e.func(*(points.get(i, a) for i, a in enumerate(args))),
+                    tuple(points.values()),
+                    tuple(args[i] for i in shared),
+                )
+                back[written] = e  # as written: the way back needs no second pass for nested ones
+                return written
+        return e.func(*args) if args != e.args else e
+
+    return walk(expr), back
 
 
 def sympy_doit(expr: sympy.Basic) -> sympy.Basic:

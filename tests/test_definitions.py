@@ -161,6 +161,21 @@ def test_interpret_in_elementary_form_has_no_named_functions_and_the_same_value(
     assert abs(sympy.N(named.subs(point) - elementary.subs(point), 30)) < 1e-25
 
 
+def test_a_derivative_by_a_name_of_an_abstract_function_of_it_is_taken_at_the_name_s_value():
+    # F = g(v, u), v = e^z/u, u = f(z): dF/dv is g's first partial at (v, u), in the leaf variable z
+    # it is at (e^z/f(z), f(z)); left as a derivative by v it would keep a free v.
+    g = function("g")
+    table = defs(("F", g(v, u)), ("v", sympy.exp(z) / u), ("u", f(z)))
+    meaning = interpret(D(symbol("F"), v), table)
+    assert meaning.free_symbols == {z}
+    t1, t2 = sympy.symbols("t1 t2")
+    concrete = {g: sympy.Lambda((t1, t2), t1**2 * t2 + sympy.sin(t2)), f: sympy.Lambda(t1, t1**3 + 1)}
+    at = {z: sympy.Rational(2, 5)}
+    value = meaning.subs(concrete).doit().subs(at)
+    partial = sympy.diff(t1**2 * t2 + sympy.sin(t2), t1).subs({t1: sympy.exp(z) / (z**3 + 1), t2: z**3 + 1}).subs(at)
+    assert abs(sympy.N(value - partial, 30)) < 1e-25
+
+
 def test_interpret_keeps_abstract_functions_that_are_not_defined():
     assert interpret(D(f(x), x), SEED) == D(f(x), x)
 

@@ -99,6 +99,12 @@ ORACLE_FUNCTIONS: tuple[sympy.Lambda, ...] = (
     sympy.Lambda(_T, sympy.exp(_T / 2) - 3),
     sympy.Lambda(_T, 1 / (1 + _T**2)),
 )
+_S = sympy.Symbol("s", real=True)
+ORACLE_FUNCTIONS_OF_TWO: tuple[sympy.Lambda, ...] = (
+    sympy.Lambda((_T, _S), _T * _S**2 + sympy.sin(_T)),
+    sympy.Lambda((_T, _S), sympy.exp(_T - _S) + 3 * _T * _S),
+    sympy.Lambda((_T, _S), _T**3 - _S / (2 + _T**2)),
+)
 DIGITS = 30
 
 
@@ -153,11 +159,16 @@ def value_at(expr: sympy.Expr, point: dict[str, sympy.Expr]) -> sympy.Expr | Non
 
 def function_choices(expr: sympy.Basic) -> list[dict[str, sympy.Lambda]]:
     """Three assignments of concrete functions to the abstract ones in `expr` ([{}] when there are none)."""
-    names = sorted({a.func.__name__ for a in expr.atoms(AppliedUndef)})
-    if not names:
+    arities = {a.func.__name__: len(a.args) for a in expr.atoms(AppliedUndef)}
+    if not arities:
         return [{}]
-    n = len(ORACLE_FUNCTIONS)
-    return [{name: ORACLE_FUNCTIONS[(i + j) % n] for j, name in enumerate(names)} for i in range(3)]
+    if not set(arities.values()) <= {1, 2}:
+        raise ValueError(f"the oracle has functions of one and two arguments only: {arities}")
+    choices = {1: ORACLE_FUNCTIONS, 2: ORACLE_FUNCTIONS_OF_TWO}
+    return [
+        {name: choices[arities[name]][(i + j) % len(choices[arities[name]])] for j, name in enumerate(sorted(arities))}
+        for i in range(3)
+    ]
 
 
 def random_points(names: list[str], count: int, seed: int = 7) -> list[dict[str, sympy.Rational]]:
