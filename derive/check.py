@@ -157,7 +157,7 @@ def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
         return False  # a bad definition is reported when the step is read in full
     if model is None:
         return False
-    general = _generalised(model)
+    general = _generalised(model) or _partly_generalised(model)
     return (general is not None and _model_holds(general)) or _model_holds(model)
 
 
@@ -170,25 +170,64 @@ def _generalised(model: Model) -> Model | None:
     (then the model is read as it is)."""
     if not isinstance(model.left, sympy.Derivative) or not _only_derivatives(model.right):
         return None
-    # What the claim's derivatives move, and the names: a body's other symbols are parameters, fixed
-    # in every derivative of the claim (w and b in h = sigmoid(w x + b), in dE/dx = dE/dh dh/dx), and
-    # an identity for every function of the moving symbol alone holds at every value of them.
-    moving = {v for d in sympy.Tuple(model.left, model.right).atoms(sympy.Derivative) for v in d.variables}
-    names = {d.name for d in model.definitions}
-    definitions = []
-    functions = set(model.cuts)
+    definitions, general = [], []
     for d in model.definitions:
-        if isinstance(d.expr, AppliedUndef) and type(d.expr) in model.cuts:
+        if _is_cut(d, model):
             definitions.append(d)
             continue
-        arguments = {s for s in d.expr.free_symbols if s in moving or s.name in names}
-        if d.params or len(arguments) != 1:
+        abstract = _of_one_argument(d, model)
+        if abstract is None:
             return None
-        # A space cannot occur in a user's name, so this function is never theirs.
-        general = sympy.Function(f"of {d.name}", real=True)
-        functions.add(general)
-        definitions.append(replace(d, expr=general(*arguments)))
-    return _renamed_model(Model(model.left, model.right, tuple(definitions), frozenset(functions)))
+        definitions.append(abstract)
+        general.append(type(abstract.expr))
+    return _with_functions(model, definitions, general)
+
+
+@lru_cache(maxsize=4096)
+def _partly_generalised(model: Model) -> Model | None:
+    """A claim that keeps a name's derivative as a factor on its right (ds/dz1 in a softmax's
+    dE/dz1 = p1 dE/dp1 + dE/ds ds/dz1): each such name whose body depends on one moving symbol is made an
+    abstract function of it (s = G(z1) for s = e^z1 + ... + e^z10), and the other bodies stay (p1 = e^z1/s,
+    whose derivative the claim writes out as p1). The claim calls on such a body only through the name
+    of its derivative, as a chain rule does, so it usually holds for every G; a proof for every G proves
+    it for the body, and a failure decides nothing (the model is then read as it is). None when no body
+    is of that kind."""
+    top = model.left.expr if isinstance(model.left, sympy.Derivative) else None
+    on_right = {d.expr for d in model.right.atoms(sympy.Derivative) if isinstance(d.expr, sympy.Symbol)} - {top}
+    definitions, general = [], []
+    for d in model.definitions:
+        abstract = None
+        if not _is_cut(d, model) and any(s.name == d.name for s in on_right):
+            abstract = _of_one_argument(d, model)
+        definitions.append(abstract or d)
+        if abstract is not None:
+            general.append(type(abstract.expr))
+    return _with_functions(model, definitions, general) if general else None
+
+
+def _is_cut(definition: Definition, model: Model) -> bool:
+    return isinstance(definition.expr, AppliedUndef) and type(definition.expr) in model.cuts
+
+
+def _of_one_argument(definition: Definition, model: Model) -> Definition | None:
+    """The definition with its body an abstract function of the one moving symbol or name it depends on
+    (None when it depends on none or several, or takes parameters). What the claim's derivatives move:
+    a body's other symbols are parameters, fixed in every derivative of the claim (w and b in
+    h = sigmoid(w x + b), in dE/dx = dE/dh dh/dx), and an identity for every function of the moving
+    symbol alone holds at every value of them."""
+    moving = {v for d in sympy.Tuple(model.left, model.right).atoms(sympy.Derivative) for v in d.variables}
+    names = {d.name for d in model.definitions}
+    arguments = {s for s in definition.expr.free_symbols if s in moving or s.name in names}
+    if definition.params or len(arguments) != 1:
+        return None
+    # A space cannot occur in a user's name, so this function is never theirs.
+    general = sympy.Function(f"of {definition.name}", real=True)
+    return replace(definition, expr=general(*arguments))
+
+
+def _with_functions(model: Model, definitions: list[Definition], general: list[type]) -> Model:
+    """The model with these definitions, whose abstract functions are the cuts' and `general`."""
+    return _renamed_model(Model(model.left, model.right, tuple(definitions), frozenset({*model.cuts, *general})))
 
 
 def _only_derivatives(expr: sympy.Basic) -> bool:

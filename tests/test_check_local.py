@@ -137,6 +137,12 @@ SOFTMAX_CLAIMS = [
     ("a path missing", (D(E, s_sum), PATHS[0] + PATHS[1]), False),
     ("a path twice", (D(E, s_sum), sympy.Add(*PATHS) + PATHS[2]), False),
     ("a path by the wrong name", (D(E, s_sum), PATHS[0] + PATHS[1] + D(E, ps[2]) * D(ps[1], s_sum)), False),
+    ("the path sum through z1, s's path twice", (D(E, zs[0]), ps[0] * D(E, ps[0]) + 2 * D(E, s_sum) * D(s_sum, zs[0])),
+     False),
+    ("the path sum through z1 without p1's", (D(E, zs[0]), D(E, s_sum) * D(s_sum, zs[0])), False),
+    # true only for s's own body (ds/dz1 = e^z1): not for every function of z1, so read as it is
+    ("the path sum through z1, plus ds/dz1 - e^z1",
+     (D(E, zs[0]), ps[0] * D(E, ps[0]) + D(E, s_sum) * D(s_sum, zs[0]) + D(s_sum, zs[0]) - sympy.exp(zs[0])), True),
 ]
 
 
@@ -153,3 +159,18 @@ def test_a_softmax_path_sum_is_proved_for_every_function_of_s():
     # Φ(p1, p2, p3) with p_k = G_k(s): three functions of one argument, the same one
     assert sorted(len(d.expr.args) for d in general.definitions) == [1, 1, 1, 3]
     assert len({d.expr.args for d in general.definitions if len(d.expr.args) == 1}) == 1
+
+
+def test_the_path_sum_through_z1_is_proved_for_every_function_of_z1_in_place_of_s():
+    claim = (D(E, zs[0]), ps[0] * D(E, ps[0]) + D(E, s_sum) * D(s_sum, zs[0]))
+    model = checking._renamed_model(checking.local_model(real(claim[0]), real(claim[1]), real_definitions(SOFTMAX)))
+    assert checking._generalised(model) is None  # p1 stands on the right as itself
+    partly = checking._partly_generalised(model)
+    assert partly is not None and checking._model_holds(partly)
+    # s = G(z1), its derivative named on the right; p1 = e^z1/s and E = Φ(p1, s) as they were
+    changed = [(old.expr, new.expr) for old, new in zip(model.definitions, partly.definitions, strict=True)
+               if old.expr != new.expr]
+    assert len(changed) == 1
+    body, general = changed[0]
+    assert body.func == sympy.Add and len(body.args) == 3 and all(t.func == sympy.exp for t in body.args)
+    assert len(general.args) == 1 and general.args[0].is_Symbol
