@@ -209,6 +209,9 @@ def substitute(expr: sympy.Basic, defs: Definitions, keep: Iterable[NameLike] = 
         if isinstance(e, sympy.Derivative):
             if any(name_of(v) in defs and name_of(v) not in bound for v in e.variables):
                 return e
+            if not all(v.is_Symbol for v in e.variables):
+                # by an application g(z): at its point, which substitution reaches (the variable it does not)
+                return walk(at_points(e), bound, trail)
             return e.func(walk(e.expr, bound, trail), *e.variable_count)
         if isinstance(e, sympy.Subs):
             inner = bound | {v.name for v in e.variables}
@@ -254,7 +257,8 @@ def leibniz_derivative(
         return sympy_diff(body, variable)
     definition = defs[var_name]
     body = substitute(target, defs, keep=(var_name,))
-    held = sympy.Dummy(f"held_{var_name}", real=True)
+    # The same dummy every time, so that the points written below are the same in every meaning.
+    held = sympy.Dummy(f"held_{var_name}", real=True, dummy_index=hash(variable))
     occurrences = [s for s in body.free_symbols if isinstance(s, sympy.Symbol) and s.name == var_name]
     occurrences += [
         e for e in body.atoms(AppliedUndef) if e.func.__name__ == var_name and definition.written_as_parameters(e)
@@ -264,15 +268,31 @@ def leibniz_derivative(
         body = to_elementary(body)
     value = sympy_diff(body, held)
     if value.has(sympy.Derivative):
-        # An abstract function of v (g(v, u)) keeps its derivative by v: it is written at the point v, as
-        # sympy writes f'(g(x)), so that substituting v's definition later puts v's value there too
-        # (a derivative by v itself would be left alone, its v free). The dummy is the same every time.
-        point = sympy.Dummy(f"xi_{var_name}", real=True, dummy_index=hash(variable))
+        # An abstract function keeps its derivative by v (g(v, u)) or by an application of v (L(g(v)) by
+        # g(v)): each is written at its point, as sympy writes f'(g(x)), so that substituting v's
+        # definition later reaches the point too (a derivative by v, or by g(v), would be left alone).
         value = value.replace(
-            lambda e: isinstance(e, sympy.Derivative) and held in e.variables,
-            lambda e: sympy.Subs(e.xreplace({held: point}), point, held),
+            lambda e: isinstance(e, sympy.Derivative) and any(v == held or not v.is_Symbol for v in e.variables),
+            lambda e: at_points(e, held),
         )
     return value.xreplace({held: variable})
+
+
+def at_points(derivative: sympy.Derivative, also: sympy.Symbol | None = None) -> sympy.Expr:
+    """A derivative by applications (f(g(x)) by g(x)), and by `also`, written as the derivative by
+    dummies at those points: f'(u) at u = g(x), which is what sympy means by it. The dummies are the
+    same for the same point, so that equal meanings are equal expressions."""
+    points = {
+        v: sympy.Dummy(f"xi_{i + 1}", real=True, dummy_index=hash(v))
+        for i, v in enumerate(derivative.variables)
+        if v == also or not v.is_Symbol
+    }
+    if not points:
+        return derivative
+    body = sympy.Derivative(
+        derivative.expr.xreplace(points), *((points.get(v, v), n) for v, n in derivative.variable_count)
+    )
+    return sympy.Subs(body, tuple(points.values()), tuple(points))
 
 
 def interpret(expr: sympy.Basic, defs: Definitions, *, elementary: bool = False) -> sympy.Expr:
@@ -341,6 +361,8 @@ class _Graph:
         self._dependencies: dict[str, frozenset[str]] = {}
         self._bodies: dict[str, sympy.Expr] = {}
         self._reaches: dict[tuple[str, frozenset[str]], bool] = {}
+        # Names whose body differentiates (q = d/dz2(s)): what they depend on is not what they mention.
+        self.differentiating = frozenset(d.name for d in defs if d.expr.has(sympy.Derivative, sympy.Subs))
 
     def dependencies(self, name: str) -> frozenset[str]:
         if name not in self._dependencies:
@@ -449,6 +471,12 @@ def local_model(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> Model | 
             tops.setdefault(derivative.expr.name, set()).update(names)
     moving = frozenset(variables)
     graph = _graph(defs)
+    if graph.differentiating and any(
+        n in graph.differentiating or graph.reaches(n, graph.differentiating) for n in names_in(claim, defs)
+    ):
+        # q = d/dz2(s) with s = z1 z2 depends on z1 though it mentions only s and z2: holding, cutting
+        # and generalising read dependencies from what a body mentions, so such a claim is read in full.
+        return None
     model: dict[str, Definition] = {}
     held: set[str] = set()
     cuts: set[type] = set()

@@ -174,3 +174,33 @@ def test_the_path_sum_through_z1_is_proved_for_every_function_of_z1_in_place_of_
     body, general = changed[0]
     assert body.func == sympy.Add and len(body.args) == 3 and all(t.func == sympy.exp for t in body.args)
     assert len(general.args) == 1 and general.args[0].is_Symbol
+
+
+# Wrong lines a smaller model once proved, each with a true line on the same definitions. The truth of
+# each was computed by hand from the contract's meaning (values at the points in the comments).
+TWO_LAYERS = "z1 = w1*x\nh1 = sigmoid(z1)\nz2 = w2*h1\nh2 = sigmoid(z2)\nE = (h2 - t)^2/2\n"
+ABSTRACT = "z = w*x\ny = g(z)\nE = L(y)\n"
+SOFTMAX3 = ("s = exp(z1) + exp(z2) + exp(z3)\np1 = exp(z1)/s\np2 = exp(z2)/s\np3 = exp(z3)/s\n"
+            "E = -(y1*log(p1) + y2*log(p2) + y3*log(p3))\n")
+INNER_DERIVATIVE = "s = z1*z2\nq = d/dz2(s)\n"  # q = z1, though q's body mentions only s and z2
+MODEL_LINES = [
+    # an abstract layer above a name: every path factor reads 0 when the point of L'(g(z)) is lost
+    ("an extra local factor", TWO_LAYERS, "dE/dh1 = dE/dh2*dh2/dh1*dh1/dz1", "refuted"),
+    ("a name differentiated by itself", TWO_LAYERS, "dE/dz1 = dE/dz1*dz1/dw1", "refuted"),
+    ("the two-layer chain", TWO_LAYERS, "dE/dh1 = dE/dh2*dh2/dh1", "proved"),
+    ("an abstract loss of an abstract layer is not constant", ABSTRACT, "dE/dz = 0", "refuted"),  # L'(g(z)) g'(z)
+    ("its chain rule", ABSTRACT, "dE/dz = dE/dy*dy/dz", "proved"),
+    ("a softmax path counted twice", SOFTMAX3, "dE/dz1 = p1*dE/dp1 + dE/ds*ds/dz1 + dE/dp2*dp2/ds*ds/dz1",
+     "refuted"),
+    ("a derivative inside a definition", INNER_DERIVATIVE + "E = q*s + s\n", "dE/dz1 = ds/dz1", "refuted"),  # 3 vs 1
+    ("through a name that is a derivative", INNER_DERIVATIVE + "E = q^2\n", "dE/dz1 = dE/dq*dq/ds*ds/dz1",
+     "refuted"),  # 2 z1 vs 0
+    ("its true value", INNER_DERIVATIVE + "E = q^2\n", "dE/dz1 = 2*z1", "proved"),
+]
+
+
+@pytest.mark.parametrize(("definitions", "line", "verdict"), [c[1:] for c in MODEL_LINES],
+                         ids=[c[0] for c in MODEL_LINES])
+def test_a_line_gets_its_true_verdict_whatever_model_it_is_tried_in(definitions, line, verdict):
+    report = check(definitions + line + "\n")
+    assert [s.verdict.value for s in report.steps] == [verdict]
