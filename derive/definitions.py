@@ -47,11 +47,31 @@ class Definition:
             raise DefinitionError(
                 f"{self.name} takes {len(self.params)} argument(s), but is applied to {len(args)}"
             )
-        return self.expr.xreplace(dict(zip(self.params, args, strict=True)))
+        return put_in(self.expr, self.params, args)
 
     def written_as_parameters(self, expr: sympy.Expr) -> bool:
         """True for `y(z)` when y is defined as `y(z) = ...`: then `y(z)` is just how y is written."""
         return isinstance(expr, AppliedUndef) and (tuple(expr.args) == self.params or not self.params)
+
+
+def put_in(body: sympy.Expr, params: tuple[sympy.Symbol, ...], args: tuple[sympy.Expr, ...]) -> sympy.Expr:
+    """`body` with the parameters replaced by `args`, all at once (f(y, x) swaps cleanly).
+
+    A parameter that a derivative in the body differentiates by (F(a) = d/da(a b)) takes its argument
+    at the point, as a Subs (F(b) is d/da(a b) at a = b, which is b), never into the variable, where
+    d/db(b b) would differentiate by the argument instead.
+    """
+    table = dict(zip(params, args, strict=True))
+    if not body.has(sympy.Derivative, sympy.Subs):
+        return body.xreplace(table)
+    # Each parameter first becomes a dummy of its own (the same every time, so that equal meanings are
+    # equal expressions), then each dummy takes its argument: sympy's subs writes the point where the
+    # dummy is a variable, and no argument can hold a dummy, so the order does not matter.
+    dummies = {p: sympy.Dummy(p.name, dummy_index=hash((p, "parameter")), **p.assumptions0) for p in params}
+    value = body.xreplace(dummies)
+    for p, arg in table.items():
+        value = value.subs(dummies[p], arg)
+    return value
 
 
 def name_of(item: NameLike | sympy.Basic) -> str | None:
@@ -205,7 +225,7 @@ def substitute(expr: sympy.Basic, defs: Definitions, keep: Iterable[NameLike] = 
                 raise DefinitionError(
                     f"{name} takes {len(definition.params)} argument(s), but is applied to {len(args)}"
                 )
-            return body.xreplace(dict(zip(definition.params, args, strict=True)))
+            return put_in(body, definition.params, args)
         if isinstance(e, sympy.Derivative):
             if any(name_of(v) in defs and name_of(v) not in bound for v in e.variables):
                 return e

@@ -87,7 +87,9 @@ def _shared_arguments_apart(expr: sympy.Basic) -> tuple[sympy.Basic, dict[sympy.
 
 
 def sympy_doit(expr: sympy.Basic) -> sympy.Basic:
-    """`expr.doit()`, with each first derivative by a symbol taken by `sympy_diff`."""
+    """`expr.doit()`, with each first derivative by a symbol taken by `sympy_diff`, wherever it stands
+    (in a sum, a function, a substitution), so that it is not left to sympy's own chain rule (see
+    `_shared_arguments_apart`). Higher derivatives are still sympy's own."""
     if not expr.has(sympy.Derivative):
         return expr.doit()
     if isinstance(expr, sympy.Derivative) and _first_by_symbol(expr):
@@ -97,8 +99,11 @@ def sympy_doit(expr: sympy.Basic) -> sympy.Basic:
         return value
     if type(expr) in (sympy.Add, sympy.Mul):
         return expr.func(*(sympy_doit(a) for a in expr.args), evaluate=True)  # what AssocOp.doit does
-    if type(expr) is sympy.Pow or isinstance(expr, AppliedUndef):
-        return expr.func(*(sympy_doit(a) for a in expr.args))  # what Basic.doit does
+    if isinstance(expr, sympy.Subs):
+        # the body first (its derivatives are by the bound variables, which are symbols), then the point
+        return sympy.Subs(sympy_doit(expr.expr), expr.variables, expr.point).doit()
+    if type(expr).doit is sympy.Basic.doit:
+        return expr.func(*(sympy_doit(a) for a in expr.args))  # what Basic.doit does: sin, |x|, f(...), x^n
     return expr.doit()
 
 

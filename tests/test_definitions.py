@@ -176,6 +176,22 @@ def test_a_derivative_by_a_name_of_an_abstract_function_of_it_is_taken_at_the_na
     assert abs(sympy.N(value - partial, 30)) < 1e-25
 
 
+FUNCTIONS_OF_DERIVATIVES = [
+    # (case, definition (name, params, body), application, its value once evaluated)
+    ("the argument goes in at the point", ("f", (a,), D(a * b, a)), f(b), b),
+    ("a number argument", ("f", (a,), D(a**3, a)), f(2), 12),
+    ("parameters swapped", ("f", (a, b), D(a**2 * b, a)), f(b, a), 2 * b * a),
+]
+
+
+@pytest.mark.parametrize(("definition", "application", "value"), [c[1:] for c in FUNCTIONS_OF_DERIVATIVES],
+                         ids=[c[0] for c in FUNCTIONS_OF_DERIVATIVES])
+def test_a_function_defined_by_a_derivative_differentiates_by_its_parameter(definition, application, value):
+    table = defs(definition)
+    assert sympy.simplify(substitute(application, table).doit() - value) == 0
+    assert sympy.simplify(table[definition[0]].applied(application.args).doit() - value) == 0
+
+
 def test_interpret_keeps_abstract_functions_that_are_not_defined():
     assert interpret(D(f(x), x), SEED) == D(f(x), x)
 

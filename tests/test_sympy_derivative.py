@@ -125,6 +125,21 @@ def test_a_shared_application_is_differentiated_once(expr: sympy.Expr) -> None:
     assert abs(concrete_value(sympy.diff(expr, x)) - expected) > 1e-3
 
 
+INSIDE = [
+    # (case, expression with a pending derivative): doit leaves each derivative to sympy's chain rule
+    ("inside a sine", sympy.sin(sympy.Derivative(g(f(x), f(x)), x))),
+    ("inside an absolute value", sympy.Abs(sympy.Derivative(g(f(x), f(x)), x))),
+    ("inside a substitution", sympy.Subs(sympy.Derivative(g(f(y), f(y)), y), y, x**2)),
+]
+
+
+@pytest.mark.parametrize("expr", [c[1] for c in INSIDE], ids=[c[0] for c in INSIDE])
+def test_a_pending_derivative_anywhere_is_taken_with_the_guard(expr: sympy.Expr) -> None:
+    expected = concrete_value(made_concrete(expr).doit())
+    assert abs(concrete_value(sympy_doit(expr)) - expected) < 1e-20
+    assert abs(concrete_value(expr.doit()) - expected) > 1e-3  # sympy's doit gets each of them wrong
+
+
 def test_where_sympy_gets_it_right_its_form_is_kept():
     # a symbol point is guarded by sympy itself, with the dummy derive's guard uses too
     for expr in (g(x, x**2), g(f(x), sympy.exp(x)), g(f(x), y) * h(x, f(y))):
