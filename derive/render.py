@@ -66,7 +66,7 @@ def _continues(previous: _Step | None, step: _Step) -> bool:
 
 def _pairs(derivation: _Derivation) -> list[tuple[_Step | None, _Step]]:
     steps = list(derivation.steps)
-    return list(zip([None, *steps[:-1]], steps, strict=True))
+    return list(zip([None, *steps], steps))  # none for d/dz f(z): f'(z) is already the result
 
 
 def _escape_text(text: str) -> str:

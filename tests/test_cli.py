@@ -75,6 +75,7 @@ DIFF_CASES = [
     ("x^2*sin(x)", "x", ()),
     ("1/2*(a - y)^2", "z", ("y = sigmoid(z)",)),
     (r"\frac{1}{2}(a - \sigma(z))^2", "z", ()),
+    ("f(z)", "z", ()),  # no step: f'(z) is the result as it stands
 ]
 FORMATS = ["text", "latex", "markdown", "html", "json"]
 
@@ -89,7 +90,7 @@ def diff_argv(expr: str, wrt: str, where: tuple[str, ...], fmt: str) -> list[str
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize(("expr", "wrt", "where"), DIFF_CASES, ids=["product", "leibniz", "latex-input"])
+@pytest.mark.parametrize(("expr", "wrt", "where"), DIFF_CASES, ids=["product", "leibniz", "latex-input", "abstract"])
 def test_diff_prints_the_derivation_in_every_format(expr: str, wrt: str, where: tuple[str, ...], fmt: str) -> None:
     code, out, err = run(*diff_argv(expr, wrt, where, fmt))
     expected = derivation(expr, wrt, where)
@@ -99,6 +100,10 @@ def test_diff_prints_the_derivation_in_every_format(expr: str, wrt: str, where: 
     }[fmt]()
     assert (code, err) == (0, "")
     assert out == rendered.rstrip("\n") + "\n"
+
+
+def test_diff_of_an_abstract_function_prints_its_derivative() -> None:
+    assert run("diff", "f(z)", "--wrt", "z") == (0, "result: f'(z)\n", "")
 
 
 def test_diff_json_result_is_sympys_own_derivative() -> None:
