@@ -571,4 +571,14 @@ def fold(expr: sympy.Expr, defs: Definitions, form: Callable[[str], sympy.Expr])
     Only bodies that are not a bare symbol or number are folded: with `y = z` not every z is a y.
     """
     table = {d.expr: form(d.name) for d in defs if d.expr.args}
-    return expr.xreplace(table) if table else expr
+    if not table:
+        return expr
+
+    def walk(e: sympy.Basic) -> sympy.Basic:
+        if e in table:
+            return table[e]
+        if not e.args or isinstance(e, sympy.Derivative | sympy.Subs):
+            return e  # h'(u) is not dE/du for E = h(u): that name means the derivative of all of E
+        return rebuilt(e, tuple(walk(a) for a in e.args))
+
+    return walk(expr)

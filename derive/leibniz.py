@@ -15,7 +15,17 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from derive import render
-from derive.definitions import Definition, Definitions, canonical, fold, name_of, names_in, rebuilt, substitute
+from derive.definitions import (
+    Definition,
+    Definitions,
+    at_points,
+    canonical,
+    fold,
+    name_of,
+    names_in,
+    rebuilt,
+    substitute,
+)
 from derive.derivation import Step
 from derive.rewrite import Checker, checking, derivative_value, names_used, simplify_step, tidy
 from derive.symbols import symbol
@@ -167,11 +177,26 @@ class Backprop:
 
     # -- the derivation --
 
+    def is_leibniz(self, e: sympy.Basic) -> bool:
+        """dN/dv of a defined name N (a factor still to derive), not an abstract function's own h'(u)."""
+        return isinstance(e, sympy.Derivative) and isinstance(e.expr, sympy.Symbol) and e.expr.name in self.bodies
+
     def local(self, name: str, var: str) -> tuple[sympy.Expr, str]:
         """d(body of name)/d(var) with every other name held fixed, written back in the names."""
         if not self.taken:
             self.taken |= set(self.bodies) | names_used(*self.bodies.values())
-        value, rule = derivative_value(self.bodies[name], self.symbol(var), self.taken)
+        variable = self.symbol(var)
+        value, rule = derivative_value(self.bodies[name], variable, self.taken)
+        if value.has(sympy.Derivative):
+            # An abstract function's own derivative, h'(u) for E = h(u) or ∂g/∂z for E = g(u, z), is written
+            # at its point where substituting the names would change it: a derivative by the name u would
+            # be read as Leibniz's dE/du, and g(f(z), z) by z would also move f(z).
+            def named(e: sympy.Basic) -> bool:
+                return isinstance(e, sympy.Derivative) and variable in e.variables and (
+                    var in self.bodies or any(s.name in self.bodies for s in e.expr.free_symbols)
+                )
+
+            value = value.replace(named, lambda e: at_points(e, variable))
         return fold(value, self.folding, self.symbol), rule
 
     def grad(self, top: str, var: str) -> sympy.Expr:
@@ -207,7 +232,7 @@ class Backprop:
             # When var also reaches this definition through other names, only its direct part belongs here.
             direct = parent == top or others_reach_var
             inner = self.local(parent, var)[0] if direct else self.leibniz(parent, var)
-            factors.extend(f for f in (outer, inner) if isinstance(f, sympy.Derivative))
+            factors.extend(f for f in (outer, inner) if self.is_leibniz(f))
             terms.append(outer * inner)
         rhs = sympy.Add(*terms)
         through = " and ".join(p for p in parents if p != top)

@@ -66,7 +66,9 @@ def _continues(previous: _Step | None, step: _Step) -> bool:
 
 def _pairs(derivation: _Derivation) -> list[tuple[_Step | None, _Step]]:
     steps = list(derivation.steps)
-    return list(zip([None, *steps], steps))  # none for d/dz f(z): f'(z) is already the result
+    if not steps:
+        return []  # d/dz f(z): f'(z) is already the result
+    return list(zip([None, *steps[:-1]], steps, strict=True))
 
 
 def _escape_text(text: str) -> str:

@@ -699,9 +699,10 @@ def rewrite_all(start: sympy.Expr, taken: Iterable[str], *, max_steps: int = DEF
 
 def derivative_value(expr: sympy.Expr, var: sympy.Symbol, taken: Iterable[str] = ()) -> tuple[sympy.Expr, str]:
     """d/dvar[expr] computed by the rules, and the name of the law that did the work (for one-line steps)."""
-    steps = rewrite_all(pending(expr, var), names_used(expr) | set(taken))
+    start = pending(expr, var)
+    steps = rewrite_all(start, names_used(expr) | set(taken))
     if not steps:
-        return pending(expr, var), "constant"
+        return start, "abstract_function" if is_final(start) else "constant"  # h'(u) is the answer itself
     return steps[-1].after, headline_rule(steps)
 
 

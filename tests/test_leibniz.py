@@ -289,3 +289,56 @@ def test_a_function_definition_applied_to_a_negated_sum_is_derived_like_any_othe
     truth = sympy.diff(parse(f"{outer}(-x - a)*b"), xs)
     point = {xs: sympy.Rational(3, 7), as_: sympy.Rational(5, 11), bs: sympy.Rational(-2, 3)}
     assert abs(complex(value_at(to_elementary(derivation.result), point) - value_at(truth, point))) < 1e-25
+
+
+# Abstract functions over named intermediates: each derivative of one is an answer (h'(u), ∂g/∂z), to be
+# read at its point once the names are substituted. The oracle: the same expression with f, g and h
+# made concrete before sympy differentiates it.
+T1, T2 = sympy.symbols("t1 t2")
+CONCRETE = {
+    "f": sympy.Lambda(T1, T1**3 + 2 * T1 + 1),
+    "g": sympy.Lambda((T1, T2), T1 * T2**2 + sympy.sin(T1)),
+    "h": sympy.Lambda(T1, sympy.sin(T1) + T1**2),
+}
+ABSTRACT_OVER_NAMES = [
+    # (case, definitions, E written out)
+    ("one argument", ["u = f(z)", "E = h(u)"], "h(f(z))"),
+    ("the name and the variable", ["u = f(z)", "E = g(u, z)"], "g(f(z), z)"),
+    ("the name twice", ["u = f(z)", "E = g(u, u)"], "g(f(z), f(z))"),
+    ("two names", ["u = f(z)", "v = sigmoid(u)", "E = g(u, v)"], "g(f(z), sigmoid(f(z)))"),
+    ("a name inside the other", ["u = f(z)", "v = exp(z)/u", "E = g(v, u)"], "g(exp(z)/f(z), f(z))"),
+]
+
+
+def made_concrete(expr: sympy.Expr) -> sympy.Expr:
+    """f, g and h replaced by CONCRETE (a derivative by an application first written at its point)."""
+    def at_point(d: sympy.Derivative) -> sympy.Expr:
+        points = {w: sympy.Dummy() for w in d.variables if not w.is_Symbol}
+        if not points:
+            return d
+        body = sympy.Derivative(d.expr.xreplace(points), *((points.get(w, w), n) for w, n in d.variable_count))
+        return sympy.Subs(body, tuple(points.values()), tuple(points))
+
+    expr = to_elementary(expr).replace(lambda e: isinstance(e, sympy.Derivative), at_point)
+    for name, body in CONCRETE.items():
+        expr = expr.replace(lambda e, name=name: getattr(e.func, "__name__", None) == name and e.is_Function,
+                            lambda e, body=body: body(*e.args))
+    return expr.doit()
+
+
+@pytest.mark.parametrize("style", ["leibniz", "expand"])
+@pytest.mark.parametrize(("where", "written_out"), [c[1:] for c in ABSTRACT_OVER_NAMES],
+                         ids=[c[0] for c in ABSTRACT_OVER_NAMES])
+def test_an_abstract_function_of_named_intermediates_is_derived_and_right(where, written_out, style):
+    from derive.parse import parse
+
+    derivation = differentiate("E", "z", where=where, style=style)
+    assert derivation.ok
+    assert {s.name for s in derivation.result.free_symbols} == {"z"}  # in the leaf variable only
+    expr = made_concrete(parse(written_out))
+    (zr,) = expr.free_symbols
+    truth = sympy.diff(expr, zr).subs(zr, sympy.Rational(3, 10))
+    (zd,) = derivation.result.free_symbols
+    value = made_concrete(derivation.result).subs(zd, sympy.Rational(3, 10))
+    assert abs(sympy.N(value - truth, 30)) < 1e-20
+    assert all(step.before != step.after for step in derivation.steps)  # no line dE/du = dE/du
