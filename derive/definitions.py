@@ -130,10 +130,11 @@ class Definitions:
         return Definitions([*self, definition])
 
     def dependencies(self, name: str) -> frozenset[str]:
-        """The defined names that appear in `name`'s definition (its parameters excluded)."""
+        """The defined names that appear in `name`'s definition (its parameters excluded, but for a
+        parameter that is itself a defined name: E(y) = L(y) is E written as a function of the name y)."""
         if name not in self._dependencies:
             definition = self._table[name]
-            bound = {p.name for p in definition.params}
+            bound = {p.name for p in definition.params if p.name not in self._table}
             self._dependencies[name] = frozenset(n for n in names_in(definition.expr, self) if n not in bound)
         return self._dependencies[name]
 
@@ -209,7 +210,15 @@ def substitute(expr: sympy.Basic, defs: Definitions, keep: Iterable[NameLike] = 
 
     def step(e: sympy.Basic, bound: frozenset[str], trail: tuple[str, ...]) -> sympy.Basic:
         if isinstance(e, sympy.Symbol):
-            return expand(e.name, trail) if e.name in defs and e.name not in bound else e
+            if e.name not in defs or e.name in bound:
+                return e
+            definition = defs[e.name]
+            if any(p.name in defs for p in definition.params):
+                # E(y) = L(y) used as E is E(y), its parameter the name y (what the application E(y) means
+                # too); left bound, y would be a variable of its own and dE/dz would read 0
+                arguments = tuple(walk(p, bound, trail) for p in definition.params)
+                return put_in(expand(e.name, trail), definition.params, arguments)
+            return expand(e.name, trail)
         if isinstance(e, AppliedUndef):
             args = tuple(walk(a, bound, trail) for a in e.args)
             name = e.func.__name__

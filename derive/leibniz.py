@@ -106,7 +106,8 @@ class Backprop:
     texts: dict[sympy.Expr, str] = field(default_factory=dict)  # each expression rendered for a sentence once
 
     def deps(self, name: str) -> list[str]:
-        bound = {p.name for p in self.defs[name].params}
+        # a parameter is bound, unless it is itself a name: E(y) = L(y) is E written as a function of y
+        bound = {p.name for p in self.defs[name].params if p.name not in self.bodies}
         found = {s.name for s in self.bodies[name].free_symbols if s.name in self.bodies and s.name not in bound}
         return sorted(found, key=list(self.bodies).index)
 

@@ -342,3 +342,12 @@ def test_an_abstract_function_of_named_intermediates_is_derived_and_right(where,
     value = made_concrete(derivation.result).subs(zd, sympy.Rational(3, 10))
     assert abs(sympy.N(value - truth, 30)) < 1e-20
     assert all(step.before != step.after for step in derivation.steps)  # no line dE/du = dE/du
+
+
+def test_a_definition_written_as_a_function_of_a_name_depends_on_that_name():
+    # E(y) = 1/2 (a - y)^2 with y(z) = sigmoid(z): E(y) is E as a function of the intermediate y
+    derivation = differentiate("E", "z", where=["y(z) = sigmoid(z)", "E(y) = 1/2*(a - y)^2"])
+    assert derivation.ok
+    expected = differentiate("E", "z", where=["y = sigmoid(z)", "E = 1/2*(a - y)^2"])
+    assert sympy.simplify(derivation.result - expected.result) == 0
+    assert derivation.result != 0
