@@ -158,8 +158,15 @@ def latex_name(text: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # Derivative tokens: the grammar recognises them, these patterns take them apart.
 
-_PLAIN_LEIBNIZ = re.compile(r"^[d∂](?P<n>[^\W\d]\w*)(?P<args>\([^()]*\))?/[d∂](?P<v>[^\W\d]\w*)$")
-_PLAIN_DOP = re.compile(r"^[d∂]/[d∂](?P<v>[^\W\d]\w*)$")
+# A name as the plain grammar's _NAME reads it: superscripts and vulgar fractions are not letters (x²).
+_PLAIN_NAME = (r"[^\W\d\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u209f\u2150-\u218f\u2460-\u24ff]"
+               r"[^\W\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u207f\u2090-\u209f\u2150-\u218f\u2460-\u24ff]*")
+_PLAIN_TOP = r"(?:\^(?P<top>\d)|(?P<top_bare>[²³⁴⁵⁶⁷⁸⁹]))?"
+_PLAIN_BOTTOM = r"(?:\^(?P<bottom>\d)|(?P<bottom_bare>[²³⁴⁵⁶⁷⁸⁹]))?"
+_PLAIN_LEIBNIZ = re.compile(
+    rf"^[d∂]{_PLAIN_TOP}(?P<n>{_PLAIN_NAME})(?P<args>\([^()]*\))?/[d∂](?P<v>{_PLAIN_NAME}){_PLAIN_BOTTOM}$"
+)
+_PLAIN_DOP = re.compile(rf"^[d∂]{_PLAIN_TOP}/[d∂](?P<v>{_PLAIN_NAME}){_PLAIN_BOTTOM}$")
 _DL = r"(?:d|∂|\\mathrm\s*\{\s*d\s*\}|\\operatorname\s*\{\s*d\s*\}|\\text\s*\{\s*d\s*\}|\\partial(?![A-Za-z]))"
 _LVAR = (r"(?:\\[A-Za-z]+\s*(?:\{\s*[A-Za-z][A-Za-z0-9]*\s*\})?|[A-Za-z]|[α-ορ-ωϑϕϵΓΔΘΛΞΠΣΥΦΨΩ])"
          r"(?:\s*_\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z0-9]))?")
@@ -413,10 +420,10 @@ def _match(patterns: tuple[re.Pattern[str], ...], tok: Token) -> re.Match[str]:
 def _derivative_order(m: re.Match[str], tok: Token) -> int:
     """The n of d^n/dx^n: both d's carry it, or neither does."""
     groups = m.groupdict()
-    top = groups.get("top") or groups.get("top_bare")
-    bottom = groups.get("bottom") or groups.get("bottom_bare")
+    top = (groups.get("top") or groups.get("top_bare") or "").translate(_SUPERSCRIPTS) or None
+    bottom = (groups.get("bottom") or groups.get("bottom_bare") or "").translate(_SUPERSCRIPTS) or None
     if top != bottom:
-        raise _Fault("the order of a derivative is written on both d's: \\frac{d^2}{dx^2}", tok)
+        raise _Fault("the order of a derivative is written on both d's: d^2/dx^2, \\frac{d^2}{dx^2}", tok)
     order = int(top) if top else 1
     if order < 1:
         raise _Fault("the order of a derivative is a whole number from 1 to 20", tok)
