@@ -18,3 +18,17 @@ def value_at(expr: sympy.Expr, point: dict[sympy.Symbol, sympy.Rational]) -> sym
         return memo[e]
 
     return walk(expr)
+
+
+def at_points(expr: sympy.Expr) -> sympy.Expr:
+    """Each derivative by an application (f(g(x)) by g(x)) written as sympy means it: by a dummy put in
+    the application's place, at the application. Then making the abstract functions concrete keeps
+    the meaning (a derivative by cos(x) means nothing)."""
+    def written(d: sympy.Derivative) -> sympy.Expr:
+        points = {v: sympy.Dummy() for v in d.variables if not v.is_Symbol}
+        if not points:
+            return d
+        body = sympy.Derivative(d.expr.xreplace(points), *((points.get(v, v), n) for v, n in d.variable_count))
+        return sympy.Subs(body, tuple(points.values()), tuple(points))
+
+    return expr.replace(lambda e: isinstance(e, sympy.Derivative), written)

@@ -8,7 +8,7 @@ import random
 
 import pytest
 import sympy
-from oracle import value_at
+from oracle import at_points, value_at
 
 from derive.definitions import Definition, Definitions, substitute
 from derive.derivation import Derivation, Step
@@ -312,14 +312,7 @@ ABSTRACT_OVER_NAMES = [
 
 def made_concrete(expr: sympy.Expr) -> sympy.Expr:
     """f, g and h replaced by CONCRETE (a derivative by an application first written at its point)."""
-    def at_point(d: sympy.Derivative) -> sympy.Expr:
-        points = {w: sympy.Dummy() for w in d.variables if not w.is_Symbol}
-        if not points:
-            return d
-        body = sympy.Derivative(d.expr.xreplace(points), *((points.get(w, w), n) for w, n in d.variable_count))
-        return sympy.Subs(body, tuple(points.values()), tuple(points))
-
-    expr = to_elementary(expr).replace(lambda e: isinstance(e, sympy.Derivative), at_point)
+    expr = at_points(to_elementary(expr))
     for name, body in CONCRETE.items():
         expr = expr.replace(lambda e, name=name: getattr(e.func, "__name__", None) == name and e.is_Function,
                             lambda e, body=body: body(*e.args))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
+from oracle import at_points
 
 from derive.sympy_derivative import sympy_diff, sympy_doit
 
@@ -103,16 +104,9 @@ def made_concrete(expr: sympy.Expr) -> sympy.Expr:
 
 
 def concrete_value(expr: sympy.Expr) -> sympy.Float:
-    """`expr` at x = 3/10 with f, g and h made concrete (a derivative by an application is first
-    written the way sympy means it: by a dummy put in the application's place)."""
-    def by_dummies(d: sympy.Derivative) -> sympy.Expr:
-        points = {p: sympy.Dummy() for p in d.variables if not p.is_Symbol}
-        if not points:
-            return d
-        body = sympy.Derivative(d.expr.xreplace(points), *((points.get(p, p), n) for p, n in d.variable_count))
-        return sympy.Subs(body, tuple(points.values()), tuple(points))
-
-    written = made_concrete(expr.replace(lambda e: isinstance(e, sympy.Derivative), by_dummies))
+    """`expr` at x = 3/10 with f, g and h made concrete (a derivative by an application first written at
+    its point, the way sympy means it)."""
+    written = made_concrete(at_points(expr))
     return sympy.N(written.doit().subs(x, sympy.Rational(3, 10)), 30)
 
 
