@@ -422,6 +422,10 @@ def expected_value(lhs: sympy.Expr, defs: Definitions) -> sympy.Expr | None:
         value = run_bounded(interpret, lhs, defs, seconds=EXPECTED_TIMEOUT)
     except (BoundExceeded, *_SYMPY_FAILURES):
         return None
+    if value.has(sympy.Subs):
+        # dy/dz(1): the value at the point (a Subs whose body has nothing left to differentiate)
+        value = value.replace(lambda e: isinstance(e, sympy.Subs) and not e.expr.has(sympy.Derivative),
+                              lambda e: e.doit())
     if lhs.has(sympy.Derivative):
         return value.replace(_is_derivative_wrt_expression, _as_prime) if value.has(sympy.Derivative) else value
     try:

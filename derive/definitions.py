@@ -94,6 +94,7 @@ class Definitions:
             table.pop(item.name, None)  # a redefinition takes the place of the latest line
             table[item.name] = item
         self._table = table
+        self._position = {name: i for i, name in enumerate(table)}
         self._dependencies: dict[str, frozenset[str]] = {}  # asked again and again by the Leibniz engine
 
     def __iter__(self) -> Iterator[Definition]:
@@ -129,12 +130,20 @@ class Definitions:
     def with_definition(self, definition: Definition) -> Definitions:
         return Definitions([*self, definition])
 
+    def named_parameters(self, name: str) -> frozenset[str]:
+        """The parameters of `name`'s definition that are names defined before it: E(y) = L(y) after
+        y = sigmoid(z) is E written as a function of the intermediate y. Any other parameter (f(x) = x^2,
+        s(z) = ... before z = w s(u) + b) is a placeholder for the arguments."""
+        here = self._position[name]
+        return frozenset(
+            p.name for p in self._table[name].params if self._position.get(p.name, here) < here
+        )
+
     def dependencies(self, name: str) -> frozenset[str]:
-        """The defined names that appear in `name`'s definition (its parameters excluded, but for a
-        parameter that is itself a defined name: E(y) = L(y) is E written as a function of the name y)."""
+        """The defined names that appear in `name`'s definition (placeholder parameters excluded)."""
         if name not in self._dependencies:
             definition = self._table[name]
-            bound = {p.name for p in definition.params if p.name not in self._table}
+            bound = {p.name for p in definition.params} - self.named_parameters(name)
             self._dependencies[name] = frozenset(n for n in names_in(definition.expr, self) if n not in bound)
         return self._dependencies[name]
 
@@ -213,10 +222,11 @@ def substitute(expr: sympy.Basic, defs: Definitions, keep: Iterable[NameLike] = 
             if e.name not in defs or e.name in bound:
                 return e
             definition = defs[e.name]
-            if any(p.name in defs for p in definition.params):
+            named = defs.named_parameters(e.name)
+            if named:
                 # E(y) = L(y) used as E is E(y), its parameter the name y (what the application E(y) means
                 # too); left bound, y would be a variable of its own and dE/dz would read 0
-                arguments = tuple(walk(p, bound, trail) for p in definition.params)
+                arguments = tuple(walk(p, bound, trail) if p.name in named else p for p in definition.params)
                 return put_in(expand(e.name, trail), definition.params, arguments)
             return expand(e.name, trail)
         if isinstance(e, AppliedUndef):
@@ -390,8 +400,12 @@ class _Graph:
         self._dependencies: dict[str, frozenset[str]] = {}
         self._bodies: dict[str, sympy.Expr] = {}
         self._reaches: dict[tuple[str, frozenset[str]], bool] = {}
-        # Names whose body differentiates (q = d/dz2(s)): what they depend on is not what they mention.
-        self.differentiating = frozenset(d.name for d in defs if d.expr.has(sympy.Derivative, sympy.Subs))
+        # Names a model cannot hold as they are: a body that differentiates (q = d/dz2(s)) depends on more
+        # than it mentions, and E(y) = L(y) after y's definition is a function of the name y only in the
+        # order of the definitions, which a model's own order would lose.
+        self.unmodelled = frozenset(
+            d.name for d in defs if d.expr.has(sympy.Derivative, sympy.Subs) or defs.named_parameters(d.name)
+        )
 
     def dependencies(self, name: str) -> frozenset[str]:
         if name not in self._dependencies:
@@ -500,12 +514,10 @@ def local_model(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> Model | 
             tops.setdefault(derivative.expr.name, set()).update(names)
     moving = frozenset(variables)
     graph = _graph(defs)
-    if graph.differentiating and any(
-        n in graph.differentiating or graph.reaches(n, graph.differentiating) for n in names_in(claim, defs)
+    if graph.unmodelled and any(
+        n in graph.unmodelled or graph.reaches(n, graph.unmodelled) for n in names_in(claim, defs)
     ):
-        # q = d/dz2(s) with s = z1 z2 depends on z1 though it mentions only s and z2: holding, cutting
-        # and generalising read dependencies from what a body mentions, so such a claim is read in full.
-        return None
+        return None  # read in full (see _Graph.unmodelled)
     model: dict[str, Definition] = {}
     held: set[str] = set()
     cuts: set[type] = set()

@@ -106,8 +106,8 @@ class Backprop:
     texts: dict[sympy.Expr, str] = field(default_factory=dict)  # each expression rendered for a sentence once
 
     def deps(self, name: str) -> list[str]:
-        # a parameter is bound, unless it is itself a name: E(y) = L(y) is E written as a function of y
-        bound = {p.name for p in self.defs[name].params if p.name not in self.bodies}
+        # a parameter is bound, unless it names an earlier definition: E(y) = L(y) is E as a function of y
+        bound = {p.name for p in self.defs[name].params} - self.defs.named_parameters(name)
         found = {s.name for s in self.bodies[name].free_symbols if s.name in self.bodies and s.name not in bound}
         return sorted(found, key=list(self.bodies).index)
 
@@ -193,7 +193,11 @@ class Backprop:
             # at its point where substituting the names would change it: a derivative by the name u would
             # be read as Leibniz's dE/du, and g(f(z), z) by z would also move f(z).
             def named(e: sympy.Basic) -> bool:
-                return isinstance(e, sympy.Derivative) and variable in e.variables and (
+                if not isinstance(e, sympy.Derivative):
+                    return False
+                if any(not v.is_Symbol for v in e.variables):
+                    return True  # by f(z) in L(p, f(z)): substituting p = e^z/f(z) would move it too
+                return variable in e.variables and (
                     var in self.bodies or any(s.name in self.bodies for s in e.expr.free_symbols)
                 )
 

@@ -161,8 +161,8 @@ def latex_name(text: str) -> str:
 # A name as the plain grammar's _NAME reads it: superscripts and vulgar fractions are not letters (x²).
 _PLAIN_NAME = (r"[^\W\d\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u209f\u2150-\u218f\u2460-\u24ff]"
                r"[^\W\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u207f\u2090-\u209f\u2150-\u218f\u2460-\u24ff]*")
-_PLAIN_TOP = r"(?:\^(?P<top>\d)|(?P<top_bare>[²³⁴⁵⁶⁷⁸⁹]))?"
-_PLAIN_BOTTOM = r"(?:\^(?P<bottom>\d)|(?P<bottom_bare>[²³⁴⁵⁶⁷⁸⁹]))?"
+_PLAIN_TOP = r"(?:\^(?P<top>\d\d?)|(?P<top_bare>[²³⁴⁵⁶⁷⁸⁹]))?"
+_PLAIN_BOTTOM = r"(?:\^(?P<bottom>\d\d?)|(?P<bottom_bare>[²³⁴⁵⁶⁷⁸⁹]))?"
 _PLAIN_LEIBNIZ = re.compile(
     rf"^[d∂]{_PLAIN_TOP}(?P<n>{_PLAIN_NAME})(?P<args>\([^()]*\))?/[d∂](?P<v>{_PLAIN_NAME}){_PLAIN_BOTTOM}$"
 )
@@ -173,7 +173,7 @@ _LVAR = (r"(?:\\[A-Za-z]+\s*(?:\{\s*[A-Za-z][A-Za-z0-9]*\s*\})?|[A-Za-z]|[α-ο�
 
 
 def _order(name: str) -> str:
-    return rf"(?:\s*\^\s*(?:\{{\s*(?P<{name}>\d)\s*\}}|(?P<{name}_bare>\d)))?"
+    return rf"(?:\s*\^\s*(?:\{{\s*(?P<{name}>\d\d?)\s*\}}|(?P<{name}_bare>\d)))?"
 
 
 _FRAC = r"^\\[dt]?frac\s*\{\s*"
@@ -377,10 +377,18 @@ class _Builder(Transformer_NonRecursive):
     def leibniz_at(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         """dE/dy(z): the derivative of E with respect to y, y written as y(z)."""
         m = _match((_LATEX_SLASH_LEIBNIZ,) if self.latex else (_PLAIN_LEIBNIZ,), tok)
+        order = _derivative_order(m, tok)
+        name = symbol(self._name(m.group("n")))
+        if all(a.is_Number for a in args):
+            # dy/dz(1), d^2y/dz^2(0): at a point, as in calculus texts; a variable is never a number
+            if len(args) != 1:
+                raise _Fault(f"a derivative is taken at one point, not at {len(args)} numbers", tok)
+            variable = symbol(self._name(m.group("v")))
+            return sympy.Subs(sympy.Derivative(name, (variable, order), evaluate=False), variable, args[0])
         wrt = _apply_name(self._name(m.group("v")), args, tok)
         if not isinstance(wrt, (sympy.Symbol, AppliedUndef)):
             raise _Fault(f"cannot differentiate with respect to {m.group('v')}(...)", tok)
-        return sympy.Derivative(symbol(self._name(m.group("n"))), wrt, evaluate=False)
+        return sympy.Derivative(name, (wrt, order), evaluate=False)
 
     # -- statements ----------------------------------------------------------------------------
     def chain(self, *items: object) -> Chain:

@@ -35,8 +35,8 @@ class PlainTextPrinter(StrPrinter):
             return text
         var, order = variables[0]
         if isinstance(var, sympy.Symbol):
-            if isinstance(inner, sympy.Symbol) and order == 1:
-                return f"d{inner.name}/d{var.name}"
+            if isinstance(inner, sympy.Symbol):
+                return f"d{inner.name}/d{var.name}" if order == 1 else f"d^{order}{inner.name}/d{var.name}^{order}"
             # f'(x) for an abstract f, as in calculus texts; d/dx(sin(x)) for a known one, which reads better.
             if isinstance(inner, AppliedUndef) and inner.args == (var,):
                 return f"{_function_name(inner)}{chr(39) * order}({var.name})"
@@ -50,6 +50,11 @@ class PlainTextPrinter(StrPrinter):
     def _print_Subs(self, expr: sympy.Subs) -> str:
         form = prime_form(expr)
         if form is None:
+            (variable,), (point,) = (expr.variables, expr.point) if len(expr.variables) == 1 else ((None,), (None,))
+            body = expr.expr
+            at_number = point is not None and point.is_Number and isinstance(body, sympy.Derivative)
+            if at_number and isinstance(body.expr, sympy.Symbol) and set(body.variables) == {variable}:
+                return f"{self._print(body)}({self._print(point)})"  # dy/dz(1), as it is written
             return super()._print_Subs(expr)
         function, order, point = form
         return f"{_function_name(function)}{chr(39) * order}({self._print(point)})"

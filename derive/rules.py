@@ -30,8 +30,12 @@ def pending(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Derivative:
 
 
 def is_final(d: sympy.Derivative) -> bool:
-    """f'(x) of an abstract f (`Derivative(f(x), x)`) is an answer, not a derivative still to take."""
-    return isinstance(d.expr, AppliedUndef) and all(v in d.expr.args for v in d.variables)
+    """f'(x) of an abstract f (`Derivative(f(x), x)`) is an answer, not a derivative still to take; so is
+    a partial of g(x, y), but not d/dx g(x^2, x), where x is also inside another argument."""
+    if not isinstance(d.expr, AppliedUndef):
+        return False
+    args = d.expr.args
+    return all(v in args and not any(a != v and a.has(v) for a in args) for v in d.variables)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def sympy_doit(expr: sympy.Basic) -> sympy.Basic:
         return expr.func(*(sympy_doit(a) for a in expr.args), evaluate=True)  # what AssocOp.doit does
     if isinstance(expr, sympy.Subs):
         # the body first (its derivatives are by the bound variables, which are symbols), then the point
-        return sympy.Subs(sympy_doit(expr.expr), expr.variables, expr.point).doit()
+        return sympy.Subs(sympy_doit(expr.expr), expr.variables, [sympy_doit(p) for p in expr.point]).doit()
     if type(expr).doit is sympy.Basic.doit:
         return expr.func(*(sympy_doit(a) for a in expr.args))  # what Basic.doit does: sin, |x|, f(...), x^n
     return expr.doit()

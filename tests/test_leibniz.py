@@ -299,6 +299,7 @@ CONCRETE = {
     "f": sympy.Lambda(T1, T1**3 + 2 * T1 + 1),
     "g": sympy.Lambda((T1, T2), T1 * T2**2 + sympy.sin(T1)),
     "h": sympy.Lambda(T1, sympy.sin(T1) + T1**2),
+    "L": sympy.Lambda((T1, T2), T1**2 * T2 + sympy.exp(T2)),
 }
 ABSTRACT_OVER_NAMES = [
     # (case, definitions, E written out)
@@ -307,6 +308,9 @@ ABSTRACT_OVER_NAMES = [
     ("the name twice", ["u = f(z)", "E = g(u, u)"], "g(f(z), f(z))"),
     ("two names", ["u = f(z)", "v = sigmoid(u)", "E = g(u, v)"], "g(f(z), sigmoid(f(z)))"),
     ("a name inside the other", ["u = f(z)", "v = exp(z)/u", "E = g(v, u)"], "g(exp(z)/f(z), f(z))"),
+    ("an application beside a name holding it", ["p = exp(z)/f(z)", "E = L(p, f(z))"], "L(exp(z)/f(z), f(z))"),
+    ("an application inside the name beside it", ["y = h(z)^2", "E = L(h(z), y)"], "L(h(z), h(z)^2)"),
+    ("the variable inside another argument", ["E = g(z^2, z)"], "g(z^2, z)"),
 ]
 
 

@@ -55,6 +55,7 @@ ERRORS = [
     (r"x \cdot", True, r"expected an expression after '\cdot'", 1, 8),
     (r"\frac{d^2}{dx} y", True, "order of a derivative", 1, 1),
     ("1 + d^2/dx y", False, "order of a derivative is written on both d's: d^2/dx^2", 1, 5),
+    ("dy/dx(1, 2)", False, "a derivative is taken at one point", 1, 1),
     ("x \\", True, "a lone backslash", 1, 3),
 ]
 

@@ -122,6 +122,7 @@ DERIVATIVES = [
     (r"\frac{\partial y}{\partial z} \frac{\partial E}{\partial y}", Derivative(y, z) * Derivative(E_, y)),
     (r"\frac{\partial E}{\partial w_{12}}", Derivative(E_, w_12)),
     (r"\frac{d^2}{dx^2} x^3", Derivative(x**3, (x, 2))),
+    (r"\frac{d^{10}}{dx^{10}} x^{10}", Derivative(x**10, (x, 10))),
     (r"\frac{\partial^2 E}{\partial z^2}", Derivative(E_, (z, 2))),
     (r"dE/dz", Derivative(E_, z)),
     (r"\partial E/\partial z", Derivative(E_, z)),

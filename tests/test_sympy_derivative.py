@@ -124,6 +124,7 @@ INSIDE = [
     ("inside a sine", sympy.sin(sympy.Derivative(g(f(x), f(x)), x))),
     ("inside an absolute value", sympy.Abs(sympy.Derivative(g(f(x), f(x)), x))),
     ("inside a substitution", sympy.Subs(sympy.Derivative(g(f(y), f(y)), y), y, x**2)),
+    ("the point of a substitution", sympy.Subs(y**3 + y, y, sympy.Derivative(g(f(x), f(x)), x))),
 ]
 
 
