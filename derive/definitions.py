@@ -94,7 +94,6 @@ class Definitions:
             table.pop(item.name, None)  # a redefinition takes the place of the latest line
             table[item.name] = item
         self._table = table
-        self._position = {name: i for i, name in enumerate(table)}
         self._dependencies: dict[str, frozenset[str]] = {}  # asked again and again by the Leibniz engine
 
     def __iter__(self) -> Iterator[Definition]:
@@ -131,19 +130,17 @@ class Definitions:
         return Definitions([*self, definition])
 
     def named_parameters(self, name: str) -> frozenset[str]:
-        """The parameters of `name`'s definition that are names defined before it: E(y) = L(y) after
-        y = sigmoid(z) is E written as a function of the intermediate y. Any other parameter (f(x) = x^2,
-        s(z) = ... before z = w s(u) + b) is a placeholder for the arguments."""
-        here = self._position[name]
-        return frozenset(
-            p.name for p in self._table[name].params if self._position.get(p.name, here) < here
-        )
+        """The parameters of `name`'s definition that are defined names: where the name is used as such
+        (E, or E(y) as written), E(y) = L(y) is E written as a function of the intermediate y. Where it
+        is applied to other arguments (s(u) for s(z) = ...), every parameter is a placeholder."""
+        return frozenset(p.name for p in self._table[name].params if p.name in self._table and p.name != name)
 
     def dependencies(self, name: str) -> frozenset[str]:
-        """The defined names that appear in `name`'s definition (placeholder parameters excluded)."""
+        """The defined names that appear in `name`'s definition, its parameters excluded: what it depends
+        on as a function (s(z) = ... before z = w s(u) + b is no cycle)."""
         if name not in self._dependencies:
             definition = self._table[name]
-            bound = {p.name for p in definition.params} - self.named_parameters(name)
+            bound = {p.name for p in definition.params}
             self._dependencies[name] = frozenset(n for n in names_in(definition.expr, self) if n not in bound)
         return self._dependencies[name]
 

@@ -248,10 +248,7 @@ class _Graph:
         if node == self.var_name and node != self.TOP:
             return []
         expr = self.expr(node)
-        # a parameter is bound, unless it names an earlier definition (E(y) = L(y): E as a function of y)
-        bound: set[str] = set()
-        if node != self.TOP:
-            bound = {p.name for p in self.defs[node].params} - self.defs.named_parameters(node)
+        bound = set() if node == self.TOP else {p.name for p in self.defs[node].params}
         names = sorted(n for n in names_in(expr, self.defs) if n not in bound)
         out = [n for n in names if n == self.var_name or self.reaches(n)]
         if not self.var_defined and self.var_symbol in expr.free_symbols and self.var_name not in bound:

@@ -106,7 +106,8 @@ class Backprop:
     texts: dict[sympy.Expr, str] = field(default_factory=dict)  # each expression rendered for a sentence once
 
     def deps(self, name: str) -> list[str]:
-        # a parameter is bound, unless it names an earlier definition: E(y) = L(y) is E as a function of y
+        # a parameter is bound, unless it is a name: E(y) = L(y) is E as a function of y (bodies are canonical:
+        # s(u) for s(z) = ... is already its body at u here)
         bound = {p.name for p in self.defs[name].params} - self.defs.named_parameters(name)
         found = {s.name for s in self.bodies[name].free_symbols if s.name in self.bodies and s.name not in bound}
         return sorted(found, key=list(self.bodies).index)

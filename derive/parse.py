@@ -379,8 +379,8 @@ class _Builder(Transformer_NonRecursive):
         m = _match((_LATEX_SLASH_LEIBNIZ,) if self.latex else (_PLAIN_LEIBNIZ,), tok)
         order = _derivative_order(m, tok)
         name = symbol(self._name(m.group("n")))
-        if all(a.is_Number for a in args):
-            # dy/dz(1), d^2y/dz^2(0): at a point, as in calculus texts; a variable is never a number
+        if all(a.is_number for a in args):
+            # dy/dz(1), dy/dz(pi/2): at a point, as in calculus texts; a variable is never a number
             if len(args) != 1:
                 raise _Fault(f"a derivative is taken at one point, not at {len(args)} numbers", tok)
             variable = symbol(self._name(m.group("v")))
@@ -430,11 +430,11 @@ def _derivative_order(m: re.Match[str], tok: Token) -> int:
     groups = m.groupdict()
     top = (groups.get("top") or groups.get("top_bare") or "").translate(_SUPERSCRIPTS) or None
     bottom = (groups.get("bottom") or groups.get("bottom_bare") or "").translate(_SUPERSCRIPTS) or None
-    if top != bottom:
+    if (int(top) if top else None) != (int(bottom) if bottom else None):
         raise _Fault("the order of a derivative is written on both d's: d^2/dx^2, \\frac{d^2}{dx^2}", tok)
     order = int(top) if top else 1
-    if order < 1:
-        raise _Fault("the order of a derivative is a whole number from 1 to 20", tok)
+    if not 1 <= order <= _MAX_DERIVATIVE_ORDER:
+        raise _Fault(f"the order of a derivative is a whole number from 1 to {_MAX_DERIVATIVE_ORDER}", tok)
     return order
 
 

@@ -42,7 +42,7 @@ class PlainTextPrinter(StrPrinter):
                 return f"{_function_name(inner)}{chr(39) * order}({var.name})"
             if order == 1:
                 return f"d/d{var.name}({self._print(inner)})"
-            return f"diff({self._print(inner)}, {var.name}, {order})"
+            return f"d^{order}/d{var.name}^{order}({self._print(inner)})"
         if isinstance(inner, sympy.Symbol) and order == 1 and isinstance(var, AppliedUndef):
             return f"d{inner.name}/d{self._print(var)}"
         return super()._print_Derivative(expr)
@@ -52,7 +52,7 @@ class PlainTextPrinter(StrPrinter):
         if form is None:
             (variable,), (point,) = (expr.variables, expr.point) if len(expr.variables) == 1 else ((None,), (None,))
             body = expr.expr
-            at_number = point is not None and point.is_Number and isinstance(body, sympy.Derivative)
+            at_number = point is not None and point.is_number and isinstance(body, sympy.Derivative)
             if at_number and isinstance(body.expr, sympy.Symbol) and set(body.variables) == {variable}:
                 return f"{self._print(body)}({self._print(point)})"  # dy/dz(1), as it is written
             return super()._print_Subs(expr)
@@ -63,7 +63,7 @@ class PlainTextPrinter(StrPrinter):
         # `d/dx(...)` takes the rest of a product as its operand when read back (d/dx x^2 y), so inside a
         # product or a power it is wrapped: (d/dx(x^2))*y, (d/dx(x^2))^2.
         printed = self._print(item)  # once: printing again per nesting level would be exponential
-        if isinstance(item, sympy.Derivative) and printed.startswith(("d/d", "∂/∂")):
+        if isinstance(item, sympy.Derivative) and printed.startswith(("d/d", "∂/∂", "d^")):
             return f"({printed})"
         tighter = precedence(item) < level or (not strict and precedence(item) <= level)
         return f"({printed})" if tighter else printed

@@ -157,6 +157,8 @@ DERIVATIVES = [
     ("d^3/dx^3 sin(x)", Derivative(sympy.sin(x), (x, 3))),
     ("d^10/dx^10(x^10)", Derivative(x**10, (x, 10))),
     ("dN/dx(1)", Subs(Derivative(N, x), x, 1)),
+    ("dN/dx(pi/2)", Subs(Derivative(N, x), x, pi / 2)),
+    ("d^02/dx^2(x^3)", Derivative(x**3, (x, 2))),
     ("d^2N/dx^2(0)", Subs(Derivative(N, (x, 2)), x, 0)),
     ("d²N/dx²(-1/2)", Subs(Derivative(N, (x, 2)), x, Rational(-1, 2))),
     ("dN/dx", Derivative(N, x)),

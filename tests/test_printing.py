@@ -35,7 +35,7 @@ PRINTED = [
     (Derivative(E_, z), "dE/dz"),
     (Derivative(E_, Y(z)), "dE/dy(z)"),
     (Derivative(x**2, x), "d/dx(x^2)"),
-    (Derivative(x**3, (x, 2)), "diff(x^3, x, 2)"),
+    (Derivative(x**3, (x, 2)), "d^2/dx^2(x^3)"),
     (Derivative(f(x), x), "f'(x)"),
     (Derivative(f(x), (x, 2)), "f''(x)"),
     (Derivative(sigmoid(z), z), "d/dz(sigmoid(z))"),  # primes only for abstract functions
