@@ -376,9 +376,14 @@ class _Builder(Transformer_NonRecursive):
 
     def leibniz_at(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         """dE/dy(z): the derivative of E with respect to y, y written as y(z)."""
-        m = _match((_LATEX_SLASH_LEIBNIZ,) if self.latex else (_PLAIN_LEIBNIZ,), tok)
+        m = _match((_LATEX_LEIBNIZ, _LATEX_SLASH_LEIBNIZ) if self.latex else (_PLAIN_LEIBNIZ,), tok)
         order = _derivative_order(m, tok)
         name = symbol(self._name(m.group("n")))
+        fraction = self.latex and tok.lstrip().startswith("\\")
+        if fraction and not all(a.is_number for a in args):
+            if len(args) != 1:
+                raise _Fault("\\frac{dy}{dx} is followed by one factor or one point, not a list", tok)
+            return sympy.Derivative(name, (symbol(self._name(m.group("v"))), order), evaluate=False) * args[0]
         if all(a.is_number for a in args):
             # dy/dz(1), dy/dz(pi/2): at a point, as in calculus texts; a variable is never a number
             if len(args) != 1:
