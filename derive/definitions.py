@@ -398,8 +398,8 @@ class _Graph:
         self._bodies: dict[str, sympy.Expr] = {}
         self._reaches: dict[tuple[str, frozenset[str]], bool] = {}
         # Names a model cannot hold as they are: a body that differentiates (q = d/dz2(s)) depends on more
-        # than it mentions, and E(y) = L(y) after y's definition is a function of the name y only in the
-        # order of the definitions, which a model's own order would lose.
+        # than it mentions, and E(y) = L(y) with y defined depends on y where E is used as a name but not
+        # where it is applied (E(2)), which the model's dependencies do not tell apart.
         self.unmodelled = frozenset(
             d.name for d in defs if d.expr.has(sympy.Derivative, sympy.Subs) or defs.named_parameters(d.name)
         )

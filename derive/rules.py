@@ -31,11 +31,11 @@ def pending(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Derivative:
 
 def is_final(d: sympy.Derivative) -> bool:
     """f'(x) of an abstract f (`Derivative(f(x), x)`) is an answer, not a derivative still to take; so is
-    a partial of g(x, y), but not d/dx g(x^2, x), where x is also inside another argument."""
+    a partial of g(x, y), but not d/dx g(x^2, x) or d/dx g(x, x), where x is in another argument too."""
     if not isinstance(d.expr, AppliedUndef):
         return False
     args = d.expr.args
-    return all(v in args and not any(a != v and a.has(v) for a in args) for v in d.variables)
+    return all(args.count(v) == 1 and not any(a != v and a.has(v) for a in args) for v in d.variables)
 
 
 @dataclass(frozen=True)
