@@ -500,6 +500,8 @@ def local_model(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> Model | 
     # realify: `y(z)` becomes the plain symbol y, which must be the same symbol as the real y elsewhere
     left, right = realify(canonical(lhs, defs)), realify(canonical(rhs, defs))
     claim = sympy.Tuple(left, right)
+    if claim.has(sympy.Subs):
+        return None  # dE/dy(0): a point inside the model's own points (Φ' at ξ = y) would be lost
     variables: set[str] = set()
     tops: dict[str, set[str]] = {}
     for derivative in claim.atoms(sympy.Derivative):

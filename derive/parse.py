@@ -177,6 +177,7 @@ def _order(name: str) -> str:
 
 
 _FRAC = r"^\\[dt]?frac\s*\{\s*"
+_FRACTION = re.compile(_FRAC)
 _LATEX_LEIBNIZ = re.compile(
     rf"{_FRAC}{_DL}{_order('top')}\s*(?P<n>{_LVAR})(?P<args>\s*(?:\([^()]*\)|\\left\s*\([^()]*\\right\s*\)))?"
     rf"\s*\}}\s*\{{\s*{_DL}\s*(?P<v>{_LVAR}){_order('bottom')}\s*\}}$"
@@ -379,7 +380,7 @@ class _Builder(Transformer_NonRecursive):
         m = _match((_LATEX_LEIBNIZ, _LATEX_SLASH_LEIBNIZ) if self.latex else (_PLAIN_LEIBNIZ,), tok)
         order = _derivative_order(m, tok)
         name = symbol(self._name(m.group("n")))
-        fraction = self.latex and tok.lstrip().startswith("\\")
+        fraction = self.latex and _FRACTION.match(tok) is not None
         if fraction and not all(a.is_number for a in args):
             if len(args) != 1:
                 raise _Fault("\\frac{dy}{dx} is followed by one factor or one point, not a list", tok)

@@ -8,8 +8,10 @@ import sympy
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.mathml import MathMLPresentationPrinter
-from sympy.printing.precedence import precedence
+from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
+
+_POWER = PRECEDENCE["Pow"]
 
 
 class PlainTextPrinter(StrPrinter):
@@ -65,6 +67,8 @@ class PlainTextPrinter(StrPrinter):
         printed = self._print(item)  # once: printing again per nesting level would be exponential
         if isinstance(item, sympy.Derivative) and printed.startswith(("d/d", "∂/∂", "d^")):
             return f"({printed})"
+        if isinstance(item, sympy.Derivative) and "/" in printed and level >= _POWER:
+            return f"({printed})"  # (dy/dz)^2, not dy/dz^2
         tighter = precedence(item) < level or (not strict and precedence(item) <= level)
         return f"({printed})" if tighter else printed
 

@@ -120,6 +120,7 @@ DERIVATIVES = [
     (r"\frac{dE}{dz}(0)", Subs(Derivative(E_, z), z, 0)),
     (r"\frac{d^2 E}{dz^2} \left(\frac{1}{2}\right)", Subs(Derivative(E_, (z, 2)), z, Rational(1, 2))),
     (r"\frac{dE}{dz} (z + 1)", (z + 1) * Derivative(E_, z)),
+    (r"\frac{dE}{dz}(1+z)^{-2}", Derivative(E_, z) / (1 + z) ** 2),
     (r"\frac{\partial E(z)}{\partial z}", Derivative(E_fn(z), z)),
     (r"\frac{\mathrm{d}y}{\mathrm{d}z}", Derivative(y, z)),
     (r"\frac{\partial y}{\partial z} \frac{\partial E}{\partial y}", Derivative(y, z) * Derivative(E_, y)),
@@ -216,3 +217,10 @@ def test_latex_derivatives_stay_unevaluated(text: str) -> None:
 def test_euler_e_and_pi_are_sympy_constants() -> None:
     assert parse(r"e^{i}", latex=True) == E ** symbol("i")
     assert parse(r"\pi").is_number
+
+
+def test_inline_leibniz_with_an_argument_reads_as_in_plain_text():
+    # dE/dy(z): E by y written as y(z), whatever the d (the LaTeX point form is \frac{dE}{dy}(0) only)
+    expected = parse("dE/dy(z)")
+    for text in (r"\partial E/\partial y(z)", r"\mathrm{d}E/\mathrm{d}y(z)", r"dE/dy(z)"):
+        assert parse(text, latex=True) == expected

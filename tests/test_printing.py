@@ -36,6 +36,7 @@ PRINTED = [
     (Derivative(E_, Y(z)), "dE/dy(z)"),
     (Derivative(x**2, x), "d/dx(x^2)"),
     (Derivative(x**3, (x, 2)), "d^2/dx^2(x^3)"),
+    (Derivative(y, x) ** 2, "(dy/dx)^2"),
     (Derivative(f(x), x), "f'(x)"),
     (Derivative(f(x), (x, 2)), "f''(x)"),
     (Derivative(sigmoid(z), z), "d/dz(sigmoid(z))"),  # primes only for abstract functions
