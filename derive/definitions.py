@@ -20,7 +20,7 @@ from sympy.core.parameters import distribute, global_parameters
 from derive.errors import DefinitionError
 from derive.functions import to_elementary
 from derive.symbols import normalize_name, realify, symbol
-from derive.sympy_derivative import sympy_diff
+from derive.sympy_derivative import substitution, sympy_diff
 
 NameLike = str | sympy.Symbol | AppliedUndef
 
@@ -251,7 +251,7 @@ def substitute(expr: sympy.Basic, defs: Definitions, keep: Iterable[NameLike] = 
             return e.func(walk(e.expr, bound, trail), *e.variable_count)
         if isinstance(e, sympy.Subs):
             inner = bound | {v.name for v in e.variables}
-            return sympy.Subs(walk(e.expr, inner, trail), e.variables, [walk(p, bound, trail) for p in e.point])
+            return substitution(walk(e.expr, inner, trail), e.variables, [walk(p, bound, trail) for p in e.point])
         return rebuilt(e, tuple(walk(a, bound, trail) for a in e.args))
 
     return walk(expr, kept, ())
@@ -357,7 +357,7 @@ def resolve(expr: sympy.Basic, defs: Definitions, *, every: bool = True) -> symp
             inner = e.func(meaning(e.expr), *e.variable_count)
             return _derivative_meaning(inner, defs) if every or names_in(inner, defs) else inner
         if isinstance(e, sympy.Subs):
-            return sympy.Subs(meaning(e.expr), e.variables, [meaning(p) for p in e.point])
+            return substitution(meaning(e.expr), e.variables, [meaning(p) for p in e.point])
         return rebuilt(e, tuple(meaning(a) for a in e.args)) if e.args else e
 
     return meaning(expr)

@@ -11,6 +11,8 @@ a comparison can skip it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy
 from sympy.core.function import AppliedUndef
 
@@ -86,6 +88,22 @@ def _shared_arguments_apart(expr: sympy.Basic) -> tuple[sympy.Basic, dict[sympy.
     return walk(expr), back
 
 
+def substitution(expr: sympy.Basic, variables: Sequence[sympy.Basic], points: Sequence[sympy.Basic]) -> sympy.Basic:
+    """`Subs(expr, variables, points)`, without sympy's joining of a Subs body into one substitution.
+
+    sympy builds Subs(Subs(f'(ξ), ξ, y), y, 0) as the simultaneous Subs(f'(ξ), (ξ, y), (y, 0)), so the 0
+    never reaches ξ and dE/dy(0) for E = L(y) reads L'(y). Into a Subs body the points are put by
+    substitution instead (through dummies, the same every time, as the points may hold the variables).
+    """
+    if not isinstance(expr, sympy.Subs):
+        return sympy.Subs(expr, tuple(variables), tuple(points))
+    dummies = [sympy.Dummy(str(v), dummy_index=hash((v, "point"))) for v in variables]
+    value = expr.xreplace(dict(zip(variables, dummies, strict=True)))
+    for dummy, point in zip(dummies, points, strict=True):
+        value = value.subs(dummy, point)
+    return value
+
+
 def sympy_doit(expr: sympy.Basic) -> sympy.Basic:
     """`expr.doit()`, with each first derivative by a symbol taken by `sympy_diff`, wherever it stands
     (in a sum, a function, a substitution), so that it is not left to sympy's own chain rule (see
@@ -101,7 +119,7 @@ def sympy_doit(expr: sympy.Basic) -> sympy.Basic:
         return expr.func(*(sympy_doit(a) for a in expr.args), evaluate=True)  # what AssocOp.doit does
     if isinstance(expr, sympy.Subs):
         # the body first (its derivatives are by the bound variables, which are symbols), then the point
-        return sympy.Subs(sympy_doit(expr.expr), expr.variables, [sympy_doit(p) for p in expr.point]).doit()
+        return substitution(sympy_doit(expr.expr), expr.variables, [sympy_doit(p) for p in expr.point]).doit()
     if type(expr).doit is sympy.Basic.doit:
         return expr.func(*(sympy_doit(a) for a in expr.args))  # what Basic.doit does: sin, |x|, f(...), x^n
     return expr.doit()

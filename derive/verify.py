@@ -43,7 +43,7 @@ from derive.bounded import BoundExceeded, IsolatedTimeout, WorkerFailed, can_use
 from derive.functions import to_elementary
 from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.symbols import realify
-from derive.sympy_derivative import by_stand_ins, settled, sympy_doit
+from derive.sympy_derivative import by_stand_ins, settled, substitution, sympy_doit
 from derive.worker import current_limits
 
 __all__ = ["Verdict", "Verification", "looks_risky", "prepare", "verify_equal", "verify_isolated"]
@@ -218,7 +218,7 @@ def _is_derivative_wrt_function(e: sympy.Basic) -> bool:
 
 def _as_subs(e: sympy.Derivative) -> sympy.Expr:
     derivative, replacements = by_stand_ins(e)
-    return sympy.Subs(sympy_doit(derivative), tuple(replacements.values()), tuple(replacements))
+    return substitution(sympy_doit(derivative), tuple(replacements.values()), tuple(replacements))
 
 
 # --- points and concrete functions ---------------------------------------------------------------

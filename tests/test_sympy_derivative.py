@@ -6,7 +6,7 @@ import pytest
 import sympy
 from oracle import at_points
 
-from derive.sympy_derivative import sympy_diff, sympy_doit
+from derive.sympy_derivative import substitution, sympy_diff, sympy_doit
 
 x, y = sympy.symbols("x y", real=True)
 f, g = sympy.Function("f", real=True), sympy.Function("g", real=True)
@@ -139,3 +139,12 @@ def test_where_sympy_gets_it_right_its_form_is_kept():
     # a symbol point is guarded by sympy itself, with the dummy derive's guard uses too
     for expr in (g(x, x**2), g(f(x), sympy.exp(x)), g(f(x), y) * h(x, f(y))):
         assert sympy_diff(expr, x) == sympy.diff(expr, x)
+
+
+def test_a_point_put_into_a_substitution_reaches_its_point():
+    # sympy joins Subs(Subs(f'(t), t, y), y, 0) into one simultaneous substitution that leaves f'(y)
+    t = sympy.Symbol("t")
+    inner = sympy.Subs(sympy.Derivative(f(t), t), t, y)
+    assert substitution(inner, [y], [0]) == sympy.Subs(sympy.Derivative(f(t), t), t, 0)
+    assert sympy.Subs(inner, y, 0).doit() != sympy.Subs(sympy.Derivative(f(t), t), t, 0)  # sympy's own
+    assert substitution(x**2 + y, [y], [3]) == sympy.Subs(x**2 + y, y, 3)
