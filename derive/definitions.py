@@ -67,7 +67,9 @@ def put_in(body: sympy.Expr, params: tuple[sympy.Symbol, ...], args: tuple[sympy
     # Each parameter first becomes a dummy of its own (the same every time, so that equal meanings are
     # equal expressions), then each dummy takes its argument: sympy's subs writes the point where the
     # dummy is a variable, and no argument can hold a dummy, so the order does not matter.
-    dummies = {p: sympy.Dummy(p.name, dummy_index=hash((p, "parameter")), **p.assumptions0) for p in params}
+    # (named unlike any symbol: see sympy_derivative.substitution)
+    dummies = {p: sympy.Dummy(f"parameter {p.name}", dummy_index=hash((p, "parameter")), **p.assumptions0)
+               for p in params}
     value = body.xreplace(dummies)
     for p, arg in table.items():
         value = value.subs(dummies[p], arg)
@@ -294,7 +296,7 @@ def leibniz_derivative(
     definition = defs[var_name]
     body = substitute(target, defs, keep=(var_name,))
     # The same dummy every time, so that the points written below are the same in every meaning.
-    held = sympy.Dummy(f"held_{var_name}", real=True, dummy_index=hash(variable))
+    held = sympy.Dummy(f"held {var_name}", real=True, dummy_index=hash(variable))
     occurrences = [s for s in body.free_symbols if isinstance(s, sympy.Symbol) and s.name == var_name]
     occurrences += [
         e for e in body.atoms(AppliedUndef) if e.func.__name__ == var_name and definition.written_as_parameters(e)
@@ -319,7 +321,7 @@ def at_points(derivative: sympy.Derivative, also: sympy.Symbol | None = None) ->
     dummies at those points: f'(u) at u = g(x), which is what sympy means by it. The dummies are the
     same for the same point, so that equal meanings are equal expressions."""
     points = {
-        v: sympy.Dummy(f"xi_{i + 1}", real=True, dummy_index=hash(v))
+        v: sympy.Dummy(f"ξ{i + 1}", real=True, dummy_index=hash(v))  # not sympy's xi_1: see `substitution`
         for i, v in enumerate(derivative.variables)
         if v == also or not v.is_Symbol
     }

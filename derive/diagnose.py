@@ -17,7 +17,7 @@ from sympy.core.function import AppliedUndef
 
 from derive.bounded import BoundExceeded, run_bounded
 from derive.definitions import Definition, Definitions, interpret, name_of, names_in, substitute
-from derive.symbols import symbol
+from derive.symbols import realify, symbol
 from derive.verify import Verdict, verify_equal
 
 SIGN = "sign error"
@@ -194,7 +194,7 @@ def _leibniz_candidates(body: sympy.Expr, var: sympy.Expr, defs: Definitions) ->
     var_name = name_of(var)
     graph = _Graph(body, var_name, var, defs)
     for name in graph.intermediates():
-        yield CHAIN, sympy.Derivative(body, symbol(name))
+        yield CHAIN, sympy.Derivative(body, _real(name))
     if graph.paths(graph.TOP) < 2:
         return
     for parent, child in graph.droppable_edges():
@@ -206,7 +206,14 @@ def _leibniz_candidates(body: sympy.Expr, var: sympy.Expr, defs: Definitions) ->
             changed = Definition(definition.name, definition.params, _freeze(definition.expr, child, frozen, defs))
             new_body, new_defs = body, defs.with_definition(changed)
         derivative = interpret(sympy.Derivative(new_body, var), new_defs)
-        yield MISSING_PATH, derivative.xreplace({frozen: symbol(child)})
+        yield MISSING_PATH, derivative.xreplace({frozen: _real(child)})
+
+
+def _real(name: str) -> sympy.Symbol:
+    """The name as the checker reads it, a real symbol. A plain one among real ones is not only wrong:
+    sympy's Subs compares by the names of its points, so a Subs at a plain z equals the same Subs at
+    the real z, and sympy's cache would hand the one for the other to later lines."""
+    return realify(symbol(name))
 
 
 def _freeze(expr: sympy.Expr, name: str, frozen: sympy.Symbol, defs: Definitions) -> sympy.Expr:

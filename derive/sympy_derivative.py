@@ -97,7 +97,9 @@ def substitution(expr: sympy.Basic, variables: Sequence[sympy.Basic], points: Se
     """
     if not isinstance(expr, sympy.Subs):
         return sympy.Subs(expr, tuple(variables), tuple(points))
-    dummies = [sympy.Dummy(str(v), dummy_index=hash((v, "point"))) for v in variables]
+    # Named so that no point is ever named like them: sympy's Subs compares by the names of its points,
+    # so a dummy named z at the point of one Subs would make it equal to the same Subs at the symbol z.
+    dummies = [sympy.Dummy(f"point {v}", dummy_index=hash((v, "point"))) for v in variables]
     value = expr.xreplace(dict(zip(variables, dummies, strict=True)))
     for dummy, point in zip(dummies, points, strict=True):
         value = value.subs(dummy, point)
