@@ -20,7 +20,7 @@ from sympy.core.parameters import distribute, global_parameters
 from derive.errors import DefinitionError
 from derive.functions import to_elementary
 from derive.symbols import normalize_name, realify, symbol
-from derive.sympy_derivative import substitution, sympy_diff
+from derive.sympy_derivative import at_points, substitution, sympy_diff
 
 NameLike = str | sympy.Symbol | AppliedUndef
 
@@ -314,23 +314,6 @@ def leibniz_derivative(
             lambda e: at_points(e, held),
         )
     return value.xreplace({held: variable})
-
-
-def at_points(derivative: sympy.Derivative, also: sympy.Symbol | None = None) -> sympy.Expr:
-    """A derivative by applications (f(g(x)) by g(x)), and by `also`, written as the derivative by
-    dummies at those points: f'(u) at u = g(x), which is what sympy means by it. The dummies are the
-    same for the same point, so that equal meanings are equal expressions."""
-    points = {
-        v: sympy.Dummy(f"ξ{i + 1}", real=True, dummy_index=hash(v))  # not sympy's xi_1: see `substitution`
-        for i, v in enumerate(derivative.variables)
-        if v == also or not v.is_Symbol
-    }
-    if not points:
-        return derivative
-    body = sympy.Derivative(
-        derivative.expr.xreplace(points), *((points.get(v, v), n) for v, n in derivative.variable_count)
-    )
-    return sympy.Subs(body, tuple(points.values()), tuple(points))
 
 
 def interpret(expr: sympy.Basic, defs: Definitions, *, elementary: bool = False) -> sympy.Expr:

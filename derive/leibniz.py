@@ -18,7 +18,6 @@ from derive import render
 from derive.definitions import (
     Definition,
     Definitions,
-    at_points,
     canonical,
     fold,
     name_of,
@@ -29,6 +28,7 @@ from derive.definitions import (
 from derive.derivation import Step
 from derive.rewrite import Checker, checking, derivative_value, names_used, simplify_step, tidy
 from derive.symbols import symbol
+from derive.sympy_derivative import at_points
 
 TOP_NAMES = ("E", "L", "J", "F", "C")
 

@@ -157,14 +157,29 @@ def settled(expr: sympy.Basic) -> bool:
     return True
 
 
-def by_stand_ins(e: sympy.Derivative) -> tuple[sympy.Derivative, dict[sympy.Basic, sympy.Dummy]]:
-    """The derivative with each variable that is not a symbol (g(x)) replaced by a dummy in the body
-    too, and those replacements (the point of the Subs it stands for)."""
-    replacements = {v: sympy.Dummy("xi", real=True) for v in e.variables if not v.is_Symbol}
+def by_stand_ins(
+    e: sympy.Derivative, also: sympy.Symbol | None = None
+) -> tuple[sympy.Derivative, dict[sympy.Basic, sympy.Dummy]]:
+    """The derivative with each variable that is not a symbol (g(x)), and `also`, replaced by a dummy in
+    the body too, and those replacements (the points of the Subs it stands for). The dummies are the same
+    for the same point, so that equal meanings are equal expressions, and named unlike sympy's own xi_1
+    (see `substitution`)."""
+    replacements = {
+        v: sympy.Dummy(f"ξ{i + 1}", real=True, dummy_index=hash(v))
+        for i, v in enumerate(e.variables)
+        if v == also or not v.is_Symbol
+    }
     if not replacements:
         return e, replacements
     counts = [(replacements.get(v, v), n) for v, n in e.variable_count]
     return sympy.Derivative(e.expr.xreplace(replacements), *counts), replacements
+
+
+def at_points(derivative: sympy.Derivative, also: sympy.Symbol | None = None) -> sympy.Expr:
+    """A derivative by applications (f(g(x)) by g(x)), and by `also`, written as the derivative by
+    dummies at those points: f'(u) at u = g(x), which is what sympy means by it."""
+    body, points = by_stand_ins(derivative, also)
+    return sympy.Subs(body, tuple(points.values()), tuple(points)) if points else derivative
 
 
 def _settled_derivative(e: sympy.Basic) -> bool:

@@ -43,7 +43,7 @@ from derive.bounded import BoundExceeded, IsolatedTimeout, WorkerFailed, can_use
 from derive.functions import to_elementary
 from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.symbols import realify
-from derive.sympy_derivative import by_stand_ins, settled, substitution, sympy_doit
+from derive.sympy_derivative import at_points, by_stand_ins, settled, substitution, sympy_doit
 from derive.worker import current_limits
 
 __all__ = ["Verdict", "Verification", "looks_risky", "prepare", "verify_equal", "verify_isolated"]
@@ -184,7 +184,7 @@ def prepare(expr: sympy.Expr) -> sympy.Expr:
         expr = expr.replace(_names_its_own, _substituted_at_once)
     if settled(expr):
         # doit would give these back unchanged, at several ms each on a cold cache (a chain-rule line)
-        return expr.replace(_is_derivative_wrt_function, _settled_as_subs)
+        return expr.replace(_is_derivative_wrt_function, at_points)  # no doit: the body is its own derivative
     expr = sympy_doit(expr)
     expr = to_elementary(expr)  # derivatives may have produced named functions again
     if expr.has(sympy.Derivative):
@@ -204,12 +204,6 @@ def _substituted_at_once(e: sympy.Subs) -> sympy.Basic:
         return e.expr.xreplace(dict(zip(e.variables, e.point, strict=True)))
     except (TypeError, ValueError):  # a derivative by a number, say
         return e
-
-
-def _settled_as_subs(e: sympy.Derivative) -> sympy.Expr:
-    """`_as_subs` of a settled derivative: its body's derivative is the body itself, no doit needed."""
-    derivative, replacements = by_stand_ins(e)
-    return sympy.Subs(derivative, tuple(replacements.values()), tuple(replacements))
 
 
 def _is_derivative_wrt_function(e: sympy.Basic) -> bool:
