@@ -361,6 +361,9 @@ class _Builder(Transformer_NonRecursive):
 
     def leibniz(self, tok: Token) -> sympy.Expr:
         m = _match((_LATEX_LEIBNIZ, _LATEX_SLASH_LEIBNIZ) if self.latex else (_PLAIN_LEIBNIZ,), tok)
+        return self._leibniz_derivative(m, tok)
+
+    def _leibniz_derivative(self, m: re.Match[str], tok: Token) -> sympy.Expr:
         numerator = self._name(m.group("n"))
         var = symbol(self._name(m.group("v")))
         order = _derivative_order(m, tok)
@@ -376,21 +379,25 @@ class _Builder(Transformer_NonRecursive):
         return sympy.Derivative(symbol(numerator), (var, order), evaluate=False)
 
     def leibniz_at(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
-        """dE/dy(z): the derivative of E with respect to y, y written as y(z)."""
+        """dE/dy(z): the derivative of E with respect to y, y written as y(z); dy/dz(1), dy(z)/dz(1): at a point."""
         m = _match((_LATEX_LEIBNIZ, _LATEX_SLASH_LEIBNIZ) if self.latex else (_PLAIN_LEIBNIZ,), tok)
-        order = _derivative_order(m, tok)
-        name = symbol(self._name(m.group("n")))
         fraction = self.latex and _FRACTION.match(tok) is not None
         if fraction and not all(a.is_number for a in args):
             if len(args) != 1:
                 raise _Fault("\\frac{dy}{dx} is followed by one factor or one point, not a list", tok)
-            return sympy.Derivative(name, (symbol(self._name(m.group("v"))), order), evaluate=False) * args[0]
+            return self._leibniz_derivative(m, tok) * args[0]
         if all(a.is_number for a in args):
             # dy/dz(1), dy/dz(pi/2): at a point, as in calculus texts; a variable is never a number
             if len(args) != 1:
                 raise _Fault(f"a derivative is taken at one point, not at {len(args)} numbers", tok)
             variable = symbol(self._name(m.group("v")))
-            return sympy.Subs(sympy.Derivative(name, (variable, order), evaluate=False), variable, args[0])
+            return sympy.Subs(self._leibniz_derivative(m, tok), variable, args[0])
+        if m.groupdict().get("args"):
+            # dy(x)/dx(w): y is already written as a function; a parenthesis glued on can only be a point
+            written = tok.strip()
+            raise _Fault(f"{written}(...) is taken at a number; write {written} * (...) for a product", tok)
+        name = symbol(self._name(m.group("n")))
+        order = _derivative_order(m, tok)
         wrt = _apply_name(self._name(m.group("v")), args, tok)
         if not isinstance(wrt, (sympy.Symbol, AppliedUndef)):
             raise _Fault(f"cannot differentiate with respect to {m.group('v')}(...)", tok)

@@ -56,6 +56,8 @@ ERRORS = [
     (r"\frac{d^2}{dx} y", True, "order of a derivative", 1, 1),
     ("1 + d^2/dx y", False, "order of a derivative is written on both d's: d^2/dx^2", 1, 5),
     ("dy/dx(1, 2)", False, "a derivative is taken at one point", 1, 1),
+    ("dy(x)/dx(w)", False, "dy(x)/dx(...) is taken at a number", 1, 1),
+    (r"dy(x)/dx(w)", True, "dy(x)/dx(...) is taken at a number", 1, 1),
     ("d^21/dx^21 x", False, "a whole number from 1 to 20", 1, 1),
     ("x \\", True, "a lone backslash", 1, 3),
 ]
