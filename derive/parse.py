@@ -189,6 +189,9 @@ _LATEX_SLASH_DOP = re.compile(rf"^{_DL}\s*/\s*{_DL}\s*(?P<v>{_LVAR})$")
 
 # The numbers written as Unicode superscripts (x², x⁻¹).
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+# The argument numbers of ∂_1∂_2 L(...), ∂₁L(...), \partial_{1} L(...).
+_PARTIAL_SLOT = re.compile(r"_\s*\{?\s*(\d+)|([₀-₉]+)")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -324,6 +327,28 @@ class _Builder(Transformer_NonRecursive):
         if len(args) != 1:
             raise _Fault(f"{name}' needs exactly one argument", tok)
         return _prime(name, args[0], order, tok)
+
+    def partial_call(self, tok: Token, name_tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
+        """∂_1 L(u, t): L differentiated in its first argument, at (u, t); ∂_1∂_2 L(u, v) in both."""
+        slots = [int((plain or sub).translate(_SUBSCRIPTS)) for plain, sub in _PARTIAL_SLOT.findall(tok)]
+        raw = name_tok.strip()
+        name = (_known_latex_function(raw) or latex_name(raw)) if self.latex else normalize_name(raw)
+        first = f"∂_{slots[0]}"
+        if len(args) == 1 and set(slots) == {1}:
+            return _prime(name, args[0], len(slots), tok)  # one argument: f'(u)
+        applied = _apply(name, args, tok)
+        if not isinstance(applied, AppliedUndef):
+            raise _Fault(f"{first} applies to a function of your own, such as L(y, t); for {name} write d/dx", tok)
+        for k in slots:
+            if not 1 <= k <= len(args):
+                raise _Fault(f"{name} takes {len(args)} arguments here, so ∂_{k} names none of them", tok)
+        # sympy's own form of a derivative in an argument (what it writes for d/dz L(σ(z), t)): the argument
+        # made a variable, the derivative taken there, and the value put back in
+        order = list(dict.fromkeys(slots))
+        points = {k: sympy.Dummy(f"xi_{k}") for k in order}
+        body = applied.func(*(points.get(i, a) for i, a in enumerate(args, start=1)))
+        derivative = sympy.Derivative(body, *((points[k], slots.count(k)) for k in order), evaluate=False)
+        return sympy.Subs(derivative, tuple(points.values()), tuple(args[k - 1] for k in order))
 
     def func(self, tok: Token, *rest: object) -> sympy.Expr:
         """\\sin x, \\tanh^2(z), \\sin^{-1} x, \\log_2 x: modifiers first, the argument last."""

@@ -50,6 +50,10 @@ class PlainTextPrinter(StrPrinter):
         return super()._print_Derivative(expr)
 
     def _print_Subs(self, expr: sympy.Subs) -> str:
+        partial = partial_form(expr)
+        if partial is not None:
+            applied, slots = partial
+            return self._partial(slots) + self._print(applied)
         form = prime_form(expr)
         if form is None:
             (variable,), (point,) = (expr.variables, expr.point) if len(expr.variables) == 1 else ((None,), (None,))
@@ -60,6 +64,9 @@ class PlainTextPrinter(StrPrinter):
             return super()._print_Subs(expr)
         function, order, point = form
         return f"{_function_name(function)}{chr(39) * order}({self._print(point)})"
+
+    def _partial(self, slots: tuple[int, ...]) -> str:
+        return "".join(f"∂_{k}" for k in slots) + " "
 
     def parenthesize(self, item: sympy.Basic, level: int, strict: bool = False) -> str:
         # `d/dx(...)` takes the rest of a product as its operand when read back (d/dx x^2 y), so inside a
@@ -82,6 +89,25 @@ def prime_form(expr: sympy.Subs) -> tuple[sympy.Function, int, sympy.Expr] | Non
     if var != variables[0] or not isinstance(inner.expr, sympy.Function) or inner.expr.args != (var,):
         return None
     return inner.expr, int(order), points[0]
+
+
+def partial_form(expr: sympy.Subs) -> tuple[sympy.Expr, tuple[int, ...]] | None:
+    """(L(u, v), (1, 2)) when expr is sympy's form of L differentiated in its first and second arguments at
+    (u, v), `Subs(Derivative(L(ξ1, ξ2), ξ1, ξ2), (ξ1, ξ2), (u, v))`; else None. Only for a function of
+    several arguments (one argument is f'(u)), each point variable one whole argument of it."""
+    body, variables, points = expr.args
+    if not isinstance(body, sympy.Derivative) or not isinstance(body.expr, AppliedUndef) or len(body.expr.args) < 2:
+        return None
+    args = body.expr.args
+    if any(sum(a.has(v) for a in args) != 1 or v not in args for v in variables):
+        return None
+    slots: list[int] = []
+    for variable, count in body.variable_count:
+        if variable not in variables:
+            return None
+        slots += [args.index(variable) + 1] * int(count)
+    at = dict(zip(variables, points, strict=True))
+    return body.expr.func(*(at.get(a, a) for a in args)), tuple(slots)
 
 
 def _function_name(expr: sympy.Function) -> str:
@@ -117,6 +143,10 @@ class DeriveLatexPrinter(LatexPrinter):
         return rf"{head}{chr(39) * order}\left({self._print(point)}\right)"
 
     def _print_Subs(self, expr: sympy.Subs) -> str:
+        partial = partial_form(expr)
+        if partial is not None:
+            applied, slots = partial
+            return "".join(rf"\partial_{{{k}}}" for k in slots) + " " + self._print(applied)
         form = prime_form(expr)
         return super()._print_Subs(expr) if form is None else self._prime(*form)
 
@@ -193,6 +223,7 @@ def to_mathml_equation(lhs: sympy.Basic, rhs: sympy.Basic) -> str:
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 class UnicodePrinter(PlainTextPrinter):
@@ -212,6 +243,9 @@ class UnicodePrinter(PlainTextPrinter):
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         return super()._print_Derivative(expr).replace("diff(", "d/d(")
+
+    def _partial(self, slots: tuple[int, ...]) -> str:
+        return "".join(f"∂{str(k).translate(_SUBSCRIPT)}" for k in slots)
 
 
 _UNICODE = UnicodePrinter({"order": None})

@@ -14,6 +14,8 @@ a, b, c, r, w, x, y, z, E_ = (symbol(n) for n in ("a", "b", "c", "r", "w", "x", 
 alpha, sigma, w_1, w_12, x_1 = (symbol(n) for n in ("alpha", "sigma", "w_1", "w_12", "x_1"))
 f, g, Y, E_fn = function("f"), function("g"), function("y"), function("E")
 _t = sympy.Dummy("t")
+L, u, v = function("L"), symbol("u"), symbol("v")
+_s = sympy.Dummy("s")
 
 ARITHMETIC = [
     (r"wx", w * x),
@@ -144,6 +146,11 @@ DERIVATIVES = [
     (r"f^{\prime}(x)", Derivative(f(x), x)),
     (r"f''(x)", Derivative(f(x), (x, 2))),
     (r"f'(g(x))", Subs(Derivative(f(_t), _t), _t, g(x))),
+    (r"\partial_1 L(u, w)", Subs(Derivative(L(_t, w), _t), _t, u)),
+    (r"\partial_{2} L\left(u, w\right)", Subs(Derivative(L(u, _t), _t), _t, w)),
+    (r"\partial_1 \partial_2 L(u, v)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, v))),
+    (r"\partial_1 L(\sigma(z), w)", Subs(Derivative(L(_t, w), _t), _t, sigmoid(z))),
+    (r"\partial_1 \phi(z)", Derivative(function("phi")(z), z)),
 ]
 
 # What `sympy.latex` prints: people paste it, and the round-trip tests rely on it.

@@ -13,6 +13,8 @@ from derive.symbols import function, symbol
 a, b, c, d, x, y, z, E_, N, t = (symbol(n) for n in ("a", "b", "c", "d", "x", "y", "z", "E", "N", "t"))
 f, g, Y = function("f"), function("g"), function("y")
 _t = sympy.Dummy("t")
+L, u, v = function("L"), symbol("u"), symbol("v")
+_s = sympy.Dummy("s")
 
 NUMBERS = [
     ("2", sympy.Integer(2)),
@@ -175,6 +177,17 @@ DERIVATIVES = [
     ("sigmoid'(z)", Derivative(sigmoid(z), z)),
     ("σ'(z)", Derivative(sigmoid(z), z)),
     ("2 f'(x)", 2 * Derivative(f(x), x)),
+    # ∂_k: the derivative of a function of several arguments in its k-th one, at the arguments given
+    ("∂_1 L(u, t)", Subs(Derivative(L(_t, t), _t), _t, u)),
+    ("∂_2 L(u, t)", Subs(Derivative(L(u, _t), _t), _t, t)),
+    ("∂₁L(sigmoid(z), t)", Subs(Derivative(L(_t, t), _t), _t, sigmoid(z))),
+    ("∂_1 L(y, y)", Subs(Derivative(L(_t, y), _t), _t, y)),
+    ("∂_1∂_2 L(u, v)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, v))),
+    ("∂_1 ∂_2 L(u, v)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, v))),
+    ("∂_2∂_2 L(u, v)", Subs(Derivative(L(u, _t), (_t, 2)), _t, v)),
+    ("∂_1 f(x)", Derivative(f(x), x)),  # one argument: f'(x)
+    ("∂_1 f(g(x))", Subs(Derivative(f(_t), _t), _t, g(x))),
+    ("2∂_1 L(u, t)", 2 * Subs(Derivative(L(_t, t), _t), _t, u)),
 ]
 
 CASES = NUMBERS + POWERS + PRODUCTS + NAMES + APPLICATIONS + KNOWN_FUNCTIONS + ABSOLUTE_VALUES + DERIVATIVES

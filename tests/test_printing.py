@@ -14,6 +14,8 @@ from derive.symbols import function, symbol
 x, y, z, E_, w_1, alpha = (symbol(n) for n in ("x", "y", "z", "E", "w_1", "alpha"))
 f, g, Y = function("f"), function("g"), function("y")
 t = sympy.Dummy("t")
+L, u, v = function("L"), symbol("u"), symbol("v")
+xi1, xi2 = sympy.Dummy("xi1"), sympy.Dummy("xi2")
 
 PRINTED = [
     (x**2 * sympy.sin(x), "x^2*sin(x)"),
@@ -47,6 +49,14 @@ PRINTED = [
     (y * Derivative(x**2, x), "y*(d/dx(x^2))"),
     (-Derivative(x**2, x), "-(d/dx(x^2))"),
     (Derivative(E_, z) * Derivative(y, z), "dE/dz*dy/dz"),
+    # a function of several arguments differentiated in one of them, at a point: ∂_k, the k-th argument
+    (Subs(Derivative(L(t, z), t), t, sigmoid(z)), "∂_1 L(sigmoid(z), z)"),
+    (Subs(Derivative(L(y, t), t), t, y), "∂_2 L(y, y)"),
+    (Subs(Derivative(L(t, z), t), t, u), "∂_1 L(u, z)"),
+    (Subs(Derivative(L(xi1, xi2), xi1, xi2), (xi1, xi2), (u, v)), "∂_1∂_2 L(u, v)"),
+    (Subs(Derivative(L(xi1, v), (xi1, 2)), xi1, u), "∂_1∂_1 L(u, v)"),
+    (2 * Subs(Derivative(L(t, z), t), t, u) ** 2, "2*∂_1 L(u, z)^2"),
+    (Derivative(L(u, z), z), "d/dz(L(u, z))"),  # a variable as it stands: d/dz
 ]
 
 
@@ -66,6 +76,20 @@ def test_a_derivative_inside_a_product_keeps_its_own_operand() -> None:
     assert parse(to_text(expr)) == expr != parse("d/dx(x^2)*y")
 
 
+PARTIALS_IN_LATEX = [
+    (Subs(Derivative(L(t, z), t), t, sigmoid(z)), r"\partial_{1} L{\left(\sigma\left(z\right),z \right)}"),
+    (Subs(Derivative(L(xi1, xi2), xi1, xi2), (xi1, xi2), (u, v)), r"\partial_{1}\partial_{2} L{\left(u,v \right)}"),
+]
+
+
+@pytest.mark.parametrize(("expr", "latex"), PARTIALS_IN_LATEX, ids=[text for _, text in PARTIALS_IN_LATEX])
+def test_a_partial_derivative_at_a_point_prints_in_latex_and_reads_back(expr: sympy.Expr, latex: str) -> None:
+    from derive.printing import to_latex
+
+    assert to_latex(expr) == latex
+    assert parse(latex, latex=True) == expr
+
+
 UNICODE = [
     ("x^2*cos(x) + 2*x*sin(x)", "x²·cos(x) + 2·x·sin(x)"),
     ("sigmoid(z)*(1 - sigmoid(z))", "(1 − σ(z))·σ(z)"),
@@ -74,6 +98,8 @@ UNICODE = [
     ("(x + 1)^3", "(x + 1)³"),
     ("x^x", "x^x"),
     ("dE/dz", "dE/dz"),
+    ("∂_1 L(sigmoid(z), t)", "∂₁L(σ(z), t)"),
+    ("∂_1∂_2 L(u, v)", "∂₁∂₂L(u, v)"),
 ]
 
 
