@@ -494,6 +494,37 @@ class AbstractFunction(Rule):
         return Rewrite(after, explanation, inner)
 
 
+@dataclass(frozen=True)
+class SeveralArguments(Rule):
+    """d/dx[g(u1, ..., un)] -> ∂_1 g(u1, ..., un) * d/dx[u1] + ... + ∂_n g(u1, ..., un) * d/dx[un]  for an
+    abstract g, one term for each argument that depends on x; ∂_k g written as sympy does,
+    Subs(d/dt g(u1, ..., t, ..., un), t, uk)"""
+
+    expr: AppliedUndef
+    var: sympy.Symbol
+    name: ClassVar[str] = "chain"
+
+    def rewrite(self, letter: sympy.Symbol) -> Rewrite:
+        args, x = self.expr.args, self.var
+        terms, inner, named = [], None, []
+        for k, argument in enumerate(args, start=1):
+            if x not in argument.free_symbols:
+                continue
+            point = sympy.Dummy(f"xi_{k}")
+            changed = (*args[: k - 1], point, *args[k:])
+            partial = sympy.Subs(sympy.Derivative(self.expr.func(*changed), point), point, argument)
+            named.append(f"∂_{k} {self.expr.func}" + ("" if argument == x else f" times d/d{x}({plain(argument)})"))
+            if argument == x:
+                terms.append(partial)
+                continue
+            moving = pending(argument, x)
+            inner = inner if inner is not None else moving
+            terms.append(partial * moving)
+        explanation = (f"Chain rule over the arguments of {self.expr.func}: one term for each argument that depends "
+                       f"on {x}: {', plus '.join(named)}.")
+        return Rewrite(sympy.Add(*terms), explanation, inner)
+
+
 # --- finding the rule ----------------------------------------------------------------------------
 
 
@@ -534,7 +565,7 @@ def _find_log(expr: sympy.log, var: sympy.Symbol) -> Rule:
 
 def _find_applied(expr: AppliedUndef, var: sympy.Symbol) -> Rule:
     if len(expr.args) != 1:
-        return Unknown(pending(expr, var))
+        return SeveralArguments(expr, var)
     return AbstractFunction(expr.args[0], var, expr.func)
 
 

@@ -52,6 +52,7 @@ x1, x2, x3, z1, z2, z3 = (symbol(s) for s in ("x1", "x2", "x3", "z1", "z2", "z3"
 h, h1, h2, u, v, s, p = (symbol(s) for s in ("h", "h1", "h2", "u", "v", "s", "p"))
 f, g, F = function("f"), function("g"), function("F")
 U, V, W = function("u"), function("v"), function("w")
+G = function("G")  # of two arguments
 # Stand-ins for the abstract functions, by name (the oracle reads every function as real-valued).
 CONCRETE = {
     "f": sympy.Lambda(t, t**3 + 2 * t),
@@ -60,6 +61,7 @@ CONCRETE = {
     "u": sympy.Lambda(t, t**2 + 1),
     "v": sympy.Lambda(t, cos(t) + t),
     "w": sympy.Lambda(t, exp(t) - t),
+    "G": sympy.Lambda((t, k), sin(t) * k + t**2 + 3 * k**3),
 }
 
 
@@ -297,6 +299,11 @@ ABSTRACT = [
     case("f(x) + f(2x)", f(x) + f(2 * x)),
     case("sigmoid(f(x))", sigmoid(f(x))),
     case("F(f(g(x)))", F(f(g(x)))),
+    case("G(x^2, x)", G(x**2, x)),
+    case("G(f(x), f(x))", G(f(x), f(x))),
+    case("G(x, sin x) with x alone too", G(x, sin(x))),
+    case("G(f(G(x, x)), x)", G(f(G(x, x)), x)),
+    case("G(a, e^x) times x", x * G(a, exp(x))),
 ]
 
 
