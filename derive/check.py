@@ -451,17 +451,27 @@ def _as_prime(e: sympy.Derivative) -> sympy.Expr:
 def _require_acyclic(defs: Definitions, name: str, line: int) -> None:
     """The definitions before were acyclic, so a cycle now runs through the new name: follow its
     dependencies until they end or lead back to it (linear, where a full check per line is quadratic)."""
+    if defs.named_parameters(name):
+        # E(y) = ... with y defined adds the path E -> y to every definition that uses E as a name,
+        # not only to E's own: the whole table is checked (rare, so the quadratic cost does not matter)
+        try:
+            defs.check_acyclic()
+        except DefinitionError as error:
+            raise DefinitionError(f"line {line}: {error}") from None
+        return
     trail: dict[str, str] = {}  # each name reached -> the name that led to it
     todo = [name]
     while todo:
         current = todo.pop()
-        for child in sorted(defs.dependencies(current)):
-            if child == name:
-                cycle = [name, current]
-                while cycle[-1] != name:
-                    cycle.append(trail[cycle[-1]])
-                path = " -> ".join(reversed(cycle))
-                raise DefinitionError(f"line {line}: cyclic definitions: {path}")
-            if child not in trail and child in defs:
-                trail[child] = current
-                todo.append(child)
+        for path in defs.edges(current):
+            parent = current
+            for child in path:
+                if child == name:
+                    cycle = [name, parent]
+                    while cycle[-1] != name:
+                        cycle.append(trail[cycle[-1]])
+                    raise DefinitionError(f"line {line}: cyclic definitions: {' -> '.join(reversed(cycle))}")
+                if child not in trail and child in defs:
+                    trail[child] = parent
+                    todo.append(child)
+                parent = child

@@ -146,6 +146,19 @@ class Definitions:
             self._dependencies[name] = frozenset(n for n in names_in(definition.expr, self) if n not in bound)
         return self._dependencies[name]
 
+    def edges(self, name: str) -> list[tuple[str, ...]]:
+        """The paths along which `name`'s definition depends on other names: (child,) for each name it
+        uses, and (E, y) where it uses E as a name and E(y) = ... has y, a defined name, as a parameter
+        (`named_parameters`: E used as a name is E(y)). Where E is applied (E(u)), E's parameters are
+        placeholders, so s(z) = ... before z = w s(u) + b is no cycle."""
+        bare = {s.name for s in self._table[name].expr.free_symbols if isinstance(s, sympy.Symbol)}
+        paths: list[tuple[str, ...]] = []
+        for child in sorted(self.dependencies(name)):
+            paths.append((child,))
+            if child in bare:
+                paths.extend((child, parameter) for parameter in sorted(self.named_parameters(child)))
+        return paths
+
     def check_acyclic(self) -> None:
         """Raise DefinitionError naming the cycle if some definition refers back to itself."""
         done: set[str] = set()
@@ -156,8 +169,9 @@ class Definitions:
                 raise DefinitionError(f"cyclic definitions: {' -> '.join(cycle)}")
             if name in done:
                 return
-            for child in sorted(self.dependencies(name)):
-                visit(child, (*trail, name))
+            for path in self.edges(name):
+                for k, child in enumerate(path):
+                    visit(child, (*trail, name, *path[:k]))
             done.add(name)
 
         for name in self._table:

@@ -172,6 +172,15 @@ def test_cyclic_definitions_are_a_definition_error_naming_the_line():
         check("u = v + 1\nlet v = w\nlet w = u\ndu/dx = 0")
 
 
+def test_a_cycle_through_a_named_parameter_is_reported_at_its_definition():
+    # E used as a name is E(y), with y the defined name: y = E + 1 is y = y^2 + 1
+    with pytest.raises(DefinitionError, match=r"line 2: cyclic definitions: y -> E -> y"):
+        check("E(y) = y^2\ny = E + 1\ndE/dy = 2*y")
+    with pytest.raises(DefinitionError, match=r"line 2: cyclic definitions: (y -> E -> y|E -> y -> E)"):
+        check("y = E + 1\nE(y) = y^2\ndE/dy = 2*y")
+    check("s(z) = 1/(1 + exp(-z))\nz = w*s(u) + b\nds/dz = s*(1 - s)")  # applied: no cycle
+
+
 # --- the Report ----------------------------------------------------------------------------------
 
 
