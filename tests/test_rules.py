@@ -25,7 +25,8 @@ def concrete(expr: sympy.Expr) -> sympy.Expr:
     def made(e: sympy.Expr) -> sympy.Expr:
         c = len(type(e).__name__)
         args = e.args
-        return sympy.sin(sum(args) + c) + sum((k + c) * a**2 for k, a in enumerate(args)) + args[0] * sympy.exp(args[-1])
+        squares = sum((k + c) * a**2 for k, a in enumerate(args))
+        return sympy.sin(sum(args) + c) + squares + args[0] * sympy.exp(args[-1])
 
     return expr.replace(lambda e: isinstance(e, AppliedUndef), made)
 
