@@ -288,6 +288,7 @@ def leibniz_derivative(
     defs: Definitions,
     *,
     elementary: bool = False,
+    keep: frozenset[str] = frozenset(),
 ) -> sympy.Expr:
     """The meaning of `dN/dv` (contract section 1), with v kept as written and every other name substituted.
 
@@ -296,7 +297,8 @@ def leibniz_derivative(
     intermediate such as y) is an independent variable while differentiating, and `y(z)` stands for y
     when that is how y is written. Any other expression is treated like a definition's body.
     With `elementary=True` derive's named functions are rewritten first, so the derivative comes from
-    sympy's own rules alone (that is the form the verifier compares).
+    sympy's own rules alone (that is the form the verifier compares). Names in `keep` stay too: an outer
+    derivative is taken by them (d/du(d/dw(u w))), and they do not depend on v (`resolve`).
     """
     variable = symbol(var) if isinstance(var, str) else var
     var_name = name_of(variable)
@@ -305,10 +307,10 @@ def leibniz_derivative(
     if target_name is not None and target_name in defs and target_name == var_name:
         return sympy.Integer(1)
     if var_name is None or var_name not in defs:
-        body = to_elementary(substitute(target, defs)) if elementary else substitute(target, defs)
-        return sympy_diff(body, variable)
+        body = substitute(target, defs, keep=keep)
+        return sympy_diff(to_elementary(body) if elementary else body, variable)
     definition = defs[var_name]
-    body = substitute(target, defs, keep=(var_name,))
+    body = substitute(target, defs, keep=(var_name, *keep))
     # The same dummy every time, so that the points written below are the same in every meaning.
     held = sympy.Dummy(f"held {var_name}", real=True, dummy_index=hash(variable))
     occurrences = [s for s in body.free_symbols if isinstance(s, sympy.Symbol) and s.name == var_name]
@@ -351,25 +353,42 @@ def resolve(expr: sympy.Basic, defs: Definitions, *, every: bool = True) -> symp
     With `every=False` only the derivatives that involve a defined name are read (`dE/dy` in an
     expression to differentiate), and the others are left for the rules.
     """
-    def meaning(e: sympy.Basic) -> sympy.Basic:
+    def meaning(e: sympy.Basic, outer: frozenset[str]) -> sympy.Basic:
         if isinstance(e, sympy.Derivative):
-            inner = e.func(meaning(e.expr), *e.variable_count)
-            return _derivative_meaning(inner, defs) if every or names_in(inner, defs) else inner
+            names = frozenset(n for n in (name_of(v) for v in e.variables) if n is not None and n in defs)
+            inner = e.func(meaning(e.expr, outer | names), *e.variable_count)
+            return _derivative_meaning(inner, defs, outer) if every or names_in(inner, defs) else inner
         if isinstance(e, sympy.Subs):
-            return substitution(meaning(e.expr), e.variables, [meaning(p) for p in e.point])
-        return rebuilt(e, tuple(meaning(a) for a in e.args)) if e.args else e
+            return substitution(meaning(e.expr, outer), e.variables, [meaning(p, outer) for p in e.point])
+        return rebuilt(e, tuple(meaning(a, outer) for a in e.args)) if e.args else e
 
-    return meaning(expr)
+    return meaning(expr, frozenset())
 
 
 @lru_cache(maxsize=4096)
-def _derivative_meaning(derivative: sympy.Derivative, defs: Definitions) -> sympy.Expr:
-    """One derivative's Leibniz meaning (cached: a factor such as dE/dy recurs on many lines)."""
+def _derivative_meaning(
+    derivative: sympy.Derivative, defs: Definitions, outer: frozenset[str] = frozenset()
+) -> sympy.Expr:
+    """One derivative's Leibniz meaning (cached: a factor such as dE/dy recurs on many lines), one
+    variable at a time. `outer` holds the defined names that derivatives around this one are by: they,
+    and the names this one takes next, stay while it differentiates wherever they do not depend on its
+    variable, so that d/du(d/dw(u w)) is d/du(u) = 1 for u = f(z), not d/du(f(z)) = 0. (Held or put
+    in, such a name has the same derivative by w; only held can the outer derivative find it.)"""
     inner = derivative.expr
-    for variable, count in derivative.variable_count:
-        for _ in range(int(count)):
-            inner = leibniz_derivative(inner, variable, defs)
+    variables = [v for v, count in derivative.variable_count for _ in range(int(count))]
+    for i, variable in enumerate(variables):
+        later = outer | {n for n in (name_of(v) for v in variables[i + 1 :]) if n is not None and n in defs}
+        inner = leibniz_derivative(inner, variable, defs, keep=_independent_of(later, variable, defs))
     return inner
+
+
+def _independent_of(names: frozenset[str], variable: sympy.Basic, defs: Definitions) -> frozenset[str]:
+    """The names among `names` whose definitions do not reach `variable` (nor are it)."""
+    if not names:
+        return names
+    target = name_of(variable)
+    graph = _graph(defs)
+    return frozenset(n for n in names if n != target and not graph.reaches(n, frozenset({target})))
 
 
 @lru_cache(maxsize=64)

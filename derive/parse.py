@@ -342,13 +342,9 @@ class _Builder(Transformer_NonRecursive):
         for k in slots:
             if not 1 <= k <= len(args):
                 raise _Fault(f"{name} takes {len(args)} arguments here, so ∂_{k} names none of them", tok)
-        # sympy's own form of a derivative in an argument (what it writes for d/dz L(σ(z), t)): the argument
-        # made a variable, the derivative taken there, and the value put back in
-        order = list(dict.fromkeys(slots))
-        points = {k: sympy.Dummy(f"xi_{k}") for k in order}
-        body = applied.func(*(points.get(i, a) for i, a in enumerate(args, start=1)))
-        derivative = sympy.Derivative(body, *((points[k], slots.count(k)) for k in order), evaluate=False)
-        return sympy.Subs(derivative, tuple(points.values()), tuple(args[k - 1] for k in order))
+        from derive.jets import partial_at  # the form derive's own derivatives take
+
+        return partial_at(applied, tuple(slots))
 
     def func(self, tok: Token, *rest: object) -> sympy.Expr:
         """\\sin x, \\tanh^2(z), \\sin^{-1} x, \\log_2 x: modifiers first, the argument last."""

@@ -27,6 +27,10 @@ class PlainTextPrinter(StrPrinter):
         return f"heaviside({self._print(expr.args[0])})"
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
+        partial = partial_form(expr)
+        if partial is not None:
+            applied, slots = partial
+            return self._partial(slots) + self._print(applied)
         inner = expr.expr
         variables = expr.variable_count
         if len(variables) > 1:  # d/dy(d/dx(f)): one variable at a time, innermost first
@@ -91,20 +95,23 @@ def prime_form(expr: sympy.Subs) -> tuple[sympy.Function, int, sympy.Expr] | Non
     return inner.expr, int(order), points[0]
 
 
-def partial_form(expr: sympy.Subs) -> tuple[sympy.Expr, tuple[int, ...]] | None:
+def partial_form(expr: sympy.Subs | sympy.Derivative) -> tuple[sympy.Expr, tuple[int, ...]] | None:
     """(L(u, v), (1, 2)) when expr is sympy's form of L differentiated in its first and second arguments at
-    (u, v), `Subs(Derivative(L(ξ1, ξ2), ξ1, ξ2), (ξ1, ξ2), (u, v))`; else None. Only for a function of
-    several arguments (one argument is f'(u)), each point variable one whole argument of it."""
-    body, variables, points = expr.args
+    (u, v): `Subs(Derivative(L(ξ1, ξ2), ξ1, ξ2), (ξ1, ξ2), (u, v))`, or with a variable that stays
+    (`Subs(Derivative(L(ξ1, t), ξ1, t), ξ1, u)`, `Derivative(L(u, t), u, t)`); else None. Only for a
+    function of several arguments (one argument is f'(u)), each variable one whole argument of it."""
+    body, variables, points = expr.args if isinstance(expr, sympy.Subs) else (expr, (), ())
     if not isinstance(body, sympy.Derivative) or not isinstance(body.expr, AppliedUndef) or len(body.expr.args) < 2:
         return None
     args = body.expr.args
-    if any(sum(a.has(v) for a in args) != 1 or v not in args for v in variables):
+
+    def whole(v: sympy.Basic) -> bool:  # one whole argument, found in no other
+        return v in args and sum(a.has(v) for a in args) == 1
+
+    if not all(whole(v) for v in (*variables, *body.variables)):
         return None
     slots: list[int] = []
     for variable, count in body.variable_count:
-        if variable not in variables:
-            return None
         slots += [args.index(variable) + 1] * int(count)
     at = dict(zip(variables, points, strict=True))
     return body.expr.func(*(at.get(a, a) for a in args)), tuple(slots)
@@ -127,6 +134,9 @@ class DeriveLatexPrinter(LatexPrinter):
     Leibniz derivative, `f'\\left(g(x)\\right)` for sympy's `Subs(Derivative(f(t), t), t, g(x))`."""
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
+        partial = partial_form(expr)
+        if partial is not None:
+            return self._partial(*partial)
         (var, order), *rest = expr.variable_count
         inner = expr.expr
         if not rest and order == 1 and isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol | AppliedUndef):
@@ -145,10 +155,12 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Subs(self, expr: sympy.Subs) -> str:
         partial = partial_form(expr)
         if partial is not None:
-            applied, slots = partial
-            return "".join(rf"\partial_{{{k}}}" for k in slots) + " " + self._print(applied)
+            return self._partial(*partial)
         form = prime_form(expr)
         return super()._print_Subs(expr) if form is None else self._prime(*form)
+
+    def _partial(self, applied: sympy.Expr, slots: tuple[int, ...]) -> str:
+        return "".join(rf"\partial_{{{k}}}" for k in slots) + " " + self._print(applied)
 
 
 _LATEX_PRINTER = DeriveLatexPrinter()

@@ -7,6 +7,8 @@ from functools import lru_cache
 
 import sympy
 
+from derive import subs_equality  # noqa: F401  (sympy's Subs compared by its points: see that module)
+
 # Unicode Greek letters typed directly are stored under their spelled-out names, so `α` and `alpha`
 # are one symbol and both print as \alpha.
 GREEK_LETTERS = {

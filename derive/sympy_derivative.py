@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import sympy
 from sympy.core.function import AppliedUndef
 
+from derive import subs_equality  # noqa: F401  (sympy's Subs compared by its points: see that module)
+
 # sympy's dispatch to an expression's own differentiation method (used by Derivative.__new__ itself).
 _DISPATCH = getattr(sympy.Derivative, "_dispatch_eval_derivative_n_times", None)
 
@@ -24,6 +26,10 @@ def sympy_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
     """`sympy.diff(expr, var)`, the same value (see the module's docstring), except where sympy's is
     wrong: an abstract function of several arguments, one of which is an application found in another
     (see `_shared_arguments_apart`)."""
+    from derive import jets  # jets builds on this module's at_points
+
+    if jets.needs_jets(expr):
+        return jets.jet_diff(expr, var)
     apart, back = _shared_arguments_apart(expr)
     value = _sympy_diff(apart, var)
     return value.xreplace(back) if back else value
@@ -112,6 +118,10 @@ def sympy_doit(expr: sympy.Basic) -> sympy.Basic:
     `_shared_arguments_apart`). Higher derivatives are still sympy's own."""
     if not expr.has(sympy.Derivative):
         return expr.doit()
+    from derive import jets  # jets builds on this module's at_points
+
+    if jets.needs_jets(expr):
+        return jets.jet_doit(expr)
     if isinstance(expr, sympy.Derivative) and _first_by_symbol(expr):
         value = sympy_diff(sympy_doit(expr.expr), expr.variables[0])
         if value != expr and value.has(sympy.Derivative) and not settled(value):

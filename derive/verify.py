@@ -258,7 +258,12 @@ def concrete_choices(
                 (UNARY_CHOICES[(k + j + i) % m].subs(_T, p) for i, p in enumerate(params)), sympy.Integer(0)
             )
             if arity > 1:
-                body += params[0] * params[1]  # mixed partial derivatives must not vanish
+                # Mixed partials must not vanish, and two of the same order must differ (∂1∂1∂2 g against
+                # ∂1∂2∂2 g): sin(c·t) with c_i = p_i/(4 + k), p_i the i-th prime, gives ∂^α a factor
+                # Π c_i^α_i, different for every α by unique factorisation.
+                weights = sum((sympy.Rational(sympy.prime(i + 1), 4 + k) * p for i, p in enumerate(params)),
+                              sympy.Integer(0))
+                body += params[0] * params[1] + sympy.sin(weights)
             assignment[f] = sympy.Lambda(params[0] if arity == 1 else params, body)
         out.append(assignment)
     return out

@@ -147,8 +147,8 @@ DERIVATIVES = [
     (r"f''(x)", Derivative(f(x), (x, 2))),
     (r"f'(g(x))", Subs(Derivative(f(_t), _t), _t, g(x))),
     (r"\partial_1 L(u, w)", Subs(Derivative(L(_t, w), _t), _t, u)),
-    (r"\partial_{2} L\left(u, w\right)", Subs(Derivative(L(u, _t), _t), _t, w)),
-    (r"\partial_1 \partial_2 L(u, v)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, v))),
+    (r"\partial_{2} L\left(u, w^2\right)", Subs(Derivative(L(u, _t), _t), _t, w**2)),
+    (r"\partial_1 \partial_2 L(u, u)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, u))),
     (r"\partial_1 L(\sigma(z), w)", Subs(Derivative(L(_t, w), _t), _t, sigmoid(z))),
     (r"\partial_1 \phi(z)", Derivative(function("phi")(z), z)),
 ]

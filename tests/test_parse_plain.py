@@ -183,11 +183,11 @@ DERIVATIVES = [
     ("∂₁L(sigmoid(z), t)", Subs(Derivative(L(_t, t), _t), _t, sigmoid(z))),
     ("∂_1 L(y, y)", Subs(Derivative(L(_t, y), _t), _t, y)),
     ("∂_1∂_2 L(u, v)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, v))),
-    ("∂_1 ∂_2 L(u, v)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, v))),
-    ("∂_2∂_2 L(u, v)", Subs(Derivative(L(u, _t), (_t, 2)), _t, v)),
+    ("∂_1 ∂_2 L(u, u)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, u))),
+    ("∂_2∂_2 L(u, v^2)", Subs(Derivative(L(u, _t), (_t, 2)), _t, v**2)),
     ("∂_1 f(x)", Derivative(f(x), x)),  # one argument: f'(x)
     ("∂_1 f(g(x))", Subs(Derivative(f(_t), _t), _t, g(x))),
-    ("2∂_1 L(u, t)", 2 * Subs(Derivative(L(_t, t), _t), _t, u)),
+    ("2∂_1 L(u^2, t)", 2 * Subs(Derivative(L(_t, t), _t), _t, u**2)),
 ]
 
 CASES = NUMBERS + POWERS + PRODUCTS + NAMES + APPLICATIONS + KNOWN_FUNCTIONS + ABSOLUTE_VALUES + DERIVATIVES

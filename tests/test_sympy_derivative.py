@@ -148,3 +148,26 @@ def test_a_point_put_into_a_substitution_reaches_its_point():
     assert substitution(inner, [y], [0]) == sympy.Subs(sympy.Derivative(f(t), t), t, 0)
     assert sympy.Subs(inner, y, 0).doit() != sympy.Subs(sympy.Derivative(f(t), t), t, 0)  # sympy's own
     assert substitution(x**2 + y, [y], [3]) == sympy.Subs(x**2 + y, y, 3)
+
+
+HIGHER = [
+    # (case, expression, order): the guard's value differentiated again, order by order
+    ("the same application twice, second order", g(f(x), f(x)), 2),
+    ("the same application twice, third order", g(f(x), f(x)), 3),
+    ("an application inside a quotient, second order", g(sympy.exp(x) / f(x), f(x)), 2),
+    ("nested, second order", g(h(f(x), f(x)), f(x)), 2),
+    ("one inside another's argument, second order", h(g(x, f(x)), f(x)), 2),
+    ("an application times x, third order", g(f(x), x * f(x)), 3),
+]
+
+
+@pytest.mark.parametrize(("expr", "order"), [c[1:] for c in HIGHER], ids=[c[0] for c in HIGHER])
+def test_a_shared_application_is_differentiated_right_at_every_order(expr: sympy.Expr, order: int) -> None:
+    expected = sympy.N(sympy.diff(made_concrete(expr), (x, order)).subs(x, sympy.Rational(3, 10)), 30)
+    value = expr
+    for _ in range(order):
+        value = sympy_diff(value, x)
+        # no derivative by an application is left for the next order to take (sympy's is wrong there)
+        assert all(v.is_Symbol for d in value.atoms(sympy.Derivative) for v in d.variables)
+    assert abs(concrete_value(value) - expected) < 1e-20
+    assert abs(concrete_value(sympy_doit(sympy.Derivative(expr, (x, order)))) - expected) < 1e-20

@@ -1,0 +1,122 @@
+"""Derivatives of abstract functions of several arguments, with each partial derivative a function of its own.
+
+sympy writes the partial ∂_1 g of g(u, v) at (f(x), f(x)) as Subs(d/dξ g(ξ, f(x)), ξ, f(x)), and its own
+evaluation of such forms (Subs.doit, the derivative of a Subs) turns them into derivatives by an
+application, g(f(x), ξ) by f(x). The next derivative of those treats f(x) as a variable apart from x and
+loses terms: d²/dx² g(f(x), f(x)) came out wrong. Here every abstract function g and each of its
+partials is a function whose derivative in its k-th argument is the next partial (`_partial`), so sympy's
+chain rule, which is right for such functions at every order, does all the work with no Subs in between;
+the result is written back in sympy's notation for partials (`_written`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy
+from sympy.core.function import AppliedUndef, UndefinedFunction
+
+from derive.sympy_derivative import at_points
+
+
+def needs_jets(expr: sympy.Basic) -> bool:
+    """Is `expr` what sympy's own chain rule gets wrong: a function of several arguments with an argument
+    that is an application found in another argument (g(f(x), f(x))), or a derivative or substitution of
+    such a function already taken, which sympy would differentiate again through Subs.doit?"""
+    several = [a for a in expr.atoms(AppliedUndef) if len(a.args) > 1]
+    if not several:
+        return False
+    for application in several:
+        args = application.args
+        for i, a in enumerate(args):
+            if not a.is_Symbol and a._diff_wrt and any(j != i and b.has(a) for j, b in enumerate(args)):
+                return True
+    return any(
+        any(len(a.args) > 1 for a in e.expr.atoms(AppliedUndef)) for e in expr.atoms(sympy.Derivative, sympy.Subs)
+    )
+
+
+def jet_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
+    """d/dvar of `expr`, right for abstract functions of several arguments at every order."""
+    return _written(sympy.diff(_as_jets(expr), var))
+
+
+def jet_doit(expr: sympy.Expr) -> sympy.Expr:
+    """`expr` with every derivative in it taken (its Subs put in), right for functions of several arguments."""
+    return _written(_as_jets(expr))
+
+
+@lru_cache(maxsize=1024)
+def _partial(function: UndefinedFunction, slots: tuple[int, ...]) -> UndefinedFunction:
+    """The partial of `function` in the arguments `slots` (sorted, 1-based), as a function of its own."""
+
+    def fdiff(self: sympy.Function, argindex: int = 1) -> sympy.Expr:
+        return _partial(function, tuple(sorted((*slots, argindex))))(*self.args)
+
+    # A space cannot occur in a user's name, so these functions are never theirs.
+    name = f"{function.__name__} partial {','.join(map(str, slots))}"
+    return UndefinedFunction(name, __dict__={"fdiff": fdiff, "jet": (function, slots)}, **function._kwargs)
+
+
+def _as_jets(expr: sympy.Basic) -> sympy.Basic:
+    """`expr` with each abstract function an instance of `_partial` and every derivative and substitution
+    of one evaluated (so none is left to sympy's Subs)."""
+    memo: dict[sympy.Basic, sympy.Basic] = {}
+
+    def walk(e: sympy.Basic) -> sympy.Basic:
+        if not e.args:
+            return e
+        if e in memo:
+            return memo[e]
+        if isinstance(e, AppliedUndef):
+            value = _partial(type(e), ())(*(walk(a) for a in e.args))
+        elif isinstance(e, sympy.Derivative):
+            if not all(v.is_Symbol for v in e.variables):
+                value = walk(at_points(e))  # g(f(x)) by f(x): by a dummy at f(x), as sympy means it
+            else:
+                value = sympy.diff(walk(e.expr), *e.variable_count)
+        elif isinstance(e, sympy.Subs):
+            body, points = walk(e.expr), [walk(p) for p in e.point]
+            if body.has(sympy.Derivative):  # a derivative sympy cannot take: the substitution stays
+                value = sympy.Subs(body, e.variables, points)
+            else:
+                value = body.xreplace(dict(zip(e.variables, points, strict=True)))
+        else:
+            args = tuple(walk(a) for a in e.args)
+            value = e.func(*args) if args != e.args else e
+        memo[e] = value
+        return value
+
+    return walk(expr)
+
+
+def partial_at(applied: AppliedUndef, slots: tuple[int, ...]) -> sympy.Expr:
+    """∂_slots g at the arguments of `applied` = g(u1, ..., un): what the notation ∂_1∂_2 g(u, v) means.
+    Every argument differentiated is a dummy at its point, even a symbol: read by a defined name u,
+    Derivative(g(u, v), u) would be Leibniz's dg/du, which moves v = h(u) as well."""
+    return _written(_partial(type(applied), tuple(sorted(slots)))(*applied.args), alone=False)
+
+
+def _written(expr: sympy.Basic, *, alone: bool = True) -> sympy.Basic:
+    """Back from `_as_jets`: g itself, and each partial the way sympy writes one: by an argument that is a
+    symbol found in no other argument as it stands (unless `alone` is false), and by every other argument
+    at its point (one dummy for each argument, even where two arguments are the same)."""
+
+    def back(e: sympy.Basic) -> sympy.Basic:
+        function, slots = type(e).jet
+        args = e.args
+        if not slots:
+            return function(*args)
+        counts = {k: slots.count(k) for k in sorted(set(slots))}
+        points = {
+            k: sympy.Dummy(f"xi_{k}", dummy_index=hash((k, args[k - 1])))
+            for k in counts
+            if not (alone and args[k - 1].is_Symbol and sum(a.has(args[k - 1]) for a in args) == 1)
+        }
+        body = function(*(points.get(i, a) for i, a in enumerate(args, start=1)))
+        derivative = sympy.Derivative(body, *((points.get(k, args[k - 1]), n) for k, n in counts.items()))
+        if not points:
+            return derivative
+        return sympy.Subs(derivative, tuple(points.values()), tuple(args[k - 1] for k in points))
+
+    return expr.replace(lambda e: hasattr(type(e), "jet"), back)
