@@ -334,6 +334,10 @@ class _Builder(Transformer_NonRecursive):
         raw = name_tok.strip()
         name = (_known_latex_function(raw) or latex_name(raw)) if self.latex else normalize_name(raw)
         first = f"∂_{slots[0]}"
+        if len(slots) > _MAX_DERIVATIVE_ORDER:
+            raise _Fault(f"at most {_MAX_DERIVATIVE_ORDER} ∂ in a row", tok)
+        if name in _CONTEXT.get().variables:
+            raise _Fault(f"{name} is defined without arguments: write d{name}/dx for its derivative", tok)
         if len(args) == 1 and set(slots) == {1}:
             return _prime(name, args[0], len(slots), tok)  # one argument: f'(u)
         applied = _apply(name, args, tok)
@@ -396,7 +400,8 @@ class _Builder(Transformer_NonRecursive):
             except ParseError as error:  # reported at the derivative, where the user can find it
                 raise _Fault(f"in the arguments of {numerator}: {error.message}", tok,
                              limit=isinstance(error, LimitError)) from None
-            return sympy.Derivative(_apply_name(numerator, args, tok), (var, order), evaluate=False)
+            # dsin(z)/dz is the sine's derivative, as sin(z) is the sine
+            return sympy.Derivative(_apply(numerator, args, tok), (var, order), evaluate=False)
         return sympy.Derivative(symbol(numerator), (var, order), evaluate=False)
 
     def leibniz_at(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
@@ -506,9 +511,16 @@ def _apply(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
     return _apply_name(name, args, tok)
 
 
+# sympy's printed notation, which reads as something else here (Subs(...) would be an abstract function).
+_SYMPY_NOTATION = {"Subs", "Derivative", "Integral", "Lambda", "Function", "Symbol"}
+
+
 def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
     """A user name applied to arguments: an abstract function, or a defined variable."""
     ctx = _CONTEXT.get()
+    if name in _SYMPY_NOTATION and not ctx.is_defined(name):
+        raise _Fault(f"{name}(...) is sympy's notation, which derive does not read: write the expression "
+                     "with d/dx, dy/dx(1), f'(u) or ∂_1 g(u, v)", tok)
     leaves = ctx.variables.get(name)
     if leaves is not None:
         # y = sigmoid(z): y(z) is y written as a function of its own variables; y(1 - y) is a product.

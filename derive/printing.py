@@ -60,12 +60,10 @@ class PlainTextPrinter(StrPrinter):
             return self._partial(slots) + self._print(applied)
         form = prime_form(expr)
         if form is None:
-            (variable,), (point,) = (expr.variables, expr.point) if len(expr.variables) == 1 else ((None,), (None,))
-            body = expr.expr
-            at_number = point is not None and point.is_number and isinstance(body, sympy.Derivative)
-            if at_number and isinstance(body.expr, sympy.Symbol) and set(body.variables) == {variable}:
-                return f"{self._print(body)}({self._print(point)})"  # dy/dz(1), as it is written
-            return super()._print_Subs(expr)
+            if at_number_form(expr):
+                return f"{self._print(expr.expr)}({self._print(expr.point[0])})"  # dy/dz(1), as it is written
+            value = substituted(expr)
+            return super()._print_Subs(expr) if value == expr else self._print(value)
         function, order, point = form
         return f"{_function_name(function)}{chr(39) * order}({self._print(point)})"
 
@@ -117,6 +115,26 @@ def partial_form(expr: sympy.Subs | sympy.Derivative) -> tuple[sympy.Expr, tuple
     return body.expr.func(*(at.get(a, a) for a in args)), tuple(slots)
 
 
+def at_number_form(expr: sympy.Subs) -> bool:
+    """Is expr dy/dz(1): the derivative of a name at a number, which derive's notation writes as such?"""
+    body = expr.expr
+    return (len(expr.variables) == 1 and expr.point[0].is_number and isinstance(body, sympy.Derivative)
+            and isinstance(body.expr, sympy.Symbol) and set(body.variables) == set(expr.variables))
+
+
+def substituted(expr: sympy.Subs) -> sympy.Expr:
+    """A substitution derive has no notation for (d/dy L(y, y) at y = 1), with its points put in: the same
+    value, in notation that reads back (∂_1 L(1, 1) + ∂_2 L(1, 1)); sympy's `Subs(...)` would read as a
+    function named Subs. Left as it is if the derivatives cannot be taken."""
+    from derive.sympy_derivative import sympy_doit  # printing stays importable without the engine
+
+    try:
+        value = sympy_doit(expr)
+    except (ValueError, TypeError, NotImplementedError, RecursionError):
+        return expr
+    return value
+
+
 def _function_name(expr: sympy.Function) -> str:
     return type(expr).__name__
 
@@ -127,6 +145,9 @@ _PRINTER = PlainTextPrinter({"order": None})
 def to_text(expr: sympy.Basic) -> str:
     """Plain text that derive.parse reads back to an equal expression (`x^2*sin(x)`, `dE/dz`)."""
     return _PRINTER.doprint(expr).replace("**", "^")
+
+
+_OPERATORS = (r"\frac{d}{", r"\frac{d^", r"\frac{\partial}{", r"\frac{\partial^")
 
 
 class DeriveLatexPrinter(LatexPrinter):
@@ -157,10 +178,22 @@ class DeriveLatexPrinter(LatexPrinter):
         if partial is not None:
             return self._partial(*partial)
         form = prime_form(expr)
-        return super()._print_Subs(expr) if form is None else self._prime(*form)
+        if form is not None:
+            return self._prime(*form)
+        if at_number_form(expr):  # \frac{dE}{dz}\left(0\right), which reads back
+            return rf"{self._print(expr.expr)}\left({self._print(expr.point[0])}\right)"
+        value = substituted(expr)
+        return super()._print_Subs(expr) if value == expr else self._print(value)
 
     def _partial(self, applied: sympy.Expr, slots: tuple[int, ...]) -> str:
         return "".join(rf"\partial_{{{k}}}" for k in slots) + " " + self._print(applied)
+
+    def _needs_mul_brackets(self, expr: sympy.Expr, first: bool = False, last: bool = False) -> bool:
+        # \frac{d}{dx} takes the rest of a product when read back, so a derivative that does not end the
+        # product is bracketed: \left(\frac{d}{dx} x^{2}\right) \partial_{1} g(x^2, y)
+        if not last and isinstance(expr, sympy.Derivative) and self._print(expr).startswith(_OPERATORS):
+            return True
+        return super()._needs_mul_brackets(expr, first=first, last=last)
 
 
 _LATEX_PRINTER = DeriveLatexPrinter()

@@ -123,6 +123,7 @@ DERIVATIVES = [
     (r"\frac{d^2 E}{dz^2} \left(\frac{1}{2}\right)", Subs(Derivative(E_, (z, 2)), z, Rational(1, 2))),
     (r"\frac{dE}{dz} (z + 1)", (z + 1) * Derivative(E_, z)),
     (r"\frac{dE}{dz}\big(0\big)", Subs(Derivative(E_, z), z, 0)),
+    (r"\frac{dE}{dz}\,(0)", Subs(Derivative(E_, z), z, 0)),  # spacing changes nothing
     (r"\frac{dE}{dz}\Bigl(\frac{1}{2}\Bigr)", Subs(Derivative(E_, z), z, Rational(1, 2))),
     (r"\frac{dE}{dz}\big(z + 1\big)", (z + 1) * Derivative(E_, z)),
     (r"dE/dz\big(1\big)", Subs(Derivative(E_, z), z, 1)),

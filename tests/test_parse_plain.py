@@ -185,6 +185,8 @@ DERIVATIVES = [
     ("∂_1∂_2 L(u, v)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, v))),
     ("∂_1 ∂_2 L(u, u)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, u))),
     ("∂_2∂_2 L(u, v^2)", Subs(Derivative(L(u, _t), (_t, 2)), _t, v**2)),
+    ("∂_1L(u, t)/2", Subs(Derivative(L(_t, t), _t), _t, u) / 2),
+    ("dsin(z)/dz(0)", Subs(Derivative(sympy.sin(z), z), z, 0)),  # a known function is itself there too
     ("∂_1 f(x)", Derivative(f(x), x)),  # one argument: f'(x)
     ("∂_1 f(g(x))", Subs(Derivative(f(_t), _t), _t, g(x))),
     ("2∂_1 L(u^2, t)", 2 * Subs(Derivative(L(_t, t), _t), _t, u**2)),

@@ -84,6 +84,24 @@ def test_a_partial_by_a_variable_prints_in_the_same_notation(expr: sympy.Expr, t
     assert (parse(text) - expr).doit() == 0
 
 
+SUBSTITUTED = [
+    # a derivative at a point that derive's notation has no form for is printed with the point put in
+    "dL(y, y)/dy(1)",
+    "dy(z^2)/dz(1)",
+    "d/dx(g(x, x))",
+]
+
+
+@pytest.mark.parametrize("text", SUBSTITUTED)
+def test_no_substitution_prints_as_sympy_s_subs_and_each_reads_back_equal(text: str) -> None:
+    from derive.printing import to_latex
+
+    expr = parse(text)
+    for printed, latex in ((to_text(expr), False), (to_latex(expr), True)):
+        assert "Subs" not in printed and "right|" not in printed
+        assert (parse(printed, latex=latex) - expr).doit() == 0
+
+
 def test_a_derivative_inside_a_product_keeps_its_own_operand() -> None:
     # d/dx takes the rest of a product when read, so the printer wraps it: y*(d/dx(x^2)), not y*d/dx(x^2).
     expr = Derivative(x**2, x) * y

@@ -22,6 +22,10 @@ CORPUS = [
     ("1/2*(a - y)^2", "z", ("y = sigmoid(z)",)),
     ("1/2*(a - y)^2", "z", ("y = cos(z)",)),
     ("1/2*(t - h2)^2", "w1", ("h2 = sigmoid(w2*h1 + b2)", "h1 = sigmoid(w1*x + b1)")),
+    # a pending derivative before another factor: \frac{d}{dx} would take the rest of the product
+    ("f(x^2)", "x", ()),
+    ("g(x^2, sin(x))", "x", ()),
+    ("L(y, t)", "z", ("y = sigmoid(z)",)),
 ]
 
 
