@@ -24,15 +24,13 @@ _DISPATCH = getattr(sympy.Derivative, "_dispatch_eval_derivative_n_times", None)
 
 def sympy_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
     """`sympy.diff(expr, var)`, the same value (see the module's docstring), except where sympy's is
-    wrong: an abstract function of several arguments, one of which is an application found in another
-    (see `_shared_arguments_apart`)."""
+    wrong: an abstract function of several arguments, one of which is an application found in another,
+    or a partial of one already taken (see `derive.jets`, which takes those)."""
     from derive import jets  # jets builds on this module's at_points
 
     if jets.needs_jets(expr):
         return jets.jet_diff(expr, var)
-    apart, back = _shared_arguments_apart(expr)
-    value = _sympy_diff(apart, var)
-    return value.xreplace(back) if back else value
+    return _sympy_diff(expr, var)
 
 
 def _sympy_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
@@ -56,44 +54,6 @@ def _sympy_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
     return value
 
 
-def _shared_arguments_apart(expr: sympy.Basic) -> tuple[sympy.Basic, dict[sympy.Basic, sympy.Basic]]:
-    """`expr` with each argument A of an abstract function of several arguments that is an application
-    (f(z), not a symbol) found in another argument written as a point, g(e^z/f(z), ξ) at ξ = f(z), and
-    the way back.
-
-    For such an argument sympy's chain rule takes the derivative by A of the whole application, which
-    differentiates A inside the other argument too: sympy gives d/dz g(e^z/f(z), f(z)) a term of
-    g's first partial twice (with g(u, v) = u v and f = cos its value is (1 + tan z) e^z, not e^z). It
-    guards a symbol argument so (a point, as here) but not an application. The dummy is the one sympy's
-    own guard makes, so a derivative reads as sympy writes it where it gets it right.
-    """
-    if not any(len(a.args) > 1 for a in expr.atoms(AppliedUndef)):
-        return expr, {}
-    back: dict[sympy.Basic, sympy.Basic] = {}
-
-    def walk(e: sympy.Basic) -> sympy.Basic:
-        if not e.args:
-            return e
-        args = tuple(walk(a) for a in e.args)
-        if isinstance(e, AppliedUndef) and len(args) > 1:
-            shared = [
-                i for i, a in enumerate(args)
-                if a._diff_wrt and not a.is_Symbol and any(j != i and b.has(a) for j, b in enumerate(args))
-            ]
-            if shared:
-                points = {i: sympy.Dummy(f"xi_{i + 1}", dummy_index=hash(args[i])) for i in shared}
-                written = sympy.Subs(
-                    e.func(*(points.get(i, a) for i, a in enumerate(args))),
-                    tuple(points.values()),
-                    tuple(args[i] for i in shared),
-                )
-                back[written] = e  # as written: the way back needs no second pass for nested ones
-                return written
-        return e.func(*args) if args != e.args else e
-
-    return walk(expr), back
-
-
 def substitution(expr: sympy.Basic, variables: Sequence[sympy.Basic], points: Sequence[sympy.Basic]) -> sympy.Basic:
     """`Subs(expr, variables, points)`, without sympy's joining of a Subs body into one substitution.
 
@@ -114,26 +74,33 @@ def substitution(expr: sympy.Basic, variables: Sequence[sympy.Basic], points: Se
 
 def sympy_doit(expr: sympy.Basic) -> sympy.Basic:
     """`expr.doit()`, with each first derivative by a symbol taken by `sympy_diff`, wherever it stands
-    (in a sum, a function, a substitution), so that it is not left to sympy's own chain rule (see
-    `_shared_arguments_apart`). Higher derivatives are still sympy's own."""
+    (in a sum, a function, a substitution), so that it is not left to sympy's own chain rule, and with
+    `derive.jets` where sympy's is wrong. Other higher derivatives are still sympy's own."""
     if not expr.has(sympy.Derivative):
         return expr.doit()
     from derive import jets  # jets builds on this module's at_points
 
     if jets.needs_jets(expr):
         return jets.jet_doit(expr)
+    return _doit(expr)
+
+
+def _doit(expr: sympy.Basic) -> sympy.Basic:
+    """`sympy_doit` below its check for jets: no part of an expression that needs none needs them."""
+    if not expr.has(sympy.Derivative):
+        return expr.doit()
     if isinstance(expr, sympy.Derivative) and _first_by_symbol(expr):
-        value = sympy_diff(sympy_doit(expr.expr), expr.variables[0])
+        value = sympy_diff(_doit(expr.expr), expr.variables[0])
         if value != expr and value.has(sympy.Derivative) and not settled(value):
             value = sympy_doit(value)  # Derivative.doit evaluates what the derivative brought in, once more
         return value
     if type(expr) in (sympy.Add, sympy.Mul):
-        return expr.func(*(sympy_doit(a) for a in expr.args), evaluate=True)  # what AssocOp.doit does
+        return expr.func(*(_doit(a) for a in expr.args), evaluate=True)  # what AssocOp.doit does
     if isinstance(expr, sympy.Subs):
         # the body first (its derivatives are by the bound variables, which are symbols), then the point
-        return substitution(sympy_doit(expr.expr), expr.variables, [sympy_doit(p) for p in expr.point]).doit()
+        return substitution(_doit(expr.expr), expr.variables, [_doit(p) for p in expr.point]).doit()
     if type(expr).doit is sympy.Basic.doit:
-        return expr.func(*(sympy_doit(a) for a in expr.args))  # what Basic.doit does: sin, |x|, f(...), x^n
+        return expr.func(*(_doit(a) for a in expr.args))  # what Basic.doit does: sin, |x|, f(...), x^n
     return expr.doit()
 
 
