@@ -19,6 +19,7 @@ from sympy.core.function import AppliedUndef, UndefinedFunction
 from derive.sympy_derivative import at_points
 
 
+@lru_cache(maxsize=4096)  # asked of every derivative sympy_diff takes; an expression's hash is kept on it
 def needs_jets(expr: sympy.Basic) -> bool:
     """Is `expr` what sympy's own chain rule gets wrong: a function of several arguments with an argument
     that is an application found in another argument (g(f(x), f(x))), or a derivative or substitution of

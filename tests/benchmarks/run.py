@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RECURSION_LIMIT = 20_000
 # Caches of derive's own that hold sympy results (the symbol table and the interval contexts stay).
 CACHED_MODULES = ("derive.rewrite", "derive.check", "derive.definitions", "derive.verify", "derive.numeric",
-                  "derive.diagnose", "derive.leibniz")
+                  "derive.diagnose", "derive.leibniz", "derive.jets")
 KEPT = {"interval_context"}
 JOBS_FILES = 200
 JOBS_REPEATS = 5
