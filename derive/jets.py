@@ -22,8 +22,9 @@ from derive.sympy_derivative import at_points
 @lru_cache(maxsize=4096)  # asked of every derivative sympy_diff takes; an expression's hash is kept on it
 def needs_jets(expr: sympy.Basic) -> bool:
     """Is `expr` what sympy's own chain rule gets wrong: a function of several arguments with an argument
-    that is an application found in another argument (g(f(x), f(x))), or a derivative or substitution of
-    such a function already taken, which sympy would differentiate again through Subs.doit?"""
+    that is an application found in another argument (g(f(x), f(x))), or a partial of one already taken
+    at a point (a Subs) or by an application, which sympy would differentiate again through Subs.doit?
+    A derivative by symbols (d/dy g(x, y)) it takes right, and keeps as it is."""
     several = [a for a in expr.atoms(AppliedUndef) if len(a.args) > 1]
     if not several:
         return False
@@ -33,7 +34,9 @@ def needs_jets(expr: sympy.Basic) -> bool:
             if not a.is_Symbol and a._diff_wrt and any(j != i and b.has(a) for j, b in enumerate(args)):
                 return True
     return any(
-        any(len(a.args) > 1 for a in e.expr.atoms(AppliedUndef)) for e in expr.atoms(sympy.Derivative, sympy.Subs)
+        any(len(a.args) > 1 for a in e.expr.atoms(AppliedUndef))
+        for e in expr.atoms(sympy.Derivative, sympy.Subs)
+        if isinstance(e, sympy.Subs) or not all(v.is_Symbol for v in e.variables)
     )
 
 
@@ -92,32 +95,27 @@ def _as_jets(expr: sympy.Basic) -> sympy.Basic:
 
 
 def partial_at(applied: AppliedUndef, slots: tuple[int, ...]) -> sympy.Expr:
-    """∂_slots g at the arguments of `applied` = g(u1, ..., un): what the notation ∂_1∂_2 g(u, v) means.
-    Every argument differentiated is a dummy at its point, even a symbol: read by a defined name u,
-    Derivative(g(u, v), u) would be Leibniz's dg/du, which moves v = h(u) as well."""
-    return _written(_partial(type(applied), tuple(sorted(slots)))(*applied.args), alone=False)
+    """∂_slots g at the arguments of `applied` = g(u1, ..., un): what the notation ∂_1∂_2 g(u, v) means."""
+    return _written(_partial(type(applied), tuple(sorted(slots)))(*applied.args))
 
 
-def _written(expr: sympy.Basic, *, alone: bool = True) -> sympy.Basic:
-    """Back from `_as_jets`: g itself, and each partial the way sympy writes one: by an argument that is a
-    symbol found in no other argument as it stands (unless `alone` is false), and by every other argument
-    at its point (one dummy for each argument, even where two arguments are the same)."""
+def _written(expr: sympy.Basic) -> sympy.Basic:
+    """Back from `_as_jets`: g itself, and each partial as a derivative by dummies at its points, one dummy
+    for each argument even where two arguments are the same. Never by an argument as it stands, even a
+    symbol: read by a defined name u, Derivative(g(u, v), u) would be Leibniz's dg/du, which moves
+    v = h(u) as well."""
 
     def back(e: sympy.Basic) -> sympy.Basic:
         function, slots = type(e).jet
         args = e.args
         if not slots:
             return function(*args)
+        if len(args) == 1 and args[0].is_Symbol:  # f'(x), as sympy writes it: one argument, nothing to mix up
+            return sympy.Derivative(function(*args), (args[0], len(slots)))
         counts = {k: slots.count(k) for k in sorted(set(slots))}
-        points = {
-            k: sympy.Dummy(f"xi_{k}", dummy_index=hash((k, args[k - 1])))
-            for k in counts
-            if not (alone and args[k - 1].is_Symbol and sum(a.has(args[k - 1]) for a in args) == 1)
-        }
+        points = {k: sympy.Dummy(f"xi_{k}", dummy_index=hash((k, args[k - 1]))) for k in counts}
         body = function(*(points.get(i, a) for i, a in enumerate(args, start=1)))
-        derivative = sympy.Derivative(body, *((points.get(k, args[k - 1]), n) for k, n in counts.items()))
-        if not points:
-            return derivative
-        return sympy.Subs(derivative, tuple(points.values()), tuple(args[k - 1] for k in points))
+        derivative = sympy.Derivative(body, *((points[k], n) for k, n in counts.items()))
+        return sympy.Subs(derivative, tuple(points.values()), tuple(args[k - 1] for k in counts))
 
     return expr.replace(lambda e: hasattr(type(e), "jet"), back)

@@ -27,10 +27,6 @@ class PlainTextPrinter(StrPrinter):
         return f"heaviside({self._print(expr.args[0])})"
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
-        partial = partial_form(expr)
-        if partial is not None:
-            applied, slots = partial
-            return self._partial(slots) + self._print(applied)
         inner = expr.expr
         variables = expr.variable_count
         if len(variables) > 1:  # d/dy(d/dx(f)): one variable at a time, innermost first
@@ -51,6 +47,8 @@ class PlainTextPrinter(StrPrinter):
             return f"d^{order}/d{var.name}^{order}({self._print(inner)})"
         if isinstance(inner, sympy.Symbol) and order == 1 and isinstance(var, AppliedUndef):
             return f"d{inner.name}/d{self._print(var)}"
+        if isinstance(inner, AppliedUndef) and inner.args == (var,):
+            return f"{_function_name(inner)}{chr(39) * order}({self._print(var)})"  # f''(g(x)), by g(x)
         return super()._print_Derivative(expr)
 
     def _print_Subs(self, expr: sympy.Subs) -> str:
@@ -93,12 +91,13 @@ def prime_form(expr: sympy.Subs) -> tuple[sympy.Function, int, sympy.Expr] | Non
     return inner.expr, int(order), points[0]
 
 
-def partial_form(expr: sympy.Subs | sympy.Derivative) -> tuple[sympy.Expr, tuple[int, ...]] | None:
-    """(L(u, v), (1, 2)) when expr is sympy's form of L differentiated in its first and second arguments at
-    (u, v): `Subs(Derivative(L(ξ1, ξ2), ξ1, ξ2), (ξ1, ξ2), (u, v))`, or with a variable that stays
-    (`Subs(Derivative(L(ξ1, t), ξ1, t), ξ1, u)`, `Derivative(L(u, t), u, t)`); else None. Only for a
-    function of several arguments (one argument is f'(u)), each variable one whole argument of it."""
-    body, variables, points = expr.args if isinstance(expr, sympy.Subs) else (expr, (), ())
+def partial_form(expr: sympy.Subs) -> tuple[sympy.Expr, tuple[int, ...]] | None:
+    """(L(u, v), (1, 2)) when expr is L differentiated in its first and second arguments at (u, v),
+    `Subs(Derivative(L(ξ1, ξ2), ξ1, ξ2), (ξ1, ξ2), (u, v))`; else None. Only for a function of several
+    arguments (one argument is f'(u)), each variable bound by the Subs and one whole argument. A
+    derivative by a symbol as it stands (d/dx g(u, x)) is not one: with u a defined name that depends on
+    x it is the whole derivative, so it prints as d/dx(...)."""
+    body, variables, points = expr.args
     if not isinstance(body, sympy.Derivative) or not isinstance(body.expr, AppliedUndef) or len(body.expr.args) < 2:
         return None
     args = body.expr.args
@@ -106,7 +105,7 @@ def partial_form(expr: sympy.Subs | sympy.Derivative) -> tuple[sympy.Expr, tuple
     def whole(v: sympy.Basic) -> bool:  # one whole argument, found in no other
         return v in args and sum(a.has(v) for a in args) == 1
 
-    if not all(whole(v) for v in (*variables, *body.variables)):
+    if not all(whole(v) for v in variables) or not set(body.variables) <= set(variables):
         return None
     slots: list[int] = []
     for variable, count in body.variable_count:
@@ -125,14 +124,29 @@ def at_number_form(expr: sympy.Subs) -> bool:
 def substituted(expr: sympy.Subs) -> sympy.Expr:
     """A substitution derive has no notation for (d/dy L(y, y) at y = 1), with its points put in: the same
     value, in notation that reads back (∂_1 L(1, 1) + ∂_2 L(1, 1)); sympy's `Subs(...)` would read as a
-    function named Subs. Left as it is if the derivatives cannot be taken."""
+    function named Subs. Left as it is if the derivatives cannot be taken, or if one is of a name (dE/dy,
+    whose meaning is Leibniz's, which sympy alone does not know)."""
     from derive.sympy_derivative import sympy_doit  # printing stays importable without the engine
 
+    if any(isinstance(d.expr, sympy.Symbol) for d in expr.atoms(sympy.Derivative)):
+        return expr
     try:
         value = sympy_doit(expr)
     except (ValueError, TypeError, NotImplementedError, RecursionError):
         return expr
     return value
+
+
+def _displayable(expr: sympy.Basic) -> sympy.Basic:
+    """`expr` with each substitution that has no notation of its own put in (`substituted`) before it is
+    printed, so that brackets follow what is printed: x·(∂_2 L(1, 1) + ∂_1 L(1, 1)), not x·∂_2 L(1, 1) + ...."""
+    if not expr.has(sympy.Subs):
+        return expr
+
+    def own_notation(e: sympy.Subs) -> bool:
+        return partial_form(e) is not None or prime_form(e) is not None or at_number_form(e)
+
+    return expr.replace(lambda e: isinstance(e, sympy.Subs) and not own_notation(e), substituted)
 
 
 def _function_name(expr: sympy.Function) -> str:
@@ -144,7 +158,7 @@ _PRINTER = PlainTextPrinter({"order": None})
 
 def to_text(expr: sympy.Basic) -> str:
     """Plain text that derive.parse reads back to an equal expression (`x^2*sin(x)`, `dE/dz`)."""
-    return _PRINTER.doprint(expr).replace("**", "^")
+    return _PRINTER.doprint(_displayable(expr)).replace("**", "^")
 
 
 _OPERATORS = (r"\frac{d}{", r"\frac{d^", r"\frac{\partial}{", r"\frac{\partial^")
@@ -155,13 +169,12 @@ class DeriveLatexPrinter(LatexPrinter):
     Leibniz derivative, `f'\\left(g(x)\\right)` for sympy's `Subs(Derivative(f(t), t), t, g(x))`."""
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
-        partial = partial_form(expr)
-        if partial is not None:
-            return self._partial(*partial)
         (var, order), *rest = expr.variable_count
         inner = expr.expr
         if not rest and order == 1 and isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol | AppliedUndef):
             return rf"\frac{{d{self._print(inner)}}}{{d{self._print(var)}}}"
+        if not rest and isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol):  # d^2E/dy^2
+            return rf"\frac{{d^{{{order}}}{self._print(inner)}}}{{d{self._print(var)}^{{{order}}}}}"
         if not rest and isinstance(inner, AppliedUndef) and inner.args == (var,):
             return self._prime(inner, order, var)
         return super()._print_Derivative(expr)
@@ -201,7 +214,7 @@ _LATEX_PRINTER = DeriveLatexPrinter()
 
 def to_latex(expr: sympy.Basic) -> str:
     """LaTeX that derive's LaTeX reader reads back to an equal expression."""
-    return _LATEX_PRINTER.doprint(expr)
+    return _LATEX_PRINTER.doprint(_displayable(expr))
 
 
 class DeriveMathMLPrinter(MathMLPresentationPrinter):
@@ -298,5 +311,5 @@ _UNICODE = UnicodePrinter({"order": None})
 
 def to_unicode(expr: sympy.Basic) -> str:
     """Readable one-line math for a terminal; not meant to be parsed back (use `to_text` for that)."""
-    text = _UNICODE.doprint(expr).replace("**", "^")
+    text = _UNICODE.doprint(_displayable(expr)).replace("**", "^")
     return text.replace("*", "·").replace(" - ", " − ").replace("(-", "(−")

@@ -62,8 +62,8 @@ class StepCheck:
             "note": self.note,
             "lhs_value": self.lhs_value,
             "rhs_value": self.rhs_value,
-            "lhs_latex": sympy.latex(self.lhs),
-            "rhs_latex": sympy.latex(self.rhs),
+            "lhs_latex": to_latex(self.lhs),  # derive's LaTeX, which reads back (sympy's writes Subs as |_)
+            "rhs_latex": to_latex(self.rhs),
         }
 
     def to_text(self, *, number: int | None = None) -> str:

@@ -70,25 +70,29 @@ def test_what_to_text_prints_parses_back_to_the_same_expression(expr: sympy.Expr
     assert parse(to_text(expr), latex=False) == expr
 
 
-AS_SYMPY = [
-    # by an argument that is a variable of its own, as it stands: the same ∂ notation, read back at a point
-    (Derivative(L(u, z), u), "∂_1 L(u, z)"),
-    (Derivative(L(u, v), u, v), "∂_1∂_2 L(u, v)"),
-    (Subs(Derivative(L(t, z), t, z), t, u**2), "∂_1∂_2 L(u^2, z)"),
+BY_A_VARIABLE = [
+    # a derivative by a variable as it stands is not a partial at a point: with u a defined name that
+    # depends on x, d/dx(g(u, x)) is the whole derivative
+    (Derivative(L(u, z), z), "d/dz(L(u, z))"),
+    (Derivative(f(g(x)), (g(x), 2)), "f''(g(x))"),  # sympy's derivative by an application: a prime
 ]
 
 
-@pytest.mark.parametrize(("expr", "text"), AS_SYMPY, ids=[t for _, t in AS_SYMPY])
-def test_a_partial_by_a_variable_prints_in_the_same_notation(expr: sympy.Expr, text: str) -> None:
+@pytest.mark.parametrize(("expr", "text"), BY_A_VARIABLE, ids=[t for _, t in BY_A_VARIABLE])
+def test_a_derivative_by_a_variable_as_it_stands_prints_as_such(expr: sympy.Expr, text: str) -> None:
     assert to_text(expr) == text
     assert (parse(text) - expr).doit() == 0
 
 
 SUBSTITUTED = [
-    # a derivative at a point that derive's notation has no form for is printed with the point put in
+    # a derivative at a point that derive's notation has no form for is printed with the point put in,
+    # bracketed as what is printed needs
     "dL(y, y)/dy(1)",
     "dy(z^2)/dz(1)",
     "d/dx(g(x, x))",
+    "x*dL(y, y)/dy(1)",
+    "(dL(y, y)/dy(1))^2",
+    "1/dL(y, y)/dy(1)",
 ]
 
 
@@ -106,6 +110,18 @@ def test_a_derivative_inside_a_product_keeps_its_own_operand() -> None:
     # d/dx takes the rest of a product when read, so the printer wraps it: y*(d/dx(x^2)), not y*d/dx(x^2).
     expr = Derivative(x**2, x) * y
     assert parse(to_text(expr)) == expr != parse("d/dx(x^2)*y")
+
+
+AT_POINTS_IN_LATEX = ["dE/dz(0)", "d^2E/dz^2(1)", "dE/dz(-1)", "dE/dz(pi/2)", "dE/dz(2*pi)", "dE/dz(sqrt(2))",
+                      "x*d^2E/dz^2(1)", "dE/dz(1/2)*x"]
+
+
+@pytest.mark.parametrize("text", AT_POINTS_IN_LATEX)
+def test_a_derivative_at_a_number_prints_in_latex_and_reads_back(text: str) -> None:
+    from derive.printing import to_latex
+
+    expr = parse(text)
+    assert parse(to_latex(expr), latex=True) == expr
 
 
 PARTIALS_IN_LATEX = [
