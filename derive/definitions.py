@@ -347,11 +347,14 @@ def interpret(expr: sympy.Basic, defs: Definitions, *, elementary: bool = False)
     return substitute(resolve(expr, defs), defs)
 
 
-def resolve(expr: sympy.Basic, defs: Definitions, *, every: bool = True) -> sympy.Basic:
+def resolve(
+    expr: sympy.Basic, defs: Definitions, *, every: bool = True, outer: frozenset[str] = frozenset()
+) -> sympy.Basic:
     """`expr` with its derivatives replaced by their Leibniz meaning; names outside them stay.
 
     With `every=False` only the derivatives that involve a defined name are read (`dE/dy` in an
-    expression to differentiate), and the others are left for the rules.
+    expression to differentiate), and the others are left for the rules. `outer` names the defined
+    names a derivative around `expr` is by (`_derivative_meaning`).
     """
     def meaning(e: sympy.Basic, outer: frozenset[str]) -> sympy.Basic:
         if isinstance(e, sympy.Derivative):
@@ -362,7 +365,7 @@ def resolve(expr: sympy.Basic, defs: Definitions, *, every: bool = True) -> symp
             return substitution(meaning(e.expr, outer), e.variables, [meaning(p, outer) for p in e.point])
         return rebuilt(e, tuple(meaning(a, outer) for a in e.args)) if e.args else e
 
-    return meaning(expr, frozenset())
+    return meaning(expr, outer)
 
 
 @lru_cache(maxsize=4096)
@@ -388,7 +391,13 @@ def _independent_of(names: frozenset[str], variable: sympy.Basic, defs: Definiti
         return names
     target = name_of(variable)
     graph = _graph(defs)
-    return frozenset(n for n in names if n != target and not graph.reaches(n, frozenset({target})))
+    # A name that uses one the graph cannot follow (E(y) = ... with y defined depends on y through its
+    # parameter; a body that differentiates depends on more than it mentions) is never held.
+    unfollowed = graph.unmodelled
+    return frozenset(
+        n for n in names
+        if n != target and n not in unfollowed and not graph.reaches(n, frozenset({target}) | unfollowed)
+    )
 
 
 @lru_cache(maxsize=64)

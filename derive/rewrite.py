@@ -998,7 +998,9 @@ def read_leibniz_derivatives(expr: sympy.Expr, var: sympy.Symbol, defs: Definiti
     """
     if not defs or not expr.has(sympy.Derivative):
         return [], expr
-    resolved = resolve(expr, defs, every=False)
+    # By a defined name (--wrt u), the derivatives inside keep u for the rules to take, where they can
+    outer = frozenset({var.name}) if var.name in defs else frozenset()
+    resolved = resolve(expr, defs, every=False, outer=outer)
     if resolved == expr:
         return [], expr
     start = pending(expr, var)

@@ -497,3 +497,29 @@ def test_a_sum_with_one_term_replaced_is_the_sum_sympy_builds():
                 expected = sympy.Add(*args)
                 assert type(found) is type(expected) and found.args == expected.args, (total, index, term)
     assert quick > 1000
+
+
+# --- by a defined name, an expression that holds a partial ----------------------------------------------
+
+@pytest.mark.parametrize("text", ["dE/dv", "∂_2 g(u, v)*u", "d/dw(u*w)"])
+def test_a_partial_inside_is_differentiated_by_the_defined_name_it_holds(text: str) -> None:
+    # u = f(z), v = h(u), E = g(u, v): d/du holds u as a variable and moves v = h(u) with it
+    where = ["u = f(z)", "v = h(u)", "E = g(u, v)"]
+    derivation = differentiate(text, "u", where=where)
+    assert derivation.ok
+    a, b, u, w = sympy.symbols("a b u w", real=True)
+    g = sympy.Lambda((a, b), a**2 * b + sympy.sin(a * b))
+    h = sympy.Lambda(a, sympy.cos(a) + a**2)
+    meaning = {  # the text with the definitions put in and u a variable, as sympy evaluates it
+        "dE/dv": sympy.diff(g(u, b), b).subs(b, h(u)),
+        "∂_2 g(u, v)*u": sympy.diff(g(u, b), b).subs(b, h(u)) * u,
+        "d/dw(u*w)": sympy.diff(u * w, w),
+    }[text]
+    expected = sympy.diff(meaning, u)
+    result = derivation.result.replace(
+        lambda e: isinstance(e, AppliedUndef) and type(e).__name__ in ("g", "h"),
+        lambda e: {"g": g, "h": h}[type(e).__name__](*e.args),
+    ).doit()
+    result = result.xreplace({s: u for s in result.free_symbols if s.name == "u"})
+    point = {u: sympy.Rational(7, 10)}
+    assert abs(sympy.N((result - expected).subs(point), 30)) < 1e-20
