@@ -639,6 +639,8 @@ def parse_span(
     if not _BLANK.sub("", text):
         _raise_at(source, begin, "empty input")
     check_nesting(text, limits, source=source, offset=begin)
+    if not latex:
+        _refuse_operator_points(text, source, begin)
     token = _CONTEXT.set(ctx)
     try:
         try:
@@ -689,6 +691,41 @@ def _check_tree_size(tree: Tree, limits: Limits, source: str, begin: int) -> Non
         if depth > 4 * limits.max_depth:
             _raise_at(source, begin, f"expression nested more than {limits.max_depth} deep", limit=True)
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+
+
+# d/dx(EXPR)(1): the operator, its bracketed operand, and a number in brackets right after it.
+_OPERATOR = re.compile(r"(?<!\w)[d∂](\^\d\d?|[²³⁴⁵⁶⁷⁸⁹])?/[d∂]\w+?(\^\d\d?|[²³⁴⁵⁶⁷⁸⁹])?(?=\s*[(\[])")
+_NUMBER_IN_BRACKETS = re.compile(r"\(\s*-?\s*(\d+(\.\d*)?|pi)(\s*/\s*\d+)?\s*\)")
+
+
+def _refuse_operator_points(text: str, source: str, begin: int) -> None:
+    """`d/dx(x^2)(1)` would read as d/dx(x^2·1), though it is written like "at x = 1"; plain text has no
+    notation for an expression's derivative at a point, so say how to write either reading."""
+    for m in _OPERATOR.finditer(text):
+        i = m.end()
+        while i < len(text) and text[i].isspace():
+            i += 1
+        close = _matching_bracket(text, i)
+        if close is not None and _NUMBER_IN_BRACKETS.match(text, close + 1):
+            order = m.group(1) or ""
+            _raise_at(source, begin + m.start(), f"{m.group()}(...)(...): derive has no notation for the derivative "
+                      f"of an expression at a point; name the expression (y = ...) and write d{order}y/dx{order}(1), "
+                      "or write * for a product")
+
+
+def _matching_bracket(text: str, i: int) -> int | None:
+    """The index of the bracket that closes the one at i (None if there is none)."""
+    if i >= len(text) or text[i] not in "([":
+        return None
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] in "([":
+            depth += 1
+        elif text[j] in ")]":
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
 
 
 def _raise_at(source: str, index: int, message: str, *, limit: bool = False) -> None:

@@ -56,6 +56,8 @@ ERRORS = [
     (r"\frac{d^2}{dx} y", True, "order of a derivative", 1, 1),
     ("1 + d^2/dx y", False, "order of a derivative is written on both d's: d^2/dx^2", 1, 5),
     ("dy/dx(1, 2)", False, "a derivative is taken at one point", 1, 1),
+    ("d/dx(x^2)(1)", False, "no notation for the derivative of an expression at a point", 1, 1),
+    ("y + d^2/dx^2 [x^3](-1/2)", False, "write d^2y/dx^2(1)", 1, 5),
     ("Subs(x, x, 1)", False, "Subs(...) is sympy's notation", 1, 1),
     ("∂_1" * 21 + " L(u, t)", False, "at most 20 ∂ in a row", 1, 1),
     ("∂_3 L(u, v)", False, "L takes 2 arguments here, so ∂_3 names none of them", 1, 1),
