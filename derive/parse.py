@@ -308,9 +308,11 @@ class _Builder(Transformer_NonRecursive):
         return [item for item in items if not isinstance(item, Token)]
 
     def call(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
-        raw = tok.strip()
-        name = (_known_latex_function(raw) or latex_name(raw)) if self.latex else normalize_name(raw)
-        return _apply(name, args, tok)
+        return _apply(self._function_name(tok.strip()), args, tok)
+
+    def _function_name(self, raw: str) -> str:
+        """The name a function is written with: \\sin is sin, \\operatorname{relu} is relu, α_1 is alpha_1."""
+        return (_known_latex_function(raw) or latex_name(raw)) if self.latex else normalize_name(raw)
 
     def call_power(self, base: sympy.Expr, exponent: sympy.Expr, args: list[sympy.Expr]) -> sympy.Expr:
         """f^{2}{\\left(x \\right)}: sympy's way of printing f(x)^2."""
@@ -322,8 +324,7 @@ class _Builder(Transformer_NonRecursive):
     def prime_call(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         raw = tok.strip()
         order = raw.count("'") + raw.count("\\prime")
-        base = re.split(r"'|\^", raw, maxsplit=1)[0].strip()
-        name = (_known_latex_function(base) or latex_name(base)) if self.latex else normalize_name(base)
+        name = self._function_name(re.split(r"'|\^", raw, maxsplit=1)[0].strip())
         if len(args) != 1:
             raise _Fault(f"{name}' needs exactly one argument", tok)
         return _prime(name, args[0], order, tok)
@@ -331,8 +332,7 @@ class _Builder(Transformer_NonRecursive):
     def partial_call(self, tok: Token, name_tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         """∂_1 L(u, t): L differentiated in its first argument, at (u, t); ∂_1∂_2 L(u, v) in both."""
         slots = [int((plain or sub).translate(_SUBSCRIPTS)) for plain, sub in _PARTIAL_SLOT.findall(tok)]
-        raw = name_tok.strip()
-        name = (_known_latex_function(raw) or latex_name(raw)) if self.latex else normalize_name(raw)
+        name = self._function_name(name_tok.strip())
         first = f"∂_{slots[0]}"
         if len(slots) > _MAX_DERIVATIVE_ORDER:
             raise _Fault(f"at most {_MAX_DERIVATIVE_ORDER} ∂ in a row", tok)

@@ -60,8 +60,7 @@ class PlainTextPrinter(StrPrinter):
         if form is None:
             if at_number_form(expr):
                 return f"{self._print(expr.expr)}({self._print(expr.point[0])})"  # dy/dz(1), as it is written
-            value = substituted(expr)
-            return super()._print_Subs(expr) if value == expr else self._print(value)
+            return super()._print_Subs(expr)  # one `_displayable` could not put in
         function, order, point = form
         return f"{_function_name(function)}{chr(39) * order}({self._print(point)})"
 
@@ -195,8 +194,7 @@ class DeriveLatexPrinter(LatexPrinter):
             return self._prime(*form)
         if at_number_form(expr):  # \frac{dE}{dz}\left(0\right), which reads back
             return rf"{self._print(expr.expr)}\left({self._print(expr.point[0])}\right)"
-        value = substituted(expr)
-        return super()._print_Subs(expr) if value == expr else self._print(value)
+        return super()._print_Subs(expr)  # one `_displayable` could not put in
 
     def _partial(self, applied: sympy.Expr, slots: tuple[int, ...]) -> str:
         return "".join(rf"\partial_{{{k}}}" for k in slots) + " " + self._print(applied)
