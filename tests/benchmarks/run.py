@@ -1,7 +1,8 @@
 """Time derive against sympy, family by family: `.venv/bin/python -m tests.benchmarks.run [--quick]`.
 
 Run from the repository root. Every case is timed cold (sympy's cache and derive's caches cleared
-first), derive's run and then the sympy baseline for the same expression, in this one process; the
+first), derive's run and then the sympy baseline for the same expression (each building its
+expression afresh: derive from text, the baseline from sympy objects), in this one process; the
 median of `--repeats` runs (more for a small case, see `measure`) is kept. The full run writes
 docs/performance.md and docs/performance.png; `--quick` runs the small sizes and only prints its
 table (unless `--output` says where to write).
@@ -163,10 +164,13 @@ def document(rows: list[Row], start: tuple[float, float] | None, parallel: tuple
         f"and derive's caches cleared; times are {runs}, wall clock, in one process.",
         "",
         "**derive** is a fully verified derivation: `derive.differentiate(...)` with every step proved or "
-        "confirmed (`ok`), or `derive.check(text)` for the `check` rows. **sympy baseline** is "
-        "`sympy.diff` of the same expression in elementary form (σ written as 1/(1 + e^(-z))) plus one numeric "
-        "comparison of two expressions at 30 digits: sympy's derivative against derive's result (for `check`: "
-        "each claimed derivative against sympy's). *agrees with sympy* is the outcome of that comparison.",
+        "confirmed (`ok`), or `derive.check(text)` for the `check` rows, from the text. **sympy baseline** is "
+        "what a sympy script does for the same expression: build it from sympy objects in elementary form "
+        "(σ written as 1/(1 + e^(-z))), `sympy.diff` it, and compare two expressions once numerically at 30 "
+        "digits: sympy's derivative against derive's result (for `check`: each claimed derivative against "
+        "sympy's). *agrees with sympy* is the outcome of that comparison. Both sides build their expressions "
+        "afresh on every run (derive by reading its text): an expression kept from one run to the next "
+        "would keep the assumptions sympy cached on it, which clearing sympy's cache does not reach.",
         "",
         f"{met} of {len(rows)} cases are within their target (2x of the baseline in Leibniz style and for "
         "`check`, 3x in expand style).",
