@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import sympy
+from sympy.core.function import AppliedUndef
 
 from derive.check import check, holds_locally, real, real_definitions, renamed
 from derive.definitions import Definition, Definitions
@@ -174,6 +175,47 @@ def test_the_path_sum_through_z1_is_proved_for_every_function_of_z1_in_place_of_
     body, general = changed[0]
     assert body.func == sympy.Add and len(body.args) == 3 and all(t.func == sympy.exp for t in body.args)
     assert len(general.args) == 1 and general.args[0].is_Symbol
+
+
+def _concrete(model: object) -> dict[str, sympy.Lambda]:
+    """A transcendental function of its own for each stand-in of the model, by name (its partials differ)."""
+    made = {}
+    for k, f in enumerate(sorted(model.cuts, key=str)):
+        arity = next(len(e.args) for d in model.definitions for e in d.expr.atoms(f))
+        v = sympy.symbols(f"v1:{arity + 1}", real=True)
+        made[f.__name__] = sympy.Lambda(v, sympy.sin(sum((i + 2 + k) * vi for i, vi in enumerate(v)) / 5)
+                                        + sympy.exp(v[0] / (3 + k)) * sympy.prod(v))
+    return made
+
+
+def _value(e: sympy.Expr, concrete: dict[str, sympy.Lambda]) -> sympy.Float:
+    """`e` with the stand-ins concrete: a jet (jets._partial) as the partial of its function at its
+    arguments, a derivative at a point by sympy's own doit; at a point of the variables, 30 digits."""
+    def jet(app: sympy.Basic) -> sympy.Expr:
+        function, slots = type(app).jet
+        body = concrete[function.__name__]
+        partial = sympy.diff(body.expr, *(body.variables[k - 1] for k in slots)) if slots else body.expr
+        return partial.xreplace(
+            dict(zip(body.variables, app.args, strict=True)))
+
+    e = e.replace(lambda a: hasattr(type(a), "jet"), jet)
+    e = e.replace(lambda a: type(a).__name__ in concrete, lambda a: concrete[type(a).__name__](*a.args)).doit()
+    point = {s: sympy.Rational(3 + k, 10) for k, s in enumerate(sorted(e.free_symbols, key=str))}
+    return sympy.N(e.xreplace(point), 30)
+
+
+@pytest.mark.parametrize(("claim", "true"), [c[1:] for c in SOFTMAX_CLAIMS], ids=[c[0] for c in SOFTMAX_CLAIMS])
+def test_a_model_read_with_its_stand_ins_as_jets_has_the_value_of_their_derivatives_at_points(claim, true):
+    model = checking._renamed_model(checking.local_model(real(claim[0]), real(claim[1]), real_definitions(SOFTMAX)))
+    for variant in (model, checking._generalised(model), checking._partly_generalised(model)):
+        if variant is None or not variant.cuts:
+            continue
+        jets = checking._in_jets(variant)
+        assert all(hasattr(type(app), "jet") for d in jets.definitions for app in d.expr.atoms(AppliedUndef))
+        concrete = _concrete(variant)
+        for at_points, in_jets in zip(variant.meanings(), jets.meanings(), strict=True):
+            assert not in_jets.has(sympy.Subs, sympy.Derivative)
+            assert abs(_value(at_points, concrete) - _value(in_jets, concrete)) < 1e-20
 
 
 # Wrong lines a smaller model once proved, each with a true line on the same definitions. The truth of
