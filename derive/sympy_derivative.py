@@ -7,11 +7,19 @@ for tanh(f(x)) nine tenths. The derivative returned is the same object sympy com
 question is skipped. Anything but a first derivative by a symbol goes to sympy unchanged.
 `settled` says when doit has nothing left to evaluate (f'(g(x)) in an abstract chain rule), so that
 a comparison can skip it.
+
+Inside these functions (and only there: sympy used by anything else is untouched) a power whose
+exponent does not depend on the variable is differentiated with sympy's own formula for it,
+b^e (e'·log(b) + b'·e/b), without building the term 0·log(b): evaluating log(1 + e^(-z)) for a
+sigmoid asks sympy's assumptions enough to take two thirds of that derivative's time, and the term
+is 0 (see `_power_derivative`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sympy
 from sympy.core.function import AppliedUndef
@@ -22,15 +30,52 @@ from derive import subs_equality  # noqa: F401  (sympy's Subs compared by its po
 _DISPATCH = getattr(sympy.Derivative, "_dispatch_eval_derivative_n_times", None)
 
 
+# --- sympy's power rule without its zero term ----------------------------------------------------------
+
+_inside = threading.local()  # how deep the current thread is in this module's derivatives
+_SYMPY_POWER_DERIVATIVE = sympy.Pow._eval_derivative
+
+
+@contextmanager
+def _own_derivatives() -> Iterator[None]:
+    depth = getattr(_inside, "depth", 0)
+    _inside.depth = depth + 1
+    try:
+        yield
+    finally:
+        _inside.depth = depth
+
+
+def _power_derivative(self: sympy.Pow, s: sympy.Symbol) -> sympy.Expr:
+    """sympy's `Pow._eval_derivative`, self·(dexp·log(base) + dbase·exp/base). With an exponent free of s,
+    dexp is 0 and sympy's sum is dbase·exp/base, the same object built here without log(base): the
+    only other value sympy could give, NaN from 0·log(0), needs a base sympy knows to be zero or
+    infinite, which a base holding s is not unless one of its symbols says so (then sympy's own)."""
+    if (
+        getattr(_inside, "depth", 0)
+        and s not in self.exp.free_symbols
+        and not any(v.is_zero or v.is_infinite for v in self.base.free_symbols)
+    ):
+        return self * (self.base.diff(s) * self.exp / self.base)
+    return _SYMPY_POWER_DERIVATIVE(self, s)
+
+
+sympy.Pow._eval_derivative = _power_derivative  # type: ignore[method-assign]
+
+
+# --- derivatives -------------------------------------------------------------------------------------
+
+
 def sympy_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
     """`sympy.diff(expr, var)`, the same value (see the module's docstring), except where sympy's is
     wrong: an abstract function of several arguments, one of which is an application found in another,
     or a partial of one already taken (see `derive.jets`, which takes those)."""
     from derive import jets  # jets builds on this module's at_points
 
-    if jets.needs_jets(expr):
-        return jets.jet_diff(expr, var)
-    return _sympy_diff(expr, var)
+    with _own_derivatives():
+        if jets.needs_jets(expr):
+            return jets.jet_diff(expr, var)
+        return _sympy_diff(expr, var)
 
 
 def _sympy_diff(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
@@ -80,9 +125,10 @@ def sympy_doit(expr: sympy.Basic) -> sympy.Basic:
         return expr.doit()
     from derive import jets  # jets builds on this module's at_points
 
-    if jets.needs_jets(expr):
-        return jets.jet_doit(expr)
-    return _doit(expr)
+    with _own_derivatives():
+        if jets.needs_jets(expr):
+            return jets.jet_doit(expr)
+        return _doit(expr)
 
 
 def _doit(expr: sympy.Basic) -> sympy.Basic:

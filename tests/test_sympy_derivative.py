@@ -35,6 +35,18 @@ DERIVATIVES = [
     ("products that do not commute", A * x * B * x, x),
     ("a matrix product", M * x, x),
     ("by the other variable", x * y**2, y),
+    # powers: sympy's formula without its 0·log(base) term where the exponent is free of x
+    ("a power of a function", sympy.sin(x) ** 3, x),
+    ("a negative power of a sum", (1 + sympy.exp(-x * y)) ** -2, x),
+    ("a fractional power", (x**2 + 1) ** sympy.Rational(1, 3) / (x - 3) ** 3, x),
+    ("a symbolic exponent", (sympy.cos(x) + 2) ** y, x),
+    ("an exponent with x", (x**2 + 1) ** sympy.sin(x), x),
+    ("x to the x", x**x, x),
+    ("a power at a power", ((x + y) ** 3 + 1) ** -1, x),
+    ("a power of an abstract function", f(x) ** -3 * g(x**2) ** y, x),
+    ("a base sympy knows to be zero", (x * sympy.Symbol("z", zero=True) + sympy.Symbol("o", zero=True)) ** 2, x),
+    ("a base with an infinite symbol", (x + sympy.Symbol("w", infinite=True)) ** 2, x),
+    ("a power of a complex symbol", (sympy.Symbol("c") * x + 1) ** -1, x),
 ]
 
 
@@ -171,3 +183,18 @@ def test_a_shared_application_is_differentiated_right_at_every_order(expr: sympy
         assert all(v.is_Symbol for d in value.atoms(sympy.Derivative) for v in d.variables)
     assert abs(concrete_value(value) - expected) < 1e-20
     assert abs(concrete_value(sympy_doit(sympy.Derivative(expr, (x, order)))) - expected) < 1e-20
+
+
+def test_sympy_used_outside_derive_keeps_its_own_power_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    module = sys.modules["derive.sympy_derivative"]
+    own = module._SYMPY_POWER_DERIVATIVE
+    calls: list[sympy.Expr] = []
+    monkeypatch.setattr(module, "_SYMPY_POWER_DERIVATIVE", lambda self, s: calls.append(self) or own(self, s))
+    power = (x**2 + 1) ** 3
+    assert sympy.diff(power, x) == 6 * x * (x**2 + 1) ** 2
+    assert calls == [power]  # sympy's formula, log(base) and all
+    calls.clear()
+    assert sympy_diff(power, x) == 6 * x * (x**2 + 1) ** 2
+    assert calls == []  # derive's: the same value without the 0·log(base) term
