@@ -539,15 +539,20 @@ class Checker:
 
 @dataclass(frozen=True)
 class RawStep:
-    """A rewrite before verification: the rule's name, its sentence, the state before and after, and
-    the pending derivative that was replaced with its replacement (what a local check compares)."""
+    """A rewrite before verification: the rule's name, its sentence (or how to write it, see
+    `rules.Rewrite`), the state before and after, and the pending derivative that was replaced with
+    its replacement (what a local check compares)."""
 
     rule: str
-    explanation: str
+    say: str | Callable[[], str]
     before: sympy.Expr
     after: sympy.Expr
     derivative: sympy.Derivative | None = None
     replacement: sympy.Expr | None = None
+
+    @property
+    def explanation(self) -> str:
+        return self.say if isinstance(self.say, str) else self.say()
 
 
 class Letters:
@@ -692,7 +697,7 @@ def rewrite_all(start: sympy.Expr, taken: Iterable[str], *, max_steps: int = DEF
         for new in rewrite.after.atoms(sympy.Derivative):
             level.setdefault(new, depth + 1 if new == rewrite.inner else depth)
         after = index.replace(state, derivative, rewrite.after)
-        steps.append(RawStep(rule.name, rewrite.explanation, state, after, derivative, rewrite.after))
+        steps.append(RawStep(rule.name, rewrite.say, state, after, derivative, rewrite.after))
         state = after
     return steps
 

@@ -42,13 +42,20 @@ def is_final(d: sympy.Derivative) -> bool:
 class Rewrite:
     """What a rule puts in place of the pending derivative, and why, in one sentence.
 
-    `inner` is the pending derivative of the inner function when the chain rule was used, so that the
-    derivation can name the next level's inner function with a fresh letter.
+    `say` is the sentence, or how to write it: a sentence that shows expressions is written only when
+    it is read (a Leibniz line takes each local derivative by the rules and keeps only its value;
+    writing a softmax's 90 `does not depend` sentences was a quarter of that). `inner` is the pending
+    derivative of the inner function when the chain rule was used, so that the derivation can name
+    the next level's inner function with a fresh letter.
     """
 
     after: sympy.Expr
-    explanation: str
+    say: str | Callable[[], str]
     inner: sympy.Derivative | None = None
+
+    @property
+    def explanation(self) -> str:
+        return self.say if isinstance(self.say, str) else self.say()
 
 
 class Rule:
@@ -73,7 +80,9 @@ class Constant(Rule):
     name: ClassVar[str] = "constant"
 
     def rewrite(self, letter: sympy.Symbol) -> Rewrite:
-        return Rewrite(sympy.Integer(0), f"{plain(self.expr)} does not depend on {self.var}, so its derivative is 0.")
+        return Rewrite(
+            sympy.Integer(0), lambda: f"{plain(self.expr)} does not depend on {self.var}, so its derivative is 0."
+        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ class ConstantMultiple(Rule):
 
     def rewrite(self, letter: sympy.Symbol) -> Rewrite:
         after = self.constant * pending(self.rest, self.var)
-        return Rewrite(after, f"The constant factor {plain(self.constant)} comes out of the derivative.")
+        return Rewrite(after, lambda: f"The constant factor {plain(self.constant)} comes out of the derivative.")
 
 
 @dataclass(frozen=True)
@@ -144,9 +153,7 @@ class Quotient(Rule):
     def rewrite(self, letter: sympy.Symbol) -> Rewrite:
         f, g, x = self.numerator, self.denominator, self.var
         after = (pending(f, x) * g - f * pending(g, x)) / g**2
-        return Rewrite(
-            after, f"Quotient rule with f = {plain(f)} and g = {plain(g)}: (f' g - f g')/g^2."
-        )
+        return Rewrite(after, lambda: f"Quotient rule with f = {plain(f)} and g = {plain(g)}: (f' g - f g')/g^2.")
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,7 @@ class GeneralPower(Rule):
         inner = pending(self.exponent * sympy.log(self.base), self.var)
         return Rewrite(
             power * inner,
-            f"Base and exponent both depend on {self.var}: write {plain(power)} = "
+            lambda: f"Base and exponent both depend on {self.var}: write {plain(power)} = "
             f"e^({plain(self.exponent * sympy.log(self.base))}) and differentiate the exponent.",
         )
 
@@ -186,8 +193,8 @@ class HigherOrder(Rule):
             return Unknown(self.derivative).rewrite(letter)
         return Rewrite(
             after,
-            f"A higher derivative is taken one derivative at a time; the first by the {inner_rule.name} rule: "
-            f"{inner.explanation}",
+            lambda: f"A higher derivative is taken one derivative at a time; the first by the {inner_rule.name} "
+            f"rule: {inner.explanation}",
         )
 
 
@@ -200,8 +207,9 @@ class Unknown(Rule):
 
     def rewrite(self, letter: sympy.Symbol) -> Rewrite:
         after = run_bounded(sympy_doit, self.derivative, seconds=SYMPY_DIFF_SECONDS)
-        what = plain(self.derivative.expr)
-        return Rewrite(after, f"derive has no rule for {what}; this derivative is sympy's own.")
+        return Rewrite(
+            after, lambda: f"derive has no rule for {plain(self.derivative.expr)}; this derivative is sympy's own."
+        )
 
 
 # --- functions of one argument: the law for F(x), and the chain rule for F(u) --------------------
@@ -421,11 +429,14 @@ class Chainable(Rule):
 
     def rewrite(self, letter: sympy.Symbol) -> Rewrite:
         if self.arg == self.var:
-            return Rewrite(self.derivative_at(self.var), self.law_sentence())
+            return Rewrite(self.derivative_at(self.var), self.law_sentence)
         inner = pending(self.arg, self.var)
-        explanation = chain_sentence(
-            letter, self.arg, self.var, plain(self.outer_at(letter)), plain(self.derivative_at(letter))
-        )
+
+        def explanation() -> str:
+            return chain_sentence(
+                letter, self.arg, self.var, plain(self.outer_at(letter)), plain(self.derivative_at(letter))
+            )
+
         return Rewrite(self.derivative_at(self.arg) * inner, explanation, inner)
 
 
@@ -490,8 +501,9 @@ class AbstractFunction(Rule):
         f = self.function
         inner = pending(self.arg, self.var)
         after = sympy.Subs(sympy.Derivative(f(letter), letter), letter, self.arg) * inner
-        explanation = chain_sentence(letter, self.arg, self.var, f"{f}({letter})", f"{f}'({letter})")
-        return Rewrite(after, explanation, inner)
+        return Rewrite(
+            after, lambda: chain_sentence(letter, self.arg, self.var, f"{f}({letter})", f"{f}'({letter})"), inner
+        )
 
 
 @dataclass(frozen=True)
@@ -513,15 +525,19 @@ class SeveralArguments(Rule):
             point = sympy.Dummy(f"xi_{k}")
             changed = (*args[: k - 1], point, *args[k:])
             partial = sympy.Subs(sympy.Derivative(self.expr.func(*changed), point), point, argument)
-            named.append(f"∂_{k} {self.expr.func}" + ("" if argument == x else f" times d/d{x}({plain(argument)})"))
+            named.append((k, argument))
             if argument == x:
                 terms.append(partial)
                 continue
             moving = pending(argument, x)
             inner = inner if inner is not None else moving
             terms.append(partial * moving)
-        explanation = (f"Chain rule over the arguments of {self.expr.func}: one term for each argument that depends "
-                       f"on {x}: {', plus '.join(named)}.")
+
+        def explanation() -> str:
+            parts = [f"∂_{k} {self.expr.func}" + ("" if a == x else f" times d/d{x}({plain(a)})") for k, a in named]
+            return (f"Chain rule over the arguments of {self.expr.func}: one term for each argument that depends "
+                    f"on {x}: {', plus '.join(parts)}.")
+
         return Rewrite(sympy.Add(*terms), explanation, inner)
 
 
