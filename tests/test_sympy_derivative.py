@@ -198,3 +198,18 @@ def test_sympy_used_outside_derive_keeps_its_own_power_rule(monkeypatch: pytest.
     calls.clear()
     assert sympy_diff(power, x) == 6 * x * (x**2 + 1) ** 2
     assert calls == []  # derive's: the same value without the 0·log(base) term
+
+
+def test_sympy_used_outside_derive_keeps_its_own_diff(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    module = sys.modules["derive.sympy_derivative"]
+    own = module._SYMPY_DIFF_METHOD
+    calls: list[sympy.Expr] = []
+    monkeypatch.setattr(module, "_SYMPY_DIFF_METHOD", lambda self, *a, **k: calls.append(self) or own(self, *a, **k))
+    expr = sympy.sin(x**2) * f(x)
+    assert expr.diff(x) == 2 * x * sympy.cos(x**2) * f(x) + sympy.sin(x**2) * sympy.Derivative(f(x), x)
+    assert expr in calls  # sympy's own, zero test and all
+    calls.clear()
+    sympy_diff(expr, x)
+    assert sympy.sin(x**2) not in calls and x**2 not in calls  # derive's: its parts without the zero test
