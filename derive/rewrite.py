@@ -42,6 +42,7 @@ from derive.errors import DeriveError, LimitError
 from derive.functions import to_elementary
 from derive.limits import DEFAULT_LIMITS
 from derive.numeric import OutsideDomain, Unsupported, evaluate, mid
+from derive.operations import operations
 from derive.parse import KNOWN_FUNCTIONS, parse
 from derive.rational import exponential_parts
 from derive.rules import find_rule, is_final, pending
@@ -769,9 +770,9 @@ def _monomial(term: sympy.Expr) -> bool:
 
 def _size(expr: sympy.Expr) -> tuple[int, int]:
     """(operations other than negation, all operations): moving a minus sign is no simplification."""
-    visual = sympy.count_ops(expr, visual=True)
-    weights = {s: 0 if s.name == "NEG" else 1 for s in visual.free_symbols}
-    return int(visual.xreplace(weights)), int(visual.xreplace(dict.fromkeys(weights, 1)))
+    counted = operations(expr)
+    total = sum(counted.values())
+    return total - counted["NEG"], total
 
 
 def tidy(expr: sympy.Expr, *, seconds: float = TIDY_SECONDS) -> sympy.Expr:
