@@ -70,6 +70,22 @@ def written_forms(exprs: list[sympy.Expr], defs: Definitions) -> dict[sympy.Symb
     return forms
 
 
+def moving_terms(expr: sympy.Expr, var: sympy.Symbol) -> tuple[sympy.Expr, bool]:
+    """`expr` without the terms of its sum (or of a constant times a sum) that do not depend on var, and
+    whether there were any: their derivative is 0, and a softmax's loss has one term that moves for
+    each of its classes. The rules would write a step for each of the others, class after class."""
+    if isinstance(expr, sympy.Add):
+        moving = [t for t in expr.args if var in t.free_symbols]
+        return (sympy.Add(*moving), True) if len(moving) < len(expr.args) else (expr, False)
+    if isinstance(expr, sympy.Mul):
+        dependent = [a for a in expr.args if var in a.free_symbols]
+        if len(dependent) == 1 and isinstance(dependent[0], sympy.Add):
+            inner, dropped = moving_terms(dependent[0], var)
+            if dropped:
+                return sympy.Mul(*(inner if a is dependent[0] else a for a in expr.args)), True
+    return expr, False
+
+
 class Line:
     """A line `before = after` as it is written, checked later (`settle`): the lines of a derivation are
     all written first and then checked together, under one switch of sympy's evaluation (`checking`)."""
@@ -188,7 +204,9 @@ class Backprop:
         if not self.taken:
             self.taken |= set(self.bodies) | names_used(*self.bodies.values())
         variable = self.symbol(var)
-        value, rule = derivative_value(self.bodies[name], variable, self.taken)
+        body, dropped = moving_terms(self.bodies[name], variable)
+        value, rule = derivative_value(body, variable, self.taken)
+        rule = "sum" if dropped else rule  # the law the whole body's derivative starts with
         if value.has(sympy.Derivative):
             # An abstract function's own derivative, h'(u) for E = h(u) or ∂g/∂z for E = g(u, z), is written
             # at its point where substituting the names would change it: a derivative by the name u would

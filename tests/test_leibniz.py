@@ -348,3 +348,30 @@ def test_a_definition_written_as_a_function_of_a_name_depends_on_that_name():
     expected = differentiate("E", "z", where=["y = sigmoid(z)", "E = 1/2*(a - y)^2"])
     assert sympy.simplify(derivation.result - expected.result) == 0
     assert derivation.result != 0
+
+
+MOVING = [
+    # (case, body, variable, how many terms move): the rules' derivative of the moving part is theirs of it all
+    ("a softmax's loss by one class", "-(y1*log(p1) + y2*log(p2) + y3*log(p3))", "p2", 1),
+    ("a square plus a constant", "1/2*(t - h)^2 + w^2", "h", 1),
+    ("a sum of exponentials", "exp(z1) + exp(z2) + exp(z3)", "z1", 1),
+    ("a constant times a sum", "-2*(a + sin(x) + b*x)", "x", 2),
+    ("every term moves", "x^2 + sin(x)", "x", 2),
+    ("a product with two moving factors", "(x + a)*(x + b)", "x", 2),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "moving"), [c[1:] for c in MOVING], ids=[c[0] for c in MOVING])
+def test_a_local_derivative_takes_only_the_terms_that_move(text: str, name: str, moving: int) -> None:
+    from sympy.core.parameters import distribute
+
+    from derive.leibniz import moving_terms
+    from derive.parse import parse
+    from derive.rewrite import derivative_value
+
+    with distribute(False):  # as the rules run
+        body, var = parse(text), symbol(name)
+        part, dropped = moving_terms(body, var)
+        assert len(sympy.Add.make_args(part.args[-1] if part.is_Mul else part)) == moving
+        assert dropped is (part != body)
+        assert derivative_value(part, var)[0] == derivative_value(body, var)[0] == sympy.diff(body, var)
