@@ -26,6 +26,7 @@ _PLAIN_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _DIGIT_SUBSCRIPT = re.compile(r"(?<=[A-Za-z])_(\d+)$")
 
 
+@lru_cache(maxsize=8192)  # bounded: one entry per distinct spelling; asked on every lookup of a definition
 def normalize_name(name: str) -> str:
     """Spell out Greek letters (`α_1` -> `alpha_1`), drop braces around subscripts (`w_{12}` -> `w_12`)
     and write subscript digits as a subscript (`x₁` -> `x_1`)."""
