@@ -153,9 +153,78 @@ def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
     if not defs or _one_name_two_symbols(lhs, rhs):
         return False
     try:
-        model = run_bounded(lambda: _renamed_model(local_model(lhs, rhs, defs)), seconds=LOCAL_TIMEOUT)
+        shaped = run_bounded(lambda: Shaped.of(local_model(lhs, rhs, defs)), seconds=LOCAL_TIMEOUT)
     except (BoundExceeded, *_SYMPY_FAILURES):
         return False  # a bad definition is reported when the step is read in full
+    return shaped is not None and _holds_in_shape(shaped)
+
+
+class Shaped:
+    """A model with the key of its shape: equal to another exactly when the two are the same up to the
+    names of their symbols and abstract functions (assumptions kept). Two models of one shape rename to
+    one model (`_renamed_model` numbers names in the order this key meets them), so the key decides
+    what renaming would, without building a sympy object (renaming a softmax's ten dE/dp_k models cost
+    more than deciding the one of them it needed)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.key = _shape_of(model)
+        self._hash = hash(self.key)
+
+    @classmethod
+    def of(cls, model: Model | None) -> Shaped | None:
+        return None if model is None else cls(model)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shaped) and self.key == other.key
+
+
+def _shape_of(model: Model) -> tuple[object, ...]:
+    """The model as nested tuples, each symbol and abstract function by the order it is first met in
+    (with its assumptions), in `_renamed_model`'s order: the claim, then each definition once its name
+    has been met."""
+    symbols: dict[sympy.Basic, tuple[object, ...]] = {}
+    functions: dict[type, int] = {}
+    memo: dict[sympy.Basic, object] = {}
+
+    def walk(e: sympy.Basic) -> object:
+        if isinstance(e, sympy.Symbol):
+            if e not in symbols:
+                symbols[e] = ("symbol", len(symbols), tuple(sorted(e.assumptions0.items())))
+            return symbols[e]
+        if not e.args:
+            return (type(e), e)
+        found = memo.get(e)
+        if found is None:
+            head: object = type(e)
+            if isinstance(e, AppliedUndef):
+                function = type(e)
+                functions.setdefault(function, len(functions))
+                head = ("function", functions[function], tuple(sorted(function._kwargs.items())))
+            found = memo[e] = (head, *(walk(a) for a in e.args))
+        return found
+
+    claim = (walk(model.left), walk(model.right))
+    todo = {sympy.Symbol(d.name, real=True): d for d in model.definitions}
+    definitions = []
+    while todo:
+        met = [s for s in todo if s in symbols]
+        name = min(met, key=lambda s: symbols[s][1]) if met else min(todo, key=str)
+        d = todo.pop(name)
+        definitions.append((walk(name), tuple(walk(p) for p in d.params), walk(d.expr)))
+    cuts = tuple(sorted(functions.get(f, -1) for f in model.cuts))
+    return (*claim, tuple(definitions), cuts)
+
+
+@lru_cache(maxsize=4096)  # every layer brings a model of the same shape: renamed and decided once
+def _holds_in_shape(shaped: Shaped) -> bool:
+    try:
+        model = run_bounded(_renamed_model, shaped.model, seconds=LOCAL_TIMEOUT)
+    except (BoundExceeded, *_SYMPY_FAILURES):
+        return False
     if model is None:
         return False
     general = _generalised(model) or _partly_generalised(model)

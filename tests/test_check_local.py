@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import pytest
@@ -246,3 +247,33 @@ MODEL_LINES = [
 def test_a_line_gets_its_true_verdict_whatever_model_it_is_tried_in(definitions, line, verdict):
     report = check(definitions + line + "\n")
     assert [s.verdict.value for s in report.steps] == [verdict]
+
+
+def _models() -> list[object]:
+    """Local models of many lines: the layers of a network, the classes of a softmax, and near misses."""
+    claims = [(D(E, h[i]), D(E, h[i + 1]) * D(h[i + 1], h[i])) for i in range(1, 4)]
+    claims += [(D(h[i + 1], h[i]), w[i + 1] * h[i + 1] * (1 - h[i + 1])) for i in range(1, 4)]
+    claims += [(D(h[i + 1], h[i]), w[i + 1] * h[i + 1] * (1 + h[i + 1])) for i in range(1, 4)]
+    claims += [(D(E, w[1]), D(E, h[1]) * D(h[1], w[1])), (D(E, h[4]), h[4] - t), (D(E, h[4]), t - h[4])]
+    models = [checking.local_model(real(left), real(right), real_definitions(network(4))) for left, right in claims]
+    softmax = [c[1] for c in SOFTMAX_CLAIMS] + [(D(E, pk), -yk / pk) for pk, yk in zip(ps, ys, strict=True)]
+    softmax += [(D(pk, s_sum), -sympy.exp(zk) / s_sum**2) for pk, zk in zip(ps, zs, strict=True)]
+    models += [checking.local_model(real(left), real(right), real_definitions(SOFTMAX)) for left, right in softmax]
+    return [m for m in models if m is not None]
+
+
+def test_models_of_one_shape_are_one_model_renamed() -> None:
+    models = _models()
+    shapes = [checking.Shaped(m) for m in models]
+    renamed = [checking._renamed_model(m) for m in models]
+    for i, j in itertools.combinations(range(len(models)), 2):
+        if shapes[i] == shapes[j]:
+            assert renamed[i] == renamed[j]
+    # each layer's chain line is one shape, so is its local derivative; the near misses are others
+    assert shapes[0] == shapes[1] == shapes[2] and shapes[3] == shapes[4] == shapes[5]
+    assert shapes[6] == shapes[7] == shapes[8] and shapes[6] != shapes[3] and shapes[10] != shapes[11]
+    # and the classes of a softmax, dp_k/ds (dE/dp_k takes its term at another place of E's sum each time:
+    # three shapes, one model renamed, as sympy orders the renamed sum)
+    classes = len(SOFTMAX_CLAIMS)
+    assert shapes[15 + classes] == shapes[16 + classes] == shapes[17 + classes]
+    assert renamed[12 + classes] == renamed[13 + classes] == renamed[14 + classes]
