@@ -286,7 +286,8 @@ def leibniz(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tup
     value = backprop.grad(top, var.name)
     lhs = backprop.show(backprop.leibniz(top, var.name))
     shown = backprop.show(value)
-    leaf = substitute(shown, defs, keep=[var.name] if var.name in defs else [])
+    kept = [var.name] if var.name in defs else []
+    leaf = substitute(shown, defs, keep=kept)
     last = backprop.established.get((top, var.name))
     whole = last is not None and last.before == lhs  # the last line gives the value in the names
     definition_line: tuple[str, sympy.Expr | None] | None = None  # its explanation and what it must be
@@ -295,7 +296,9 @@ def leibniz(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tup
         used = [defs[n] for n in defs.names if n in named and n != var.name]
         listed = "; ".join(f"{backprop.text(d.symbol)} = {render.plain(d.expr)}" for d in used)
         # The names' meaning is their definitions: the line holds as the line it rewrites does.
-        expected = substitute(last.after, defs, keep=[var.name] if var.name in defs else []) if whole else None
+        expected = None
+        if whole:  # usually the value itself, substituted just above
+            expected = leaf if last.after == shown else substitute(last.after, defs, keep=kept)
         definition_line = f"Substitute the definitions: {listed}.", expected
     tidied = tidy(leaf)
     with checking():
