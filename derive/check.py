@@ -196,7 +196,7 @@ def _shape_of(model: Model) -> tuple[object, ...]:
                 symbols[e] = ("symbol", len(symbols), tuple(sorted(e.assumptions0.items())))
             return symbols[e]
         if not e.args:
-            return (type(e), e)
+            return (type(e), e._hashable_content())  # a number by its value and precision
         found = memo.get(e)
         if found is None:
             head: object = type(e)
