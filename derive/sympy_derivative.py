@@ -54,6 +54,7 @@ def _power_derivative(self: sympy.Pow, s: sympy.Symbol) -> sympy.Expr:
     infinite, which a base holding s is not unless one of its symbols says so (then sympy's own)."""
     if (
         getattr(_inside, "depth", 0)
+        and isinstance(s, sympy.Symbol)  # A[j] is not among the free symbols of an exponent A[i], yet moves it
         and s not in self.exp.free_symbols
         and not any(v.is_zero or v.is_infinite for v in self.base.free_symbols)
     ):

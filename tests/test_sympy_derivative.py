@@ -12,6 +12,7 @@ x, y = sympy.symbols("x y", real=True)
 f, g = sympy.Function("f", real=True), sympy.Function("g", real=True)
 A, B = sympy.symbols("A B", commutative=False)
 M = sympy.MatrixSymbol("M", 2, 2)
+_A, (_i, _j) = sympy.IndexedBase("A"), sympy.symbols("i j", integer=True)
 product = sympy.Mul(*(sympy.Function(f"F{i}", real=True)(x) for i in range(12)))
 
 DERIVATIVES = [
@@ -70,6 +71,9 @@ EVALUATED = [
     ("nothing to evaluate", x**2 + f(x)),
     ("a derivative that is zero", sympy.Derivative(y**2, x) + 1),
     ("an integral", sympy.Integral(x, (x, 0, 1)) + sympy.Derivative(x**2, x)),
+    # by an element, which no exponent lists among its free symbols though the exponent A[i] moves with A[j]
+    ("a power by an indexed element", sympy.Derivative(x ** _A[_i], _A[_j])),
+    ("a power by a matrix element", sympy.Derivative(y * x ** M[0, 0], M[0, 0], y)),
 ]
 
 
