@@ -281,7 +281,9 @@ def _general_power(s: Evaluation, base: Interval, exponent: Interval) -> Interva
             return s.iv.mpf(0)
         raise undefined() if exp_sign in (-1, 0) else uncertain()
     if sign < 0:
-        raise not_real() if lo(exponent) == hi(exponent) else uncertain()
+        # sympy's principal power of a negative number is real only at an integer exponent
+        no_integer = lo(exponent) == hi(exponent) or mpmath.ceil(lo(exponent)) > hi(exponent)
+        raise not_real() if no_integer else uncertain()
     return _exp(s, s.iv.log(base) * exponent)
 
 

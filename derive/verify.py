@@ -297,6 +297,7 @@ class _Probe:
     agreeing_choices: set[int] = field(default_factory=set)
     undefined: str | None = None  # the first point where a side is undefined
     domain: str | None = None  # the first point where one side is real and the other not
+    isolated: str | None = None  # the first real difference with no decision at the point nearby
     unsupported: set[int] = field(default_factory=set)  # concrete choices that cannot be evaluated
     points_tried: int = 0
 
@@ -415,6 +416,11 @@ class _Verifier:
             return None
         # A difference must also show at a nearby point, else it is a measure-zero artefact.
         again = self.compare_at(pair, _nudged(point), k)
+        if again is None and self.probe.isolated is None:
+            # Nearby the sides are not both real (x^(2y) at x = -2 is real only where 2y is an integer):
+            # no refutation, but a real difference at a real point, so numbers alone cannot confirm.
+            where = ", ".join(f"{s} = {v}" for s, v in point.items())
+            self.probe.isolated = f"the sides differ at {where}, where both are real, and nearby they are not"
         if again is None or again[0] != "differ":
             return None
         counterexample = {str(s): str(v) for s, v in point.items()}
@@ -550,7 +556,7 @@ class _Verifier:
     def confirm_or_unknown(self) -> Verification:
         probe = self.probe
         if self.enough_agreement():
-            if probe.domain:
+            if probe.domain or probe.isolated:
                 return Verification(Verdict.UNKNOWN, note=self.notes())
             note = self.notes()
             if self.timed_out:
@@ -575,7 +581,7 @@ class _Verifier:
         return Verification(Verdict.UNKNOWN, note=note)
 
     def notes(self) -> str | None:
-        parts = [p for p in (self.probe.domain, self.probe.undefined) if p]
+        parts = [p for p in (self.probe.isolated, self.probe.domain, self.probe.undefined) if p]
         return "; ".join(parts) or None
 
 

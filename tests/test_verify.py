@@ -630,3 +630,36 @@ def test_derivatives_doit_changes_are_not_settled(expr: sympy.Expr) -> None:
 
     # settled only where doit would in fact change nothing
     assert not settled(realify(expr)) or _doit_oracle(expr) == realify(expr)
+
+
+# Powers of a negative base: real only at an integer exponent, so a difference at such a point shows
+# nowhere nearby. Each false claim was confirmed by the numbers at positive bases alone.
+NEGATIVE_BASES = [
+    # (case, lhs, rhs, a point where both sides are real and differ)
+    ("(x^2)^y = x^(2y)", (x**2) ** y, x ** (2 * y), {x: -2, y: sympy.Rational(3, 2)}),
+    ("(x^y)^z = x^(yz)", (x**y) ** z, x ** (y * z), {x: -1, y: 2, z: sympy.Rational(1, 2)}),
+    ("d/dx (x^2)^y = 2y x^(2y - 1)", sympy.Derivative((x**2) ** y, x), 2 * y * x ** (2 * y - 1),
+     {x: -1, y: sympy.Rational(1, 2)}),
+]
+
+
+@pytest.mark.parametrize(("lhs", "rhs", "point"), [c[1:] for c in NEGATIVE_BASES], ids=[c[0] for c in NEGATIVE_BASES])
+def test_a_difference_only_where_a_negative_base_has_an_integer_power_is_not_confirmed(lhs, rhs, point) -> None:
+    left, right = (sympy.N(side.doit().subs(point), 30) for side in (lhs, rhs))  # the oracle: plain sympy
+    assert left.is_real and right.is_real and abs(left - right) > 1
+    verification = verify_equal(lhs, rhs)
+    assert verification.verdict is Verdict.UNKNOWN
+    assert "where both are real" in verification.note
+
+
+def test_powers_that_agree_wherever_both_are_real_are_still_confirmed_or_proved() -> None:
+    assert verify_equal(x**y * x**z, x ** (y + z)).verdict is Verdict.PROVED
+    assert verify_equal(sympy.sqrt(x**3), x * sympy.sqrt(x)).verdict in (Verdict.PROVED, Verdict.CONFIRMED)
+
+
+def test_a_negative_base_to_a_power_with_no_integer_near_is_not_real() -> None:
+    from derive.numeric import OutsideDomain, evaluate
+
+    with pytest.raises(OutsideDomain) as outside:
+        evaluate(x ** (2 * y), {x: sympy.Rational(-13, 10), y: sympy.Rational(7, 10)}, 30)
+    assert outside.value.reason == "not real"
