@@ -515,6 +515,26 @@ def _apply(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
 _SYMPY_NOTATION = {"Subs", "Derivative", "Integral", "Lambda", "Function", "Symbol"}
 
 
+@lru_cache(maxsize=1)
+def _sympy_class_names() -> frozenset[str]:
+    """The class names sympy's printers and precedence table pick a method by (Float, Sum, Pow, ...)."""
+    from sympy.printing.precedence import PRECEDENCE_FUNCTIONS, PRECEDENCE_VALUES
+
+    from derive.printing import DeriveLatexPrinter, DeriveMathMLPrinter, UnicodePrinter
+
+    printers = (DeriveLatexPrinter, DeriveMathMLPrinter, UnicodePrinter)
+    names = {m.removeprefix("_print_") for p in printers for m in dir(p) if m.startswith("_print_")}
+    return frozenset(names | set(PRECEDENCE_FUNCTIONS) | set(PRECEDENCE_VALUES))
+
+
+def _user_function(name: str, tok: Token | None) -> type:
+    """An abstract function of the user's, unless its name is one sympy prints by: a function called
+    Float would be printed (and fail) as sympy's Float."""
+    if name in _sympy_class_names():
+        raise _Fault(f"{name} cannot name a function: it is the name of one of sympy's classes", tok)
+    return function(name)
+
+
 def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
     """A user name applied to arguments: an abstract function, or a defined variable."""
     ctx = _CONTEXT.get()
@@ -533,7 +553,7 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.E
         return sympy.E * args[0]  # e(x + 1): Euler's number times (x + 1), not a function called e
     if not args:
         raise _Fault(f"{name}() needs an argument", tok)
-    return function(name)(*args)
+    return _user_function(name, tok)(*args)
 
 
 def _prime(name: str, arg: sympy.Expr, order: int, tok: Token) -> sympy.Expr:
@@ -550,7 +570,7 @@ def _prime(name: str, arg: sympy.Expr, order: int, tok: Token) -> sympy.Expr:
     elif name in _CONTEXT.get().variables:
         raise _Fault(f"{name} is defined without arguments: write d{name}/dx for its derivative", tok)
     else:
-        make = function(name)
+        make = _user_function(name, tok)
     if isinstance(arg, sympy.Symbol):
         return sympy.Derivative(make(arg), (arg, order), evaluate=False)
     t = sympy.Dummy("t")

@@ -156,3 +156,15 @@ def test_the_caret_follows_the_column_on_a_long_line() -> None:
         parse(text)
     source, caret = caught.value.context.split("\n")
     assert source[len(caret) - 1] == "@"
+
+
+@pytest.mark.parametrize("text", ["Float(2)*x", "d/dx(Sum(x))", "Pow'(x)", "x*Integer(3)"])
+def test_a_function_named_like_a_sympy_class_is_an_error_with_its_place(text: str) -> None:
+    # sympy prints by class name: a function called Float was printed as a Float, and failed
+    from derive.errors import ParseError
+    from derive.parse import parse
+
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert "cannot name a function" in caught.value.message and caught.value.column == text.index(
+        next(n for n in ("Float", "Sum", "Pow", "Integer") if n in text)) + 1
