@@ -163,8 +163,9 @@ class Shaped:
     """A model with the key of its shape: equal to another exactly when the two are the same up to the
     names of their symbols and abstract functions (assumptions kept). Two models of one shape rename to
     one model (`_renamed_model` numbers names in the order this key meets them), so the key decides
-    what renaming would, without building a sympy object (renaming a softmax's ten dE/dp_k models cost
-    more than deciding the one of them it needed)."""
+    what renaming would, without building a sympy object (rebuilding every layer's model in sympy cost
+    more than deciding the one model they share). The key is finer than renaming where sympy would
+    reorder a sum's renamed terms; such models are renamed and then found among the renamed ones."""
 
     def __init__(self, model: Model) -> None:
         self.model = model

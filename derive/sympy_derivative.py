@@ -31,7 +31,7 @@ from derive import subs_equality  # noqa: F401  (sympy's Subs compared by its po
 _DISPATCH = getattr(sympy.Derivative, "_dispatch_eval_derivative_n_times", None)
 
 
-# --- sympy's power rule without its zero term ----------------------------------------------------------
+# --- sympy's own derivative methods, with less work inside derive's derivatives ------------------------
 
 _inside = threading.local()  # how deep the current thread is in this module's derivatives
 _SYMPY_POWER_DERIVATIVE = sympy.Pow._eval_derivative
