@@ -661,6 +661,7 @@ def parse_span(
     check_nesting(text, limits, source=source, offset=begin)
     if not latex:
         _refuse_operator_points(text, source, begin)
+    _refuse_scientific_notation(text, source, begin)
     token = _CONTEXT.set(ctx)
     try:
         try:
@@ -731,6 +732,18 @@ def _refuse_operator_points(text: str, source: str, begin: int) -> None:
             _raise_at(source, begin + m.start(), f"{m.group()}(...)(...): derive has no notation for the derivative "
                       f"of an expression at a point; name the expression (y = ...) and write d{order}y/dx{order}(1), "
                       "or write * for a product")
+
+
+# 1e-3 as a programmer writes a number; read as written it is 1·e - 3, Euler's number minus 3.
+_SCIENTIFIC = re.compile(r"(?<![\w.])\d+(?:\.\d*)?[eE][+-]?\d+")
+
+
+def _refuse_scientific_notation(text: str, source: str, begin: int) -> None:
+    """`1e-3` would read as e - 3 (a learning rate of -0.28): say how to write either reading."""
+    m = _SCIENTIFIC.search(text)
+    if m is not None:
+        _raise_at(source, begin + m.start(), f"{m.group()}: derive does not read scientific notation; write "
+                  "the number as a fraction or decimal (1/1000, 0.001), or write * for Euler's number e (1*e - 3)")
 
 
 def _matching_bracket(text: str, i: int) -> int | None:

@@ -83,7 +83,6 @@ def test_cyclic_definitions_are_refused_with_a_definition_error(outcomes: dict, 
         ("control_correct", ["proved"]),
         ("byte_order_mark", ["proved"]),  # a leading BOM is ignored
         ("fullwidth_digits", ["proved"]),  # ２x is 2x
-        ("float_exponent_claim", ["proved"]),  # 1e99999999 is 1 times the name e99999999
         ("huge_exponent_claim", ["refuted"]),  # x^(10^10) is refused as a number, but claimed here wrongly
         ("unknown_variables", ["refuted"]),  # d/dq of an expression without q is 0
         ("wrt_number_latex", ["refuted"]),
@@ -92,6 +91,14 @@ def test_cyclic_definitions_are_refused_with_a_definition_error(outcomes: dict, 
 )
 def test_inputs_that_read_as_math_get_a_correct_verdict(outcomes: dict, case: str, verdicts: list[str]) -> None:
     assert outcomes[(case, "check")]["value"] == verdicts
+
+
+@pytest.mark.parametrize("case", ["float_exponent", "float_exponent_claim"])
+def test_scientific_notation_is_a_parse_error(outcomes: dict, case: str) -> None:
+    # read as written, 1e99999999 would be 1 times a name e99999999, and 1e-3 would be e - 3
+    for record in cases_of(outcomes, case):
+        assert (record["outcome"], record["error_type"]) == ("error", "ParseError"), record
+        assert "scientific notation" in record["message"]
 
 
 def test_a_derivative_with_respect_to_a_number_in_the_text_is_a_parse_error(outcomes: dict) -> None:

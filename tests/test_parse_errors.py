@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sympy
 
 import derive
 from derive import ParseError, parse
@@ -168,3 +169,22 @@ def test_a_function_named_like_a_sympy_class_is_an_error_with_its_place(text: st
         parse(text)
     assert "cannot name a function" in caught.value.message and caught.value.column == text.index(
         next(n for n in ("Float", "Sum", "Pow", "Integer") if n in text)) + 1
+
+
+@pytest.mark.parametrize(("text", "column"), [("lr*1e-3", 4), ("2e5*x", 1), ("1.5E+2", 1), ("\\frac{1}{2} 3e-2 x", 13)])
+def test_scientific_notation_is_an_error_not_euler_s_number(text: str, column: int) -> None:
+    # read as written, 1e-3 is 1·e - 3 (about -0.28), which no one writing a learning rate means
+    from derive.errors import ParseError
+    from derive.parse import parse
+
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert "scientific notation" in caught.value.message and caught.value.column == column
+
+
+@pytest.mark.parametrize(("text", "value"), [("2e^x", 2 * sympy.exp(sympy.Symbol("x"))), ("3e", 3 * sympy.E),
+                                             ("x1e2", sympy.Symbol("x1e2")), ("2*e - 3", 2 * sympy.E - 3)])
+def test_euler_s_number_after_a_number_is_still_read(text: str, value: sympy.Expr) -> None:
+    from derive.parse import parse
+
+    assert parse(text) == value
