@@ -236,6 +236,17 @@ def sample_points(symbols: list[sympy.Symbol], seed: int = 20240) -> Iterator[di
         yield point
 
 
+def _negative_integer_points(symbols: list[sympy.Symbol]) -> list[dict[sympy.Symbol, sympy.Rational]]:
+    """Every symbol -1, every symbol -2, the first -1 and the others 1, the first -2 and the others 3."""
+    if not symbols:
+        return []
+    first, *others = symbols
+    points = [dict.fromkeys(symbols, sympy.Integer(v)) for v in (-1, -2)]
+    if others:
+        points += [{first: sympy.Integer(a), **dict.fromkeys(others, sympy.Integer(b))} for a, b in ((-1, 1), (-2, 3))]
+    return points
+
+
 def _nudged(point: dict[sympy.Symbol, sympy.Rational]) -> dict[sympy.Symbol, sympy.Rational]:
     """A nearby point off any special line (x = 0, x = y): a refutation must survive there too, so
     that a difference only on a set of measure zero never refutes."""
@@ -362,7 +373,22 @@ class _Verifier:
         refuted = self.bounded(self.probe_points, MAX_POINTS)
         if refuted is not None:
             return refuted
+        if self.enough_agreement() and not self.probe.domain:
+            refuted = self.bounded(self.probe_negative_integers, share=0.5)
+            if refuted is not None:
+                return refuted
         return self.confirm_or_unknown()
+
+    def probe_negative_integers(self) -> Verification | None:
+        """Before numbers confirm a step, a few points of small negative integers: a power of a negative
+        base is real only at an integer exponent, where no random point falls (sqrt(x^(2y)) = x^y is
+        1 against -1 at x = y = -1). A difference there refutes when it also shows nearby, and otherwise
+        keeps the step from being confirmed (`try_point`)."""
+        for point in _negative_integer_points(self.symbols):
+            refuted = self.try_point(point, 0)
+            if refuted is not None:
+                return refuted
+        return None
 
     # -- tier 2 and 4: numbers --
 

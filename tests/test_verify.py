@@ -640,6 +640,8 @@ NEGATIVE_BASES = [
     ("(x^y)^z = x^(yz)", (x**y) ** z, x ** (y * z), {x: -1, y: 2, z: sympy.Rational(1, 2)}),
     ("d/dx (x^2)^y = 2y x^(2y - 1)", sympy.Derivative((x**2) ** y, x), 2 * y * x ** (2 * y - 1),
      {x: -1, y: sympy.Rational(1, 2)}),
+    # no sample point has a negative x with an integer y: found among the negative integers tried last
+    ("sqrt(x^(2y)) = x^y", sympy.sqrt(x ** (2 * y)), x**y, {x: -1, y: -1}),
 ]
 
 
