@@ -8,6 +8,7 @@ really is and, when the right side matches a classic mistake, its name (`diagnos
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import lru_cache
 
@@ -209,13 +210,10 @@ def _shape_of(model: Model) -> tuple[object, ...]:
         return found
 
     claim = (walk(model.left), walk(model.right))
-    todo = {sympy.Symbol(d.name, real=True): d for d in model.definitions}
-    definitions = []
-    while todo:
-        met = [s for s in todo if s in symbols]
-        name = min(met, key=lambda s: symbols[s][1]) if met else min(todo, key=str)
-        d = todo.pop(name)
-        definitions.append((walk(name), tuple(walk(p) for p in d.params), walk(d.expr)))
+    definitions = [
+        (walk(name), tuple(walk(p) for p in d.params), walk(d.expr))
+        for name, d in _in_met_order(model.definitions, lambda s: symbols[s][1] if s in symbols else None)
+    ]
     cuts = tuple(sorted(functions.get(f, -1) for f in model.cuts))
     return (*claim, tuple(definitions), cuts)
 
@@ -413,15 +411,26 @@ def _renamed_model(model: Model | None) -> Model | None:
         return None
     rename = Renaming()
     left, right = rename(model.left), rename(model.right)
-    todo = {sympy.Symbol(d.name, real=True): d for d in model.definitions}
-    definitions = []
-    while todo:
-        met = [s for s in todo if s in rename.table]
-        name = min(met, key=lambda s: int(rename.table[s].name[1:])) if met else min(todo, key=str)
-        d = todo.pop(name)
-        new_name = rename(name).name
-        definitions.append(Definition(new_name, tuple(rename(p) for p in d.params), rename(d.expr)))
+    definitions = [
+        Definition(rename(name).name, tuple(rename(p) for p in d.params), rename(d.expr))
+        for name, d in _in_met_order(
+            model.definitions, lambda s: int(rename.table[s].name[1:]) if s in rename.table else None
+        )
+    ]
     return Model(left, right, tuple(definitions), frozenset(rename.function(f) for f in model.cuts))
+
+
+def _in_met_order(
+    definitions: tuple[Definition, ...], met: Callable[[sympy.Symbol], int | None]
+) -> Iterator[tuple[sympy.Symbol, Definition]]:
+    """Each definition with its name, the one whose name was met first next (`met` gives the place a
+    name was met at, None if not yet; the caller meets names between steps), else the first by name.
+    The one order both renaming and a model's shape go by: their agreement is what makes a shape decide."""
+    todo = {sympy.Symbol(d.name, real=True): d for d in definitions}
+    while todo:
+        seen = [(place, s) for s in todo if (place := met(s)) is not None]
+        name = min(seen, key=lambda pair: pair[0])[1] if seen else min(todo, key=str)
+        yield name, todo.pop(name)
 
 
 class Renaming:
