@@ -48,6 +48,12 @@ DERIVATIVES = [
     ("a base sympy knows to be zero", (x * sympy.Symbol("z", zero=True) + sympy.Symbol("o", zero=True)) ** 2, x),
     ("a base with an infinite symbol", (x + sympy.Symbol("w", infinite=True)) ** 2, x),
     ("a power of a complex symbol", (sympy.Symbol("c") * x + 1) ** -1, x),
+    # abstract functions of several arguments: sympy's chain rule, without asking whether each
+    # argument's derivative is zero (one that is 0 as it stands is left out, as sympy does)
+    ("a quotient and a function", f(sympy.exp(x) / (1 + x**2), g(x)), x),
+    ("an argument free of x", f(y, x**2, 2), x),
+    ("three arguments", sympy.Function("h", real=True)(x, x * y, sympy.sin(x)), x),
+    ("a complex function of two arguments", sympy.Function("k")(x**2 + 1, x * y), x),
 ]
 
 
@@ -217,3 +223,28 @@ def test_sympy_used_outside_derive_keeps_its_own_diff(monkeypatch: pytest.Monkey
     calls.clear()
     sympy_diff(expr, x)
     assert sympy.sin(x**2) not in calls and x**2 not in calls  # derive's: its parts without the zero test
+
+
+def test_an_argument_whose_derivative_is_zero_by_assumptions_gives_a_zero_term() -> None:
+    """sympy leaves the argument z·x out when its assumptions say z is zero; derive keeps the term, which
+    is that zero times a partial: the same value."""
+    z = sympy.Symbol("z", zero=True)
+    expr = f(x, z * x + y)
+    ours, sympy_s = sympy_diff(expr, x), sympy.diff(expr, x)
+    assert ours != sympy_s  # the kept term
+    assert sympy.simplify((ours - sympy_s).subs(z, 0).doit()) == 0
+
+
+def test_sympy_used_outside_derive_keeps_its_own_chain_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    module = sys.modules["derive.sympy_derivative"]
+    own = module._SYMPY_FUNCTION_DERIVATIVE
+    calls: list[sympy.Expr] = []
+    monkeypatch.setattr(module, "_SYMPY_FUNCTION_DERIVATIVE", lambda self, s: calls.append(self) or own(self, s))
+    expr = f(sympy.exp(x) / (1 + x**2), g(x))
+    expected = sympy.diff(expr, x)
+    assert expr in calls  # sympy's, zero tests and all
+    calls.clear()
+    assert sympy_diff(expr, x) == expected
+    assert expr not in calls  # derive's: the same sum, without asking whether each part is zero
