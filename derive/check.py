@@ -161,16 +161,16 @@ def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
 
 
 class Shaped:
-    """A model with the key of its shape: equal to another exactly when the two are the same up to the
-    names of their symbols and abstract functions (assumptions kept). Two models of one shape rename to
-    one model (`_renamed_model` numbers names in the order this key meets them), so the key decides
-    what renaming would, without building a sympy object (rebuilding every layer's model in sympy cost
-    more than deciding the one model they share). The key is finer than renaming where sympy would
-    reorder a sum's renamed terms; such models are renamed and then found among the renamed ones."""
+    """A model with the key of its shape: two models of one key are the same up to the names of their
+    symbols and abstract functions (assumptions kept), so one holds exactly when the other does. The
+    key decides that without building a sympy object (rebuilding every layer's model in sympy cost more
+    than deciding the one model they share). The terms of a sum and the factors of a product are keyed
+    as a multiset: a softmax's dE/dp_k meets its own term at another place of E's sum for every k, and
+    all k are one shape."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.key = _shape_of(model)
+        self.key = _shape_of(model)[0]
         self._hash = hash(self.key)
 
     @classmethod
@@ -184,10 +184,12 @@ class Shaped:
         return isinstance(other, Shaped) and self.key == other.key
 
 
-def _shape_of(model: Model) -> tuple[object, ...]:
+def _shape_of(model: Model) -> tuple[tuple[object, ...], list[sympy.Basic], list[type]]:
     """The model as nested tuples, each symbol and abstract function by the order it is first met in
     (with its assumptions), in `_renamed_model`'s order: the claim, then each definition once its name
-    has been met."""
+    has been met; with the symbols and functions in that order. Two models of one key are one model
+    renamed: the symbols and functions of one place in each order, one to one, make the first the
+    second (up to the order of commutative terms, which sympy puts in its own order)."""
     symbols: dict[sympy.Basic, tuple[object, ...]] = {}
     functions: dict[type, int] = {}
     memo: dict[sympy.Basic, object] = {}
@@ -206,7 +208,10 @@ def _shape_of(model: Model) -> tuple[object, ...]:
                 function = type(e)
                 functions.setdefault(function, len(functions))
                 head = ("function", functions[function], tuple(sorted(function._kwargs.items())))
-            found = memo[e] = (head, *(walk(a) for a in e.args))
+            args = [walk(a) for a in e.args]  # in sympy's order: each name is numbered where it is first met
+            if isinstance(e, sympy.Add) or (isinstance(e, sympy.Mul) and e.is_commutative):
+                args.sort(key=hash)  # one multiset; a tie of hashes only splits one shape in two
+            found = memo[e] = (head, *args)
         return found
 
     claim = (walk(model.left), walk(model.right))
@@ -215,7 +220,7 @@ def _shape_of(model: Model) -> tuple[object, ...]:
         for name, d in _in_met_order(model.definitions, lambda s: symbols[s][1] if s in symbols else None)
     ]
     cuts = tuple(sorted(functions.get(f, -1) for f in model.cuts))
-    return (*claim, tuple(definitions), cuts)
+    return (*claim, tuple(definitions), cuts), list(symbols), list(functions)
 
 
 @lru_cache(maxsize=4096)  # every layer brings a model of the same shape: renamed and decided once
@@ -240,11 +245,12 @@ def _generalised(model: Model) -> Model | None:
     if not isinstance(model.left, sympy.Derivative) or not _only_derivatives(model.right):
         return None
     definitions, general = [], []
+    arguments = _Arguments(model)
     for d in model.definitions:
         if _is_cut(d, model):
             definitions.append(d)
             continue
-        abstract = _of_one_argument(d, model)
+        abstract = _of_one_argument(d, arguments)
         if abstract is None:
             return None
         definitions.append(abstract)
@@ -264,10 +270,11 @@ def _partly_generalised(model: Model) -> Model | None:
     top = model.left.expr if isinstance(model.left, sympy.Derivative) else None
     on_right = {d.expr for d in model.right.atoms(sympy.Derivative) if isinstance(d.expr, sympy.Symbol)} - {top}
     definitions, general = [], []
+    arguments = _Arguments(model)
     for d in model.definitions:
         abstract = None
         if not _is_cut(d, model) and any(s.name == d.name for s in on_right):
-            abstract = _of_one_argument(d, model)
+            abstract = _of_one_argument(d, arguments)
         definitions.append(abstract or d)
         if abstract is not None:
             general.append(type(abstract.expr))
@@ -278,20 +285,33 @@ def _is_cut(definition: Definition, model: Model) -> bool:
     return isinstance(definition.expr, AppliedUndef) and type(definition.expr) in model.cuts
 
 
-def _of_one_argument(definition: Definition, model: Model) -> Definition | None:
+class _Arguments:
+    """What may be an argument of a body made abstract: the symbols the claim's derivatives move, and
+    the model's names (found once per model, not once per definition)."""
+
+    def __init__(self, model: Model) -> None:
+        claim = sympy.Tuple(model.left, model.right)
+        self.moving = {v for d in claim.atoms(sympy.Derivative) for v in d.variables}
+        self.names = {d.name for d in model.definitions}
+
+    def of(self, expr: sympy.Expr) -> set[sympy.Basic]:
+        return {s for s in expr.free_symbols if s in self.moving or s.name in self.names}
+
+
+def _of_one_argument(definition: Definition, arguments: _Arguments) -> Definition | None:
     """The definition with its body an abstract function of the one moving symbol or name it depends on
     (None when it depends on none or several, or takes parameters). What the claim's derivatives move:
     a body's other symbols are parameters, fixed in every derivative of the claim (w and b in
     h = sigmoid(w x + b), in dE/dx = dE/dh dh/dx), and an identity for every function of the moving
     symbol alone holds at every value of them."""
-    moving = {v for d in sympy.Tuple(model.left, model.right).atoms(sympy.Derivative) for v in d.variables}
-    names = {d.name for d in model.definitions}
-    arguments = {s for s in definition.expr.free_symbols if s in moving or s.name in names}
-    if definition.params or len(arguments) != 1:
+    if definition.params:
+        return None
+    found = arguments.of(definition.expr)
+    if len(found) != 1:
         return None
     # A space cannot occur in a user's name, so this function is never theirs.
     general = sympy.Function(f"of {definition.name}", real=True)
-    return replace(definition, expr=general(*arguments))
+    return replace(definition, expr=general(*found))
 
 
 def _with_functions(model: Model, definitions: list[Definition], general: list[type]) -> Model:
@@ -465,8 +485,13 @@ class Renaming:
 
     def function(self, f: UndefinedFunction) -> UndefinedFunction:
         if f not in self.functions:
-            self.functions[f] = sympy.Function(f"F{len(self.functions)}", **f._kwargs)
+            self.functions[f] = _numbered_function(len(self.functions), tuple(sorted(f._kwargs.items())))
         return self.functions[f]
+
+
+@lru_cache(maxsize=1024)  # one class per number and assumptions: sympy builds a class for every new function
+def _numbered_function(number: int, assumptions: tuple[tuple[str, object], ...]) -> UndefinedFunction:
+    return sympy.Function(f"F{number}", **dict(assumptions))
 
 
 def as_written(expr: sympy.Expr) -> sympy.Expr:

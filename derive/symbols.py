@@ -71,12 +71,13 @@ def realify(expr: sympy.Basic) -> sympy.Basic:
     """
     # atoms, not free_symbols: the z of Derivative(y, z) must become the same real z as elsewhere.
     # A symbol that does not commute (an operator) stays as it is: made real, A B would equal B A.
-    free = {s: _real_symbol(s.name) for s in expr.atoms(sympy.Symbol)
-            if not isinstance(s, sympy.Dummy) and s.is_real is not True and s.is_commutative is not False}
+    atoms = expr.atoms(sympy.Symbol, sympy.core.function.AppliedUndef)  # one walk for both kinds
+    free = {s: _real_symbol(s.name) for s in atoms
+            if isinstance(s, sympy.Symbol) and not isinstance(s, sympy.Dummy) and s.is_real is not True
+            and s.is_commutative is not False}
     if free:
         expr = expr.xreplace(free)
-    applied = [f for f in expr.atoms(sympy.core.function.AppliedUndef) if _to_make_real(f)]
-    if applied:
+    if any(isinstance(f, sympy.core.function.AppliedUndef) and _to_make_real(f) for f in atoms):
         expr = expr.replace(
             lambda e: isinstance(e, sympy.core.function.AppliedUndef) and _to_make_real(e),
             lambda e: _real_function(type(e).__name__)(*e.args),
