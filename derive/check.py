@@ -186,10 +186,10 @@ class Shaped:
 
 def _shape_of(model: Model) -> tuple[tuple[object, ...], list[sympy.Basic], list[type]]:
     """The model as nested tuples, each symbol and abstract function by the order it is first met in
-    (with its assumptions), in `_renamed_model`'s order: the claim, then each definition once its name
-    has been met; with the symbols and functions in that order. Two models of one key are one model
-    renamed: the symbols and functions of one place in each order, one to one, make the first the
-    second (up to the order of commutative terms, which sympy puts in its own order)."""
+    (with its assumptions): the claim, then each definition once its name has been met; with the
+    symbols and functions in that order. Two models of one key are one model in other names: the
+    symbols and functions of one place in each order, one to one, make the first the second (up to the
+    order of commutative terms, which sympy puts in its own order)."""
     symbols: dict[sympy.Basic, tuple[object, ...]] = {}
     functions: dict[type, int] = {}
     memo: dict[sympy.Basic, object] = {}
@@ -223,19 +223,25 @@ def _shape_of(model: Model) -> tuple[tuple[object, ...], list[sympy.Basic], list
     return (*claim, tuple(definitions), cuts), list(symbols), list(functions)
 
 
-@lru_cache(maxsize=4096)  # every layer brings a model of the same shape: renamed and decided once
+@lru_cache(maxsize=4096)  # every layer brings a model of the same shape: decided once
 def _holds_in_shape(shaped: Shaped) -> bool:
+    """Does the model hold: in general (its bodies abstract), else as it is? A general model is keyed by
+    its shape too: every layer's chain rule, whatever its activation, is one identity."""
+    model = shaped.model
     try:
-        model = run_bounded(_renamed_model, shaped.model, seconds=LOCAL_TIMEOUT)
+        general = run_bounded(lambda: Shaped.of(_generalised(model) or _partly_generalised(model)),
+                              seconds=LOCAL_TIMEOUT)
     except (BoundExceeded, *_SYMPY_FAILURES):
-        return False
-    if model is None:
-        return False
-    general = _generalised(model) or _partly_generalised(model)
-    return (general is not None and _model_holds(general)) or _model_holds(model)
+        general = None
+    return (general is not None and _general_holds(general)) or _model_holds(model)
 
 
-@lru_cache(maxsize=4096)  # every layer brings the same renamed model: generalise it once
+@lru_cache(maxsize=4096)
+def _general_holds(shaped: Shaped) -> bool:
+    return _model_holds(shaped.model)
+
+
+@lru_cache(maxsize=4096)
 def _generalised(model: Model) -> Model | None:
     """The chain rule as such: a claim whose right side is only derivatives (dE/dz = dE/dy * dy/dz) in a
     model where each body depends on one moving symbol, made an abstract function of it (y = G(z) for
@@ -316,7 +322,7 @@ def _of_one_argument(definition: Definition, arguments: _Arguments) -> Definitio
 
 def _with_functions(model: Model, definitions: list[Definition], general: list[type]) -> Model:
     """The model with these definitions, whose abstract functions are the cuts' and `general`."""
-    return _renamed_model(Model(model.left, model.right, tuple(definitions), frozenset({*model.cuts, *general})))
+    return Model(model.left, model.right, tuple(definitions), frozenset({*model.cuts, *general}))
 
 
 def _only_derivatives(expr: sympy.Basic) -> bool:
@@ -424,28 +430,12 @@ def renamed(left: sympy.Expr, right: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr
     return rename(left), rename(right)
 
 
-def _renamed_model(model: Model | None) -> Model | None:
-    """The model with its symbols, names and functions renamed in order of first appearance: the
-    claim first, then each definition once its name has been met."""
-    if model is None:
-        return None
-    rename = Renaming()
-    left, right = rename(model.left), rename(model.right)
-    definitions = [
-        Definition(rename(name).name, tuple(rename(p) for p in d.params), rename(d.expr))
-        for name, d in _in_met_order(
-            model.definitions, lambda s: int(rename.table[s].name[1:]) if s in rename.table else None
-        )
-    ]
-    return Model(left, right, tuple(definitions), frozenset(rename.function(f) for f in model.cuts))
-
-
 def _in_met_order(
     definitions: tuple[Definition, ...], met: Callable[[sympy.Symbol], int | None]
 ) -> Iterator[tuple[sympy.Symbol, Definition]]:
     """Each definition with its name, the one whose name was met first next (`met` gives the place a
-    name was met at, None if not yet; the caller meets names between steps), else the first by name.
-    The one order both renaming and a model's shape go by: their agreement is what makes a shape decide."""
+    name was met at, None if not yet; the caller meets names between steps), else the first by name:
+    an order that follows the claim, so that models equal in other names list their definitions alike."""
     todo = {sympy.Symbol(d.name, real=True): d for d in definitions}
     while todo:
         seen = [(place, s) for s in todo if (place := met(s)) is not None]

@@ -519,8 +519,8 @@ def local_model(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> Model | 
     contract's meaning (`Model.meanings`), an identity that holds in the model holds for the
     definitions themselves (put back the held names' values and Φ's body), so a proof there proves the
     claim; anything less decides nothing, and the claim is read in full. Even when nothing is held or
-    cut, the model keeps only the definitions the claim uses, in a form that `check.holds_locally`
-    renames so that the same claim about the next layer is not proved again.
+    cut, the model keeps only the definitions the claim uses, so that `check.holds_locally` finds the
+    same claim about the next layer to be the same model in other names, and does not prove it again.
     """
     if not defs:
         return None

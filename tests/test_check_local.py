@@ -112,13 +112,14 @@ def test_a_chain_line_through_a_layer_with_parameters_holds_locally_exactly_when
 
 def test_a_layers_chain_line_generalises_to_the_seeds_identity():
     def general(claim: tuple[sympy.Expr, sympy.Expr], defs: Definitions) -> object:
-        model = checking._renamed_model(checking.local_model(real(claim[0]), real(claim[1]), real_definitions(defs)))
-        return checking._generalised(model)
+        return checking._generalised(checking.local_model(real(claim[0]), real(claim[1]), real_definitions(defs)))
 
     seed = Definitions([Definition("y", (), sigmoid(z)), Definition("E", (), (a - y) ** 2 / 2)])
     layer = general((D(E, w[1]), D(E, h[1]) * D(h[1], w[1])), BIASED)
     assert layer is not None
-    assert layer == general((D(E, z), D(E, y) * D(y, z)), seed)
+    # one shape: decided once for every layer, whatever its activation
+    assert checking.Shaped(layer) == checking.Shaped(general((D(E, z), D(E, y) * D(y, z)), seed))
+    assert checking.Shaped(layer) != checking.Shaped(general((D(E, z), 2 * D(E, y) * D(y, z)), seed))
 
 
 # A softmax's path sum dE/ds = sum_k dE/dp_k dp_k/ds, with E cut down to Φ(p1, p2, p3): each p_k =
@@ -154,8 +155,7 @@ def test_a_softmax_path_sum_holds_locally_exactly_when_it_is_true(claim, true):
 
 
 def test_a_softmax_path_sum_is_proved_for_every_function_of_s():
-    model = checking._renamed_model(checking.local_model(real(D(E, s_sum)), real(sympy.Add(*PATHS)),
-                                                         real_definitions(SOFTMAX)))
+    model = checking.local_model(real(D(E, s_sum)), real(sympy.Add(*PATHS)), real_definitions(SOFTMAX))
     general = checking._generalised(model)
     assert general is not None and checking._model_holds(general)
     # Φ(p1, p2, p3) with p_k = G_k(s): three functions of one argument, the same one
@@ -165,7 +165,7 @@ def test_a_softmax_path_sum_is_proved_for_every_function_of_s():
 
 def test_the_path_sum_through_z1_is_proved_for_every_function_of_z1_in_place_of_s():
     claim = (D(E, zs[0]), ps[0] * D(E, ps[0]) + D(E, s_sum) * D(s_sum, zs[0]))
-    model = checking._renamed_model(checking.local_model(real(claim[0]), real(claim[1]), real_definitions(SOFTMAX)))
+    model = checking.local_model(real(claim[0]), real(claim[1]), real_definitions(SOFTMAX))
     assert checking._generalised(model) is None  # p1 stands on the right as itself
     partly = checking._partly_generalised(model)
     assert partly is not None and checking._model_holds(partly)
@@ -207,7 +207,7 @@ def _value(e: sympy.Expr, concrete: dict[str, sympy.Lambda]) -> sympy.Float:
 
 @pytest.mark.parametrize(("claim", "true"), [c[1:] for c in SOFTMAX_CLAIMS], ids=[c[0] for c in SOFTMAX_CLAIMS])
 def test_a_model_read_with_its_stand_ins_as_jets_has_the_value_of_their_derivatives_at_points(claim, true):
-    model = checking._renamed_model(checking.local_model(real(claim[0]), real(claim[1]), real_definitions(SOFTMAX)))
+    model = checking.local_model(real(claim[0]), real(claim[1]), real_definitions(SOFTMAX))
     for variant in (model, checking._generalised(model), checking._partly_generalised(model)):
         if variant is None or not variant.cuts:
             continue
