@@ -659,7 +659,9 @@ def parse_span(
     if not _BLANK.sub("", text):
         _raise_at(source, begin, "empty input")
     check_nesting(text, limits, source=source, offset=begin)
-    if not latex:
+    if latex:
+        _refuse_latex_operator_points(text, source, begin)
+    else:
         _refuse_operator_points(text, source, begin)
     _refuse_scientific_notation(text, source, begin)
     token = _CONTEXT.set(ctx)
@@ -732,6 +734,34 @@ def _refuse_operator_points(text: str, source: str, begin: int) -> None:
             _raise_at(source, begin + m.start(), f"{m.group()}(...)(...): derive has no notation for the derivative "
                       f"of an expression at a point; name the expression (y = ...) and write d{order}y/dx{order}(1), "
                       "or write * for a product")
+
+
+# \frac{d}{dx}(EXPR)(1) in LaTeX: the operator, its bracketed operand, and a point as LaTeX writes one
+# (digits, \pi, \frac, \sqrt: the grammar's LEIBNIZ_AT) in brackets right after it.
+_LATEX_OPERATOR = re.compile(
+    rf"\\[dt]?frac\s*\{{\s*{_DL}{_order('top')}\s*\}}\s*\{{\s*{_DL}\s*{_LVAR}{_order('bottom')}\s*\}}"
+    rf"|(?<![A-Za-z\\]){_DL}\s*/\s*{_DL}\s*{_LVAR}"
+)
+_LATEX_OPEN = re.compile(r"(?:\s|\\[,;:! ]|~)*(?:\\left\s*|\\[bB]igg?l?\s*)?[(\[]")
+_LATEX_POINT = re.compile(
+    r"(?:\s|\\[,;:! ]|~)*(?:\(|\\left\s*\(|\\[bB]igg?l?\s*\()"
+    r"(?:[\s\d.+\-*/^{}]|\\pi(?![A-Za-z])|\\cdot(?![A-Za-z])|\\[dt]?frac(?![A-Za-z])|\\sqrt(?![A-Za-z]))+"
+    r"(?:\)|\\right\s*\)|\\[bB]igg?r?\s*\))"
+)
+
+
+def _refuse_latex_operator_points(text: str, source: str, begin: int) -> None:
+    """`\\frac{d}{dx}(x^2)(1)`, as `_refuse_operator_points` for plain text: it would read as
+    d/dx(x^2·1)."""
+    for m in _LATEX_OPERATOR.finditer(text):
+        opening = _LATEX_OPEN.match(text, m.end())
+        close = _matching_bracket(text, opening.end() - 1) if opening else None
+        if close is not None and _LATEX_POINT.match(text, close + 1):
+            order = m.group("top") or m.group("top_bare")
+            power = f"^{{{order}}}" if order else ""
+            _raise_at(source, begin + m.start(), f"{m.group()}(...)(...): derive has no notation for the "
+                      "derivative of an expression at a point; name the expression (y = ...) and write "
+                      f"\\frac{{d{power}y}}{{dx{power}}}(1), or write \\cdot for a product")
 
 
 # 1e-3 as a programmer writes a number; read as written it is 1·e - 3, Euler's number minus 3.

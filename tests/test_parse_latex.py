@@ -114,6 +114,9 @@ DERIVATIVES = [
     (r"\frac{d}{dx} x^2", Derivative(x**2, x)),
     (r"\frac{d}{dx}(x^2)", Derivative(x**2, x)),
     (r"\frac{d}{dx}\left[x^2\right]", Derivative(x**2, x)),
+    # a bracket with a letter after the operand multiplies (with only a number it is an error: a point?)
+    (r"\frac{d}{dx}(x^2)(y)", Derivative(x**2 * y, x)),
+    (r"\frac{d}{dx}(x^2)\left(1 + x\right)", Derivative(x**2 * (1 + x), x)),
     (r"\frac{\mathrm{d}}{\mathrm{d}x} x^2", Derivative(x**2, x)),
     (r"\frac{\partial}{\partial x} x y", Derivative(x * y, x)),
     (r"\frac{d}{dz}\sigma(z)", Derivative(sigmoid(z), z)),
