@@ -436,8 +436,9 @@ def run_tasks(tasks: list[Task], *, jobs: int = 1, progress: Progress | None = N
 
             # With more files than processes, the first file is checked here before the pool forks: every
             # process then starts with sympy and the grammars loaded and the identities that files of one
-            # batch share already decided, instead of each paying for that itself. Files go out in chunks
-            # (fewer round trips) and come back in order.
+            # batch share already decided, instead of each paying for that itself. The rest go out largest
+            # first, in pairs (fewer round trips), so that no process is left alone with a long file at
+            # the end; their outcomes are put back in the order given.
             first = 1 if len(tasks) > jobs else 0
             if first:
                 outcomes[0] = check_one(tasks[0])
@@ -448,10 +449,11 @@ def run_tasks(tasks: list[Task], *, jobs: int = 1, progress: Progress | None = N
             gc.freeze()
             context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
             with ProcessPoolExecutor(max_workers=min(jobs, len(tasks) - first), mp_context=context) as pool:
-                rest = tasks[first:]
-                chunk = max(1, min(8, len(rest) // (4 * jobs)))
-                for done, outcome in enumerate(pool.map(check_one, rest, chunksize=chunk), start=first + 1):
-                    outcomes[done - 1] = outcome
+                order = sorted(range(first, len(tasks)), key=lambda i: -_size(tasks[i]))
+                chunk = 2 if len(order) >= 8 * jobs else 1
+                results = pool.map(check_one, [tasks[i] for i in order], chunksize=chunk)
+                for done, (index, outcome) in enumerate(zip(order, results, strict=True), start=first + 1):
+                    outcomes[index] = outcome
                     if progress:
                         progress.update(done)
             gc.unfreeze()
@@ -459,6 +461,16 @@ def run_tasks(tasks: list[Task], *, jobs: int = 1, progress: Progress | None = N
         if progress:
             progress.close()
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _size(task: Task) -> int:
+    """The length of a task's text, a measure of its work (0 when the file cannot be read: it fails fast)."""
+    if task.data is not None:
+        return len(task.data)
+    try:
+        return os.stat(task.path).st_size
+    except OSError:
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

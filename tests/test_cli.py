@@ -262,6 +262,23 @@ def test_jobs_2_gives_the_same_report_as_jobs_1(files: dict[str, Path], fmt: str
     assert run("check", "--format", fmt, "--jobs", "2", *paths) == run("check", "--format", fmt, "--jobs", "1", *paths)
 
 
+def test_jobs_2_over_many_files_of_many_sizes_reports_them_in_the_order_given(tmp_path: Path) -> None:
+    """Files go to the processes largest first; the report keeps the order of the arguments."""
+    paths = []
+    for k in range(24):
+        lines = [f"d/dx(x^{n}) = {n}*x^{n - 1}" for n in range(2, 2 + (24 - k) % 7)]
+        if k % 5 == 0:
+            lines.append("d/dx(sin(x)) = -cos(x)")  # a wrong line now and then
+        path = tmp_path / f"f{k:02d}.txt"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(str(path))
+    paths.insert(7, str(tmp_path / "missing.txt"))
+    for fmt in ("text", "json"):
+        serial = run("check", "--format", fmt, *paths)
+        assert run("check", "--format", fmt, "--jobs", "2", *paths) == serial
+        assert serial[0] == 2
+
+
 # --- terminal niceties -----------------------------------------------------------------------------
 
 
