@@ -70,6 +70,7 @@ ERRORS = [
     ("∂_0 L(u, v)", False, "L takes 2 arguments here, so ∂_0 names none of them", 1, 1),
     ("∂_1 log(x, 2)", False, "∂_1 applies to a function of your own", 1, 1),
     (r"\partial_3 L(u, v)", True, "L takes 2 arguments here, so ∂_3 names none of them", 1, 1),
+    (r"x + \partial_2 \sin(x)", True, "∂_2 applies to a function of your own", 1, 5),
     ("dy(x)/dx(w)", False, "dy(x)/dx(...) is taken at a number", 1, 1),
     (r"dy(x)/dx(w)", True, "dy(x)/dx(...) is taken at a number", 1, 1),
     ("d^21/dx^21 x", False, "a whole number from 1 to 20", 1, 1),

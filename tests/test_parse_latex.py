@@ -155,6 +155,10 @@ DERIVATIVES = [
     (r"\partial_1 \partial_2 L(u, u)", Subs(Derivative(L(_t, _s), _t, _s), (_t, _s), (u, u))),
     (r"\partial_1 L(\sigma(z), w)", Subs(Derivative(L(_t, w), _t), _t, sigmoid(z))),
     (r"\partial_1 \phi(z)", Derivative(function("phi")(z), z)),
+    # a known function in its one argument, as ∂_1 sin(u) in plain text: sin'(u)
+    (r"\partial_1 \sin(u)", Derivative(sympy.sin(u), u)),
+    (r"\partial_{1} \tanh\left(z^2\right)", Subs(Derivative(sympy.tanh(_t), _t), _t, z**2)),
+    (r"\partial_1\partial_1 \operatorname{relu}(u)", Derivative(relu(u), (u, 2))),
 ]
 
 # What `sympy.latex` prints: people paste it, and the round-trip tests rely on it.
