@@ -12,6 +12,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 _POWER = PRECEDENCE["Pow"]
+SUBSTITUTION_SECONDS = 2.0  # for putting the points into one substitution that has no notation of its own
 
 
 class PlainTextPrinter(StrPrinter):
@@ -125,15 +126,20 @@ def substituted(expr: sympy.Subs) -> sympy.Expr:
     value, in notation that reads back (∂_1 L(1, 1) + ∂_2 L(1, 1)); sympy's `Subs(...)` would read as a
     function named Subs. Left as it is if the derivatives cannot be taken, or if one is of a name (dE/dy,
     whose meaning is Leibniz's, which sympy alone does not know)."""
-    from derive.sympy_derivative import sympy_doit  # printing stays importable without the engine
+    # printing stays importable without the engine
+    from derive.bounded import BoundExceeded, can_use_alarm, run_bounded
+    from derive.sympy_derivative import sympy_doit
 
     if any(isinstance(d.expr, sympy.Symbol) for d in expr.atoms(sympy.Derivative)):
         return expr
     try:
-        value = sympy_doit(expr)
-    except (ValueError, TypeError, NotImplementedError, RecursionError):
+        # Bounded where a signal can stop it; elsewhere (another thread) as before: a process per
+        # printed substitution would cost more than any substitution.
+        if can_use_alarm():
+            return run_bounded(sympy_doit, expr, seconds=SUBSTITUTION_SECONDS)
+        return sympy_doit(expr)
+    except (BoundExceeded, ValueError, TypeError, NotImplementedError, RecursionError):
         return expr
-    return value
 
 
 def _displayable(expr: sympy.Basic) -> sympy.Basic:

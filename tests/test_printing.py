@@ -106,6 +106,22 @@ def test_no_substitution_prints_as_sympy_s_subs_and_each_reads_back_equal(text: 
         assert (parse(printed, latex=latex) - expr).doit() == 0
 
 
+def test_putting_points_into_a_substitution_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A substitution whose points take too long to put in is printed as it stands (sympy's Subs)."""
+    import importlib
+    import time
+
+    def slow(expr: sympy.Basic) -> sympy.Basic:
+        until = time.monotonic() + 3
+        while time.monotonic() < until:
+            time.sleep(0.01)
+        return sympy.Integer(7)  # what an unbounded call would print
+
+    monkeypatch.setattr(importlib.import_module("derive.sympy_derivative"), "sympy_doit", slow)
+    monkeypatch.setattr(importlib.import_module("derive.printing"), "SUBSTITUTION_SECONDS", 0.2)
+    assert to_text(parse("dL(y, y)/dy(1)")).startswith("Subs(")
+
+
 def test_a_derivative_inside_a_product_keeps_its_own_operand() -> None:
     # d/dx takes the rest of a product when read, so the printer wraps it: y*(d/dx(x^2)), not y*d/dx(x^2).
     expr = Derivative(x**2, x) * y
