@@ -13,7 +13,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 import sympy
-from sympy.core.function import AppliedUndef, UndefinedFunction
+from sympy.core.function import AppliedUndef
 from sympy.core.parameters import distribute
 
 from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_thread
@@ -24,7 +24,7 @@ from derive.jets import in_jets
 from derive.rational import vanishes_as_rational_function
 from derive.report import Report, StepCheck
 from derive.statements import read_statements
-from derive.symbols import function, realify, symbol
+from derive.symbols import as_written, realify
 from derive.verify import Verdict, Verification, commuting, looks_risky, prepare, verify_equal
 
 STEP_TIMEOUT = 5.0  # seconds the verifier may spend on one step
@@ -184,43 +184,59 @@ class Shaped:
         return isinstance(other, Shaped) and self.key == other.key
 
 
-def _shape_of(model: Model) -> tuple[tuple[object, ...], list[sympy.Basic], list[type]]:
-    """The model as nested tuples, each symbol and abstract function by the order it is first met in
-    (with its assumptions): the claim, then each definition once its name has been met; with the
-    symbols and functions in that order. Two models of one key are one model in other names: the
+class _Shapes:
+    """Expressions as nested tuples, each symbol and abstract function by the order it is first met in
+    (with its assumptions), the terms of a sum and the factors of a commutative product as a multiset.
+    Two expressions (or lists of them, walked in one order) of one shape are one in other names: the
     symbols and functions of one place in each order, one to one, make the first the second (up to the
     order of commutative terms, which sympy puts in its own order)."""
-    symbols: dict[sympy.Basic, tuple[object, ...]] = {}
-    functions: dict[type, int] = {}
-    memo: dict[sympy.Basic, object] = {}
 
-    def walk(e: sympy.Basic) -> object:
+    def __init__(self) -> None:
+        self.symbols: dict[sympy.Basic, tuple[object, ...]] = {}
+        self.names: dict[str, int] = {}
+        self.functions: dict[type, int] = {}
+        self._memo: dict[sympy.Basic, object] = {}
+
+    def __call__(self, e: sympy.Basic) -> object:
         if isinstance(e, sympy.Symbol):
-            if e not in symbols:
-                symbols[e] = ("symbol", len(symbols), tuple(sorted(e.assumptions0.items())))
-            return symbols[e]
+            found = self.symbols.get(e)
+            if found is None:
+                # By its name too: a model's meaning finds a definition by name (`definitions.name_of`), so
+                # a positive y is the defined (real) y there; models alike but for such a link differ.
+                name = self.names.setdefault(e.name, len(self.names))
+                found = self.symbols[e] = ("symbol", len(self.symbols), name, tuple(sorted(e.assumptions0.items())))
+            return found
         if not e.args:
             return (type(e), e._hashable_content())  # a number by its value and precision
-        found = memo.get(e)
+        found = self._memo.get(e)
         if found is None:
-            head: object = type(e)
-            if isinstance(e, AppliedUndef):
-                function = type(e)
-                functions.setdefault(function, len(functions))
-                head = ("function", functions[function], tuple(sorted(function._kwargs.items())))
-            args = [walk(a) for a in e.args]  # in sympy's order: each name is numbered where it is first met
+            head = self.function(type(e)) if isinstance(e, AppliedUndef) else type(e)
+            args = [self(a) for a in e.args]  # in sympy's order: each name is numbered where it is first met
             if isinstance(e, sympy.Add) or (isinstance(e, sympy.Mul) and e.is_commutative):
                 args.sort(key=hash)  # one multiset; a tie of hashes only splits one shape in two
-            found = memo[e] = (head, *args)
+            found = self._memo[e] = (head, *args)
         return found
 
-    claim = (walk(model.left), walk(model.right))
+    def function(self, function: type) -> tuple[object, ...]:
+        number = self.functions.setdefault(function, len(self.functions))
+        jet = getattr(function, "jet", None)  # a partial of another function (`jets._partial`): which one
+        of = (self.function(jet[0]), jet[1]) if jet is not None else ()
+        return ("function", number, tuple(sorted(function._kwargs.items())), *of)
+
+
+def _shape_of(model: Model) -> tuple[tuple[object, ...], list[sympy.Basic], list[type]]:
+    """The model's shape (`_Shapes`): the claim, then each definition once its name has been met; with
+    the symbols and functions in the order they were met."""
+    shapes = _Shapes()
+    claim = (shapes(model.left), shapes(model.right))
     definitions = [
-        (walk(name), tuple(walk(p) for p in d.params), walk(d.expr))
-        for name, d in _in_met_order(model.definitions, lambda s: symbols[s][1] if s in symbols else None)
+        (shapes(name), tuple(shapes(p) for p in d.params), shapes(d.expr))
+        for name, d in _in_met_order(
+            model.definitions, lambda s: shapes.symbols[s][1] if s in shapes.symbols else None
+        )
     ]
-    cuts = tuple(sorted(functions.get(f, -1) for f in model.cuts))
-    return (*claim, tuple(definitions), cuts), list(symbols), list(functions)
+    cuts = tuple(sorted(shapes.functions.get(f, -1) for f in model.cuts))
+    return (*claim, tuple(definitions), cuts), list(shapes.symbols), list(shapes.functions)
 
 
 @lru_cache(maxsize=4096)  # every layer brings a model of the same shape: decided once
@@ -361,15 +377,36 @@ def proved_locally(left: sympy.Expr, right: sympy.Expr, *, timeout: float = LOCA
     if _one_name_two_symbols(left, right):
         return False
     try:
-        key = run_bounded(renamed, left, right, seconds=timeout)
+        pair = run_bounded(_Identity, left, right, seconds=timeout)
     except (BoundExceeded, *_SYMPY_FAILURES):
         return False
-    return _proved(*key, timeout)
+    return _identity_proved(pair, timeout)
+
+
+class _Identity:
+    """`left = right` with the key of its shape (`_Shapes`): one identity in other names is one key."""
+
+    def __init__(self, left: sympy.Expr, right: sympy.Expr) -> None:
+        shapes = _Shapes()
+        self.left, self.right = left, right
+        self.key = (shapes(left), shapes(right))
+        self._hash = hash(self.key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Identity) and self.key == other.key
+
+
+@lru_cache(maxsize=4096)  # every layer, every level of a nested chain: one identity, decided once
+def _identity_proved(identity: _Identity, timeout: float) -> bool:
+    return _proved(identity.left, identity.right, timeout)
 
 
 def _one_name_two_symbols(*exprs: sympy.Basic) -> bool:
-    """Do two different symbols share a name (x and a real x, from a caller's own sympy objects)? Renamed
-    apart they would be independent, where the full reading takes them as one: no local proof then."""
+    """Do two different symbols share a name (x and a real x, from a caller's own sympy objects)? sympy
+    takes them as independent, where the full reading takes them as one: no local proof then."""
     # atoms, not free_symbols: the x of d/dx is bound, and it is exactly the one that may differ
     symbols = [s for e in exprs for s in e.atoms(sympy.Symbol) if not s.is_Dummy]
     return len({s.name for s in symbols}) != len(set(symbols))
@@ -423,13 +460,6 @@ def _tame(expr: sympy.Expr) -> bool:
     return True
 
 
-def renamed(left: sympy.Expr, right: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
-    """Both sides with symbols and abstract functions renamed in order of first appearance, assumptions
-    kept: alpha-equivalent pairs become one pair (the cache key, and what is verified)."""
-    rename = Renaming()
-    return rename(left), rename(right)
-
-
 def _in_met_order(
     definitions: tuple[Definition, ...], met: Callable[[sympy.Symbol], int | None]
 ) -> Iterator[tuple[sympy.Symbol, Definition]]:
@@ -441,55 +471,6 @@ def _in_met_order(
         seen = [(place, s) for s in todo if (place := met(s)) is not None]
         name = min(seen, key=lambda pair: pair[0])[1] if seen else min(todo, key=str)
         yield name, todo.pop(name)
-
-
-class Renaming:
-    """Symbols -> c0, c1, ... and abstract functions -> F0, F1, ..., in the order they are met (assumptions
-    kept), so that expressions equal up to their names become one expression."""
-
-    def __init__(self) -> None:
-        self.table: dict[sympy.Basic, sympy.Symbol] = {}
-        self.functions: dict[type, type] = {}
-        # Each distinct sub-expression is renamed once: a product rule over n factors repeats each of
-        # them n times, and rebuilding every occurrence cost more than the proof.
-        self._renamed: dict[sympy.Basic, sympy.Basic] = {}
-
-    def __call__(self, e: sympy.Basic) -> sympy.Basic:
-        if isinstance(e, sympy.Symbol):
-            if e not in self.table:
-                self.table[e] = sympy.Symbol(f"c{len(self.table)}", **e.assumptions0)
-            return self.table[e]
-        if not e.args:
-            return e
-        found = self._renamed.get(e)
-        if found is None:
-            if isinstance(e, sympy.Derivative):
-                # The variable first: z is c0 in dy/dz with y = sigmoid(z), so the model differentiates
-                # sigmoid(c0) by c0, as the cross-check does (`rewrite._shape`), and sympy's cache serves both.
-                for v in e.variables:
-                    self(v)
-            args = tuple(self(a) for a in e.args)
-            found = self.function(type(e))(*args) if isinstance(e, AppliedUndef) else e.func(*args)
-            self._renamed[e] = found
-        return found
-
-    def function(self, f: UndefinedFunction) -> UndefinedFunction:
-        if f not in self.functions:
-            self.functions[f] = _numbered_function(len(self.functions), tuple(sorted(f._kwargs.items())))
-        return self.functions[f]
-
-
-@lru_cache(maxsize=1024)  # one class per number and assumptions: sympy builds a class for every new function
-def _numbered_function(number: int, assumptions: tuple[tuple[str, object], ...]) -> UndefinedFunction:
-    return sympy.Function(f"F{number}", **dict(assumptions))
-
-
-def as_written(expr: sympy.Expr) -> sympy.Expr:
-    """Back to the symbols and functions the parser makes, so that an expected value compares equal to
-    what the user's own code (or sympify of the JSON) builds."""
-    names = {s: symbol(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not s.is_Dummy}
-    plain = expr.xreplace(names)
-    return plain.replace(lambda e: isinstance(e, AppliedUndef), lambda e: function(e.func.__name__)(*e.args))
 
 
 def _opposite(left: sympy.Expr, right: sympy.Expr) -> bool:

@@ -9,7 +9,7 @@ import pytest
 import sympy
 from sympy.core.function import AppliedUndef
 
-from derive.check import check, holds_locally, real, real_definitions, renamed
+from derive.check import check, check_step, holds_locally, real, real_definitions
 from derive.definitions import Definition, Definitions
 from derive.functions import sigmoid
 from derive.symbols import function, symbol
@@ -59,11 +59,16 @@ def test_a_backprop_line_holds_locally_exactly_when_it_is_true(claim, true):
     assert holds_locally(real(claim[0]), real(claim[1]), definitions) is true
 
 
-def test_claims_equal_up_to_their_names_are_renamed_alike():
-    first = renamed(D(h[3], h[2]) * h[3], w[3] * h[2])
-    second = renamed(D(h[4], h[3]) * h[4], w[4] * h[3])
-    assert first == second
-    assert renamed(symbol("q"), sympy.Symbol("q", real=True)) != renamed(symbol("q"), symbol("q"))
+def test_identities_equal_up_to_their_names_are_one_key():
+    identity = checking._Identity
+    assert identity(D(h[3], h[2]) * h[3], w[3] * h[2]) == identity(D(h[4], h[3]) * h[4], w[4] * h[3])
+    assert identity(D(h[3], h[2]) * h[3], w[3] * h[2]) != identity(D(h[4], h[3]) * h[4], w[4] * h[4])
+    # the assumptions are kept, and which sides share a symbol
+    assert identity(symbol("q"), sympy.Symbol("q", real=True)) != identity(symbol("q"), symbol("q"))
+    assert identity(x + t, x * t) != identity(x + t, x * a)
+    # a sum's terms are a multiset: its own term met at another place of the sum, the same identity
+    total = w[1] * h[1] + w[2] * h[2] + w[3] * h[3]
+    assert identity(w[1] * h[1], total) == identity(w[3] * h[3], total) != identity(w[3] * h[2], total)
 
 
 def test_a_deep_derivation_is_proved_line_by_line_without_reading_any_line_in_full(monkeypatch):
@@ -286,6 +291,11 @@ def test_models_of_one_shape_are_one_model_in_other_names() -> None:
             mapped = _mapped(models[i], dict(zip(names_i, names_j, strict=True)),
                              dict(zip(functions_i, functions_j, strict=True)))
             assert mapped == _mapped(models[j], {}, {}), (i, j)
+            # and names to names, one to one: a model's meaning finds a definition by its name
+            by_name: dict[str, str] = {}
+            for one, other in zip(names_i, names_j, strict=True):
+                assert by_name.setdefault(one.name, other.name) == other.name
+            assert len(set(by_name.values())) == len(by_name)
     # each layer's chain line is one shape, so is its local derivative; the near misses are others
     assert shapes[0] == shapes[1] == shapes[2] and shapes[3] == shapes[4] == shapes[5]
     assert shapes[6] == shapes[7] == shapes[8] and shapes[6] != shapes[3] and shapes[10] != shapes[11]
@@ -294,3 +304,15 @@ def test_models_of_one_shape_are_one_model_in_other_names() -> None:
     assert shapes[12 + classes] == shapes[13 + classes] == shapes[14 + classes]
     assert shapes[15 + classes] == shapes[16 + classes] == shapes[17 + classes]
     assert shapes[12 + classes] != shapes[15 + classes]
+
+
+@pytest.mark.parametrize("made", [lambda name: sympy.Symbol(name, positive=True), sympy.Dummy],
+                         ids=["positive", "dummy"])
+def test_a_symbol_named_as_a_definition_is_that_definition_and_another_name_is_not(made) -> None:
+    """In a model's meaning a positive (or dummy) y is the defined y, found by its name; a q is not. The two
+    claims are alike in every other way, and the first one's proof must not decide the second."""
+    x_, y_, e_ = sympy.symbols("x y E")
+    defs = Definitions([Definition("y", (), x_**3), Definition("E", (), y_**2)])  # dE/dx = 6 x^5
+    proved = check_step(D(e_, x_), 6 * made("y") * x_**2, defs)
+    refuted = check_step(D(e_, x_), 6 * made("q") * x_**2, defs)
+    assert (proved.verdict.value, refuted.verdict.value) == ("proved", "refuted")
