@@ -39,10 +39,20 @@ from derive.preprocess import (
     pair_bars,
     strip_math_delimiters,
 )
-from derive.symbols import function, normalize_name, symbol
+from derive.symbols import as_written, function, normalize_name, realify, symbol
 
 # --------------------------------------------------------------------------------------------------
 # Known functions: name -> (sympy constructor, numbers of arguments it accepts)
+
+def _abs(arg: sympy.Expr) -> sympy.Expr:
+    """|arg|, read over the reals as all of derive's mathematics is: for the parser's plain x, sympy writes
+    |e^x| as e^re(x), a real part that derive's notation has no word for (its text would not read back);
+    for a real x it is e^x."""
+    value = sympy.Abs(arg)
+    if not value.has(sympy.re, sympy.im):
+        return value
+    return as_written(sympy.Abs(realify(arg)))
+
 
 _KNOWN: dict[str, tuple[Callable[..., sympy.Expr], tuple[int, ...]]] = {
     "sin": (sympy.sin, (1,)), "cos": (sympy.cos, (1,)), "tan": (sympy.tan, (1,)),
@@ -57,7 +67,7 @@ _KNOWN: dict[str, tuple[Callable[..., sympy.Expr], tuple[int, ...]]] = {
     "arsinh": (sympy.asinh, (1,)), "arcosh": (sympy.acosh, (1,)), "artanh": (sympy.atanh, (1,)),
     "arcsinh": (sympy.asinh, (1,)), "arccosh": (sympy.acosh, (1,)), "arctanh": (sympy.atanh, (1,)),
     "exp": (sympy.exp, (1,)), "ln": (sympy.log, (1,)), "log": (sympy.log, (1, 2)),
-    "sqrt": (sympy.sqrt, (1,)), "abs": (sympy.Abs, (1,)),
+    "sqrt": (sympy.sqrt, (1,)), "abs": (_abs, (1,)),
     "sign": (sympy.sign, (1,)), "sgn": (sympy.sign, (1,)), "heaviside": (sympy.Heaviside, (1,)),
     "sigmoid": (sigmoid, (1,)), "softplus": (softplus, (1,)), "relu": (relu, (1,)), "ReLU": (relu, (1,)),
 }
@@ -301,7 +311,7 @@ class _Builder(Transformer_NonRecursive):
         return _pow(radicand, sympy.S.Half, tok)
 
     def abs(self, _open: Token, inner: sympy.Expr, _close: Token) -> sympy.Expr:
-        return sympy.Abs(inner)
+        return _abs(inner)
 
     # -- applications --------------------------------------------------------------------------
     def args(self, *items: object) -> list[sympy.Expr]:

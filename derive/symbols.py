@@ -85,5 +85,14 @@ def realify(expr: sympy.Basic) -> sympy.Basic:
     return expr
 
 
+def as_written(expr: sympy.Expr) -> sympy.Expr:
+    """Back to the symbols and functions the parser makes (the inverse of `realify`), so that a value
+    compares equal to what the user's own code (or sympify of the JSON) builds."""
+    names = {s: symbol(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not s.is_Dummy}
+    plain = expr.xreplace(names)
+    return plain.replace(lambda e: isinstance(e, sympy.core.function.AppliedUndef),
+                         lambda e: function(e.func.__name__)(*e.args))
+
+
 def _to_make_real(application: sympy.Basic) -> bool:
     return application.is_real is not True and application.is_commutative is not False

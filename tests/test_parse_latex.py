@@ -75,6 +75,7 @@ ABSOLUTE_VALUES = [
     (r"\left| x - \left|y\right| \right|", Abs(x - Abs(y))),
     (r"\lvert x \rvert", Abs(x)),
     (r"\left|{x}\right|^{2}", Abs(x) ** 2),
+    (r"\left|e^{x}\right|", exp(x)),  # over the reals, not sympy's e^re(x)
 ]
 
 FUNCTIONS = [

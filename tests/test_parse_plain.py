@@ -143,6 +143,11 @@ ABSOLUTE_VALUES = [
     ("|a||b|", Abs(a) * Abs(b)),
     ("2|x|", 2 * Abs(x)),
     ("|x|^2", Abs(x) ** 2),
+    # over the reals, as derive reads everything: sympy would write |e^x| as e^re(x) for a plain x
+    ("|exp(x)|", exp(x)),
+    ("abs(2^x)*y", 2**x * y),
+    ("|exp(f(x) + y)|", exp(f(x) + y)),
+    ("|x*exp(y)|", Abs(x) * exp(y)),
 ]
 
 DERIVATIVES = [
