@@ -195,6 +195,7 @@ class _Shapes:
         self.symbols: dict[sympy.Basic, tuple[object, ...]] = {}
         self.names: dict[str, int] = {}
         self.functions: dict[type, int] = {}
+        self.function_names: dict[str, int] = {}
         self._memo: dict[sympy.Basic, object] = {}
 
     def __call__(self, e: sympy.Basic) -> object:
@@ -210,7 +211,11 @@ class _Shapes:
             return (type(e), e._hashable_content())  # a number by its value and precision
         found = self._memo.get(e)
         if found is None:
-            head = self.function(type(e)) if isinstance(e, AppliedUndef) else type(e)
+            head: object = self.function(type(e)) if isinstance(e, AppliedUndef) else type(e)
+            if not isinstance(e, sympy.Subs) and e._hashable_content() != e._args:
+                # what sympy compares beyond the arguments (an IndexedBase's assumptions), as it is; a
+                # substitution's is its arguments with the bound variables renamed
+                head = (head, e._hashable_content())
             args = [self(a) for a in e.args]  # in sympy's order: each name is numbered where it is first met
             if isinstance(e, sympy.Add) or (isinstance(e, sympy.Mul) and e.is_commutative):
                 args.sort(key=hash)  # one multiset; a tie of hashes only splits one shape in two
@@ -219,9 +224,11 @@ class _Shapes:
 
     def function(self, function: type) -> tuple[object, ...]:
         number = self.functions.setdefault(function, len(self.functions))
+        # by name too, as symbols: `realify` makes every f of one name one real f
+        name = self.function_names.setdefault(function.__name__, len(self.function_names))
         jet = getattr(function, "jet", None)  # a partial of another function (`jets._partial`): which one
         of = (self.function(jet[0]), jet[1]) if jet is not None else ()
-        return ("function", number, tuple(sorted(function._kwargs.items())), *of)
+        return ("function", number, name, tuple(sorted(function._kwargs.items())), *of)
 
 
 def _shape_of(model: Model) -> tuple[tuple[object, ...], list[sympy.Basic], list[type]]:

@@ -752,9 +752,11 @@ _LATEX_OPERATOR = re.compile(
     rf"\\[dt]?frac\s*\{{\s*{_DL}{_order('top')}\s*\}}\s*\{{\s*{_DL}\s*{_LVAR}{_order('bottom')}\s*\}}"
     rf"|(?<![A-Za-z\\]){_DL}\s*/\s*{_DL}\s*{_LVAR}"
 )
-_LATEX_OPEN = re.compile(r"(?:\s|\\[,;:! ]|~)*(?:\\left\s*|\\[bB]igg?l?\s*)?[(\[]")
+# What the grammar ignores between them: spaces, spacing and style commands.
+_LATEX_SPACE = r"(?:\s|\\[,;:! ]|~|\\(?:quad|qquad|displaystyle|textstyle|scriptstyle)(?![A-Za-z]))*"
+_LATEX_OPEN = re.compile(_LATEX_SPACE + r"(?:\\left\s*|\\[bB]igg?l?\s*)?[(\[]")
 _LATEX_POINT = re.compile(
-    r"(?:\s|\\[,;:! ]|~)*(?:\(|\\left\s*\(|\\[bB]igg?l?\s*\()"
+    _LATEX_SPACE + r"(?:\(|\\left\s*\(|\\[bB]igg?l?\s*\()"
     r"(?:[\s\d.+\-*/^{}]|\\pi(?![A-Za-z])|\\cdot(?![A-Za-z])|\\[dt]?frac(?![A-Za-z])|\\sqrt(?![A-Za-z]))+"
     r"(?:\)|\\right\s*\)|\\[bB]igg?r?\s*\))"
 )
@@ -769,7 +771,8 @@ def _refuse_latex_operator_points(text: str, source: str, begin: int) -> None:
         if close is not None and _LATEX_POINT.match(text, close + 1):
             order = m.group("top") or m.group("top_bare")
             power = f"^{{{order}}}" if order else ""
-            _raise_at(source, begin + m.start(), f"{m.group()}(...)(...): derive has no notation for the "
+            written = " ".join(m.group().split())
+            _raise_at(source, begin + m.start(), f"{written}(...)(...): derive has no notation for the "
                       "derivative of an expression at a point; name the expression (y = ...) and write "
                       f"\\frac{{d{power}y}}{{dx{power}}}(1), or write \\cdot for a product")
 

@@ -66,6 +66,15 @@ def test_identities_equal_up_to_their_names_are_one_key():
     # the assumptions are kept, and which sides share a symbol
     assert identity(symbol("q"), sympy.Symbol("q", real=True)) != identity(symbol("q"), symbol("q"))
     assert identity(x + t, x * t) != identity(x + t, x * a)
+    # a function by its name as well (the verifier makes every f of one name one real f), and what sympy
+    # compares beyond the arguments (an IndexedBase's assumptions)
+    f_plain, f_real, g_plain = sympy.Function("f"), sympy.Function("f", real=True), sympy.Function("g")
+    right = 2 * f_real(x) * D(f_real(x), x)
+    assert identity(D(f_plain(x) ** 2, x), right) != identity(D(g_plain(x) ** 2, x), right)
+    i = sympy.Symbol("i", integer=True)
+    root = lambda base: (sympy.sqrt(sympy.Pow(base[i], 2, evaluate=False), evaluate=False), base[i])  # noqa: E731
+    plain, positive = sympy.IndexedBase(symbol("A")), sympy.IndexedBase(symbol("A"), positive=True)
+    assert identity(*root(plain)) != identity(*root(positive))
     # a sum's terms are a multiset: its own term met at another place of the sum, the same identity
     total = w[1] * h[1] + w[2] * h[2] + w[3] * h[3]
     assert identity(w[1] * h[1], total) == identity(w[3] * h[3], total) != identity(w[3] * h[2], total)

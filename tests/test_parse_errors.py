@@ -64,6 +64,7 @@ ERRORS = [
      1, 5),
     (r"\dfrac{\partial}{\partial \theta}(\theta^2)\big(0\big)", True, "no notation for the derivative", 1, 1),
     (r"x \cdot d/dx(x^2)(-1)", True, "no notation for the derivative", 1, 9),
+    (r"\frac{d}{dx}(x^2)\quad(1)", True, "no notation for the derivative", 1, 1),
     ("Subs(x, x, 1)", False, "Subs(...) is sympy's notation", 1, 1),
     ("∂_1" * 21 + " L(u, t)", False, "at most 20 ∂ in a row", 1, 1),
     ("∂_3 L(u, v)", False, "L takes 2 arguments here, so ∂_3 names none of them", 1, 1),

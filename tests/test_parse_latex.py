@@ -128,6 +128,8 @@ DERIVATIVES = [
     (r"\frac{dE}{dz} (z + 1)", (z + 1) * Derivative(E_, z)),
     (r"\frac{dE}{dz}\big(0\big)", Subs(Derivative(E_, z), z, 0)),
     (r"\frac{dE}{dz}\,(0)", Subs(Derivative(E_, z), z, 0)),  # spacing changes nothing
+    (r"\frac{dE}{dz}\quad (0)", Subs(Derivative(E_, z), z, 0)),
+    (r"\frac{dE}{dz}\ \displaystyle(0)", Subs(Derivative(E_, z), z, 0)),
     (r"\frac{dE}{dz}\Bigl(\frac{1}{2}\Bigr)", Subs(Derivative(E_, z), z, Rational(1, 2))),
     (r"\frac{dE}{dz}\big(z + 1\big)", (z + 1) * Derivative(E_, z)),
     (r"dE/dz\big(1\big)", Subs(Derivative(E_, z), z, 1)),
