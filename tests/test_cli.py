@@ -345,6 +345,18 @@ def test_python_m_derive_reports_bad_input_without_a_traceback() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_jobs_2_leaves_sympy_to_the_processes_it_forks(files: dict[str, Path]) -> None:
+    """The processes fork before this one imports sympy: forked from a process that had worked with sympy,
+    each would copy its memory page by page as it touched it."""
+    code = ("import sys; from derive.cli import main; main(['check', '--jobs', '2', *sys.argv[1:]]); "
+            "print('sympy in the parent:', 'sympy' in sys.modules)")
+    paths = [str(files[name]) for name in ("right.txt", "neuron.tex", "notes.md")]
+    result = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert "every step holds" in result.stdout
+    assert result.stdout.rstrip().endswith("sympy in the parent: False")
+
+
 def test_python_m_derive_jobs_2_matches_jobs_1(files: dict[str, Path]) -> None:
     paths = [str(files[name]) for name in ("wrong.txt", "notes.md", "missing.txt", "neuron.tex")]
     parallel, serial = derive_process("check", "--jobs", "2", *paths), derive_process("check", *paths)
