@@ -221,7 +221,7 @@ def document(rows: list[Row], start: tuple[float, float] | None, parallel: Paral
                   "",
                   f"What this machine gives two processes: two separate `derive check --jobs 1`, each of half "
                   f"the files, run at once have {parallel.host:.2f}x the throughput of the same two run one "
-                  f"after the other (each with its own start-up, which `--jobs 2` pays once). `--jobs 2` gets "
+                  f"after the other (each imports sympy, as each process of `--jobs 2` does). `--jobs 2` gets "
                   f"{parallel.ratio / parallel.host:.0%} of that."]
     parts += ["", "## Reading the numbers", "",
               "Each step is checked where it happens: an expand step's pending derivative against its "
