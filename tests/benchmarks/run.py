@@ -34,7 +34,7 @@ CACHED_MODULES = ("derive.rewrite", "derive.check", "derive.definitions", "deriv
                   "derive.diagnose", "derive.leibniz", "derive.jets")
 KEPT = {"interval_context"}
 JOBS_FILES = 200
-JOBS_REPEATS = 5
+JOBS_REPEATS = 7
 MAX_REPEATS = 15
 BUDGET = 1.5  # seconds of runs per case in the full benchmark, for small cases' medians
 
@@ -141,7 +141,7 @@ def jobs(files: int = JOBS_FILES) -> Parallel:
             path.write_text(BLOCK.format(k=k, n=k + 2, m=k + 1), encoding="utf-8")
             paths.append(str(path))
         halves = [[*derive_command(), "check", *part, "--jobs", "1"] for part in (paths[::2], paths[1::2])]
-        # Interleaved runs, medians of five: on a shared virtual machine the time the host steals from
+        # Interleaved runs, medians of seven: on a shared virtual machine the time the host steals from
         # one run or another would otherwise decide the ratio.
         runs: dict[str, list[float]] = {"1": [], "2": [], "apart": [], "together": []}
         for _ in range(JOBS_REPEATS):
