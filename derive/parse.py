@@ -46,12 +46,17 @@ from derive.symbols import as_written, function, normalize_name, realify, symbol
 
 def _abs(arg: sympy.Expr) -> sympy.Expr:
     """|arg|, read over the reals as all of derive's mathematics is: for the parser's plain x, sympy writes
-    |e^x| as e^re(x), a real part that derive's notation has no word for (its text would not read back);
-    for a real x it is e^x."""
+    |e^x| as e^re(x), and its derivative in real and imaginary parts; for a real x it is e^x. Where sympy
+    cannot tell that an exponent is real (e^asin(x), e^(x^y), e^(dy/dx)), it is real wherever it is
+    defined, as every quantity of derive's is: its real part is itself."""
     value = sympy.Abs(arg)
     if not value.has(sympy.re, sympy.im):
         return value
-    return as_written(sympy.Abs(realify(arg)))
+    real = sympy.Abs(realify(arg))
+    if real.has(sympy.re, sympy.im):
+        real = real.replace(lambda e: isinstance(e, sympy.re), lambda e: e.args[0])
+        real = real.replace(lambda e: isinstance(e, sympy.im), lambda e: sympy.S.Zero)
+    return as_written(real)
 
 
 _KNOWN: dict[str, tuple[Callable[..., sympy.Expr], tuple[int, ...]]] = {

@@ -88,7 +88,8 @@ def realify(expr: sympy.Basic) -> sympy.Basic:
 def as_written(expr: sympy.Expr) -> sympy.Expr:
     """Back to the symbols and functions the parser makes (the inverse of `realify`), so that a value
     compares equal to what the user's own code (or sympify of the JSON) builds."""
-    names = {s: symbol(s.name) for s in expr.free_symbols if isinstance(s, sympy.Symbol) and not s.is_Dummy}
+    # atoms, not free_symbols: the x of d/dx is bound, and the parser makes it the plain x too
+    names = {s: symbol(s.name) for s in expr.atoms(sympy.Symbol) if not s.is_Dummy}
     plain = expr.xreplace(names)
     return plain.replace(lambda e: isinstance(e, sympy.core.function.AppliedUndef),
                          lambda e: function(e.func.__name__)(*e.args))

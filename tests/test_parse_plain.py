@@ -148,6 +148,10 @@ ABSOLUTE_VALUES = [
     ("abs(2^x)*y", 2**x * y),
     ("|exp(f(x) + y)|", exp(f(x) + y)),
     ("|x*exp(y)|", Abs(x) * exp(y)),
+    # where sympy cannot tell that an exponent is real: it is, wherever it is defined
+    ("|exp(asin(x))|", exp(sympy.asin(x))),
+    ("|(-2)^asin(x)|", 2 ** sympy.asin(x)),
+    ("|exp(dy/dx)|", exp(Derivative(y, x))),  # the plain x, bound as the variable too
 ]
 
 DERIVATIVES = [

@@ -523,3 +523,25 @@ def test_a_partial_inside_is_differentiated_by_the_defined_name_it_holds(text: s
     result = result.xreplace({s: u for s in result.free_symbols if s.name == "u"})
     point = {u: sympy.Rational(7, 10)}
     assert abs(sympy.N((result - expected).subs(point), 30)) < 1e-20
+
+
+ABSOLUTE_EXPONENTIALS = [
+    # (text, definitions, variable, the derivative over the reals): sympy alone would write |e^u| as
+    # e^re(u) for the parser's plain symbols, and differentiate real and imaginary parts
+    ("|e^(dy/dz)|", ["y = z^3"], z, 6 * z * sympy.exp(3 * z**2)),
+    ("|e^(asin(x))|", [], x, sympy.exp(sympy.asin(x)) / sympy.sqrt(1 - x**2)),
+    ("|(-2)^x|*t", [], x, sympy.log(2) * 2**x * t),
+    ("|x*e^(x^2)|", [], x, sympy.sign(x) * sympy.exp(x**2) + 2 * x * sympy.Abs(x) * sympy.exp(x**2)),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "var", "expected"), ABSOLUTE_EXPONENTIALS,
+                         ids=[c[0] for c in ABSOLUTE_EXPONENTIALS])
+def test_the_absolute_value_of_an_exponential_is_read_and_differentiated_over_the_reals(text, where, var, expected):
+    derivation = differentiate(text, var, where=where, style="expand")
+    assert derivation.ok
+    assert not derivation.result.has(sympy.re, sympy.im)
+    for k in range(3):
+        point = {s: sympy.Rational(k + 2, 7) * (-1) ** k for s in derivation.result.free_symbols | {var}}
+        left, right = derivation.result.xreplace(point), expected.xreplace(point)
+        assert abs(sympy.N(left - right, 30)) < 1e-20
