@@ -444,7 +444,12 @@ def run_tasks(tasks: list[Task], *, jobs: int = 1, progress: Progress | None = N
             # (the gc.freeze advice for forked processes).
             gc.freeze()
             context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+            from derive.lifetime import die_with_parent
+
+            # A process that outlives a parent ended by a signal would wait for work forever.
+            with ProcessPoolExecutor(
+                max_workers=min(jobs, len(tasks)), mp_context=context, initializer=die_with_parent
+            ) as pool:
                 order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i]))
                 chunk = 2 if len(order) >= 8 * jobs else 1
                 results = pool.map(check_one, [tasks[i] for i in order], chunksize=chunk)

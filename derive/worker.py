@@ -26,6 +26,7 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from derive.errors import DeriveError
+from derive.lifetime import die_with_parent
 from derive.limits import DEFAULT_LIMITS, Limits
 
 T = TypeVar("T")
@@ -55,21 +56,6 @@ def _set_memory_limit(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, OSError, ValueError):
         pass  # no /proc or no RLIMIT_AS (not Linux): the time bound still holds
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent (a worker, single-threaded) dies, so that a worker
-    killed at its bound leaves no busy worker of its own behind. Elsewhere the child ends when its pipe
-    closes, after the call it is running."""
-    try:
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() == 1:  # the parent died before the request took effect
-            os._exit(0)
-    except (OSError, AttributeError, ImportError):
-        pass
 
 
 def _serve(connection: Connection, megabytes: int) -> None:
@@ -141,7 +127,7 @@ class _Worker:
             try:
                 self.connection.close()
                 if _inside_worker:
-                    _die_with_parent()
+                    die_with_parent()
                 _serve(child, megabytes)
             except BaseException:
                 status = 1

@@ -357,6 +357,43 @@ def test_jobs_2_leaves_sympy_to_the_processes_it_forks(files: dict[str, Path]) -
     assert result.stdout.rstrip().endswith("sympy in the parent: False")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")  # a zombie is gone
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a process's children are listed in Linux's /proc")
+def test_the_processes_of_jobs_2_end_when_a_signal_ends_their_parent(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    paths = []
+    for k in range(40):
+        path = tmp_path / f"f{k}.txt"
+        path.write_text("".join(f"d/dx(x^{n}*sin(x)) = {n}*x^{n - 1}*sin(x) + x^{n}*cos(x)\n" for n in range(2, 12)),
+                        encoding="utf-8")
+        paths.append(str(path))
+    parent = subprocess.Popen([sys.executable, "-m", "derive", "check", "--jobs", "2", *paths],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: list[int] = []
+    deadline = time.monotonic() + 60
+    while len(children) < 2 and time.monotonic() < deadline and parent.poll() is None:
+        with open(f"/proc/{parent.pid}/task/{parent.pid}/children", encoding="ascii") as listed:
+            children = [int(pid) for pid in listed.read().split()]
+        time.sleep(0.05)
+    assert len(children) == 2 and parent.poll() is None
+    time.sleep(0.5)  # each has started (and asked to end with its parent)
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in children)
+
+
 def test_python_m_derive_jobs_2_matches_jobs_1(files: dict[str, Path]) -> None:
     paths = [str(files[name]) for name in ("wrong.txt", "notes.md", "missing.txt", "neuron.tex")]
     parallel, serial = derive_process("check", "--jobs", "2", *paths), derive_process("check", *paths)
