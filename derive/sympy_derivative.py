@@ -13,7 +13,8 @@ expression are differentiated the same way, without the zero test (`_expr_diff`)
 exponent does not depend on the variable is differentiated with sympy's own formula for it,
 b^e (e'·log(b) + b'·e/b), without building the term 0·log(b): evaluating log(1 + e^(-z)) for a
 sigmoid asks sympy's assumptions enough to take two thirds of that derivative's time, and the term
-is 0 (see `_power_derivative`).
+is 0 (see `_power_derivative`); and an abstract function's chain rule keeps the term of each argument
+that moves, without asking whether its derivative is zero (see `_function_derivative`).
 """
 
 from __future__ import annotations
