@@ -777,6 +777,7 @@ def _refuse_latex_operator_points(text: str, source: str, begin: int) -> None:
             order = m.group("top") or m.group("top_bare")
             power = f"^{{{order}}}" if order else ""
             written = " ".join(m.group().split())
+            written = written if len(written) <= 40 else written[:37] + "..."  # a message quotes, not copies
             _raise_at(source, begin + m.start(), f"{written}(...)(...): derive has no notation for the "
                       "derivative of an expression at a point; name the expression (y = ...) and write "
                       f"\\frac{{d{power}y}}{{dx{power}}}(1), or write \\cdot for a product")

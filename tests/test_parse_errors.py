@@ -102,6 +102,13 @@ def test_no_message_names_a_lark_class_or_terminal(text: str, latex: bool) -> No
         assert internal not in shown
 
 
+def test_a_long_operator_is_quoted_short() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(r"\frac{d" + " " * 5000 + r"}{dx_{" + "a" * 300 + "}}(x)(1)", latex=True)
+    assert "no notation for the derivative" in caught.value.message
+    assert len(caught.value.message) < 300
+
+
 def test_the_context_is_the_line_with_a_caret_under_the_column() -> None:
     with pytest.raises(ParseError) as caught:
         parse("2*(x + y")
