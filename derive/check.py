@@ -160,7 +160,23 @@ def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
     return shaped is not None and _holds_in_shape(shaped)
 
 
-class Shaped:
+class _Keyed:
+    """Equal by a key (kept with its hash), as a cache key: what is keyed is computed once per key."""
+
+    key: tuple[object, ...]
+    _hash: int
+
+    def _keep(self, key: tuple[object, ...]) -> None:
+        self.key, self._hash = key, hash(key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.key == other.key  # type: ignore[attr-defined]
+
+
+class Shaped(_Keyed):
     """A model with the key of its shape: two models of one key are the same up to the names of their
     symbols and abstract functions (assumptions kept), so one holds exactly when the other does. The
     key decides that without building a sympy object (rebuilding every layer's model in sympy cost more
@@ -170,18 +186,11 @@ class Shaped:
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.key = _shape_of(model)[0]
-        self._hash = hash(self.key)
+        self._keep(_shape_of(model)[0])
 
     @classmethod
     def of(cls, model: Model | None) -> Shaped | None:
         return None if model is None else cls(model)
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Shaped) and self.key == other.key
 
 
 class _Shapes:
@@ -390,20 +399,13 @@ def proved_locally(left: sympy.Expr, right: sympy.Expr, *, timeout: float = LOCA
     return _identity_proved(pair, timeout)
 
 
-class _Identity:
+class _Identity(_Keyed):
     """`left = right` with the key of its shape (`_Shapes`): one identity in other names is one key."""
 
     def __init__(self, left: sympy.Expr, right: sympy.Expr) -> None:
         shapes = _Shapes()
         self.left, self.right = left, right
-        self.key = (shapes(left), shapes(right))
-        self._hash = hash(self.key)
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Identity) and self.key == other.key
+        self._keep((shapes(left), shapes(right)))
 
 
 @lru_cache(maxsize=4096)  # every layer, every level of a nested chain: one identity, decided once

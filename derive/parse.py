@@ -42,7 +42,8 @@ from derive.preprocess import (
 from derive.symbols import as_written, function, normalize_name, realify, symbol
 
 # --------------------------------------------------------------------------------------------------
-# Known functions: name -> (sympy constructor, numbers of arguments it accepts)
+# Known functions
+
 
 def _abs(arg: sympy.Expr) -> sympy.Expr:
     """|arg|, read over the reals as all of derive's mathematics is: for the parser's plain x, sympy writes
@@ -59,6 +60,7 @@ def _abs(arg: sympy.Expr) -> sympy.Expr:
     return as_written(real)
 
 
+# name -> (sympy constructor, numbers of arguments it accepts)
 _KNOWN: dict[str, tuple[Callable[..., sympy.Expr], tuple[int, ...]]] = {
     "sin": (sympy.sin, (1,)), "cos": (sympy.cos, (1,)), "tan": (sympy.tan, (1,)),
     "sec": (sympy.sec, (1,)), "csc": (sympy.csc, (1,)), "cot": (sympy.cot, (1,)),
