@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from derive.cli import main
+from derive.cli import run
 
-raise SystemExit(main())
+run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from functools import cache
@@ -321,9 +322,13 @@ def test_progress_shows_on_a_terminal_for_many_files(tmp_path: Path, count: int,
 # --- the real program, in a subprocess (each start imports sympy: kept few) -------------------------
 
 
+# As a user's shell starts it: output to a pipe is buffered (PYTHONUNBUFFERED would hide a lost flush).
+USER_ENVIRONMENT = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+
+
 def derive_process(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "derive", *argv], input=stdin, capture_output=True, text=True,
-                          timeout=120, check=False)
+                          timeout=120, check=False, env=USER_ENVIRONMENT)
 
 
 def test_python_m_derive_runs_diff_with_exit_0() -> None:
@@ -399,3 +404,64 @@ def test_python_m_derive_jobs_2_matches_jobs_1(files: dict[str, Path]) -> None:
     parallel, serial = derive_process("check", "--jobs", "2", *paths), derive_process("check", *paths)
     assert (parallel.returncode, parallel.stdout, parallel.stderr) == (serial.returncode, serial.stdout, serial.stderr)
     assert serial.returncode == 2
+
+
+# --- the console script leaves without tearing down the interpreter ---------------------------------
+
+
+def test_python_m_derive_writes_a_long_report_whole(tmp_path: Path) -> None:
+    """The script leaves with os._exit: what is still buffered (here the last lines) must be written first."""
+    paths = []
+    for k in range(20):
+        path = tmp_path / f"f{k:02d}.txt"
+        path.write_text("".join(f"d/dx(x^{n}) = {n}*x^{n - 1}\n" for n in range(2, 60)), encoding="utf-8")
+        paths.append(str(path))
+    result = derive_process("check", *paths)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout) > 64 * 1024  # more than a pipe holds and many times a stream's buffer
+    assert result.stdout == run("check", *paths)[1]
+
+
+@pytest.mark.parametrize("lines", [400, 3], ids=["while-writing", "at-the-last-flush"])
+def test_python_m_derive_says_nothing_when_its_reader_leaves(tmp_path: Path, lines: int) -> None:
+    """`derive check ... | head`: the rest of the report cannot be written; exit 1, no traceback or
+    'Exception ignored'. A short report is still in the stream's buffer when the reader has gone."""
+    path = tmp_path / "report.txt"
+    path.write_text("".join(f"d/dx(x^{n}) = {n}*x^{n - 1}\n" for n in range(2, 2 + lines)), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "derive", "check", str(path)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=USER_ENVIRONMENT)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert (process.wait(timeout=120), err) == (1, "")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="closes the child's descriptors before it starts")
+@pytest.mark.parametrize(("text", "code"), [("d/dx(x^2) = 2x\n", 0), ("d/dx(x^2) = 3x\n", 1), ("sin(x\n", 2)],
+                         ids=["right", "wrong", "bad-input"])
+def test_python_m_derive_still_answers_with_its_output_closed(tmp_path: Path, text: str, code: int) -> None:
+    """`derive check f >&- 2>&-` (Python then has no sys.stdout or sys.stderr): no report, but the exit code
+    is the check's."""
+    path = tmp_path / "claim.txt"
+    path.write_text(text, encoding="utf-8")
+
+    def close_output() -> None:
+        os.close(1)
+        os.close(2)
+
+    result = subprocess.run([sys.executable, "-m", "derive", "check", str(path)], preexec_fn=close_output,
+                            timeout=120, check=False, env=USER_ENVIRONMENT)
+    assert result.returncode == code
+
+
+@pytest.mark.parametrize("collector", ["on", "off"])
+def test_main_leaves_the_garbage_collector_as_it_found_it(collector: str) -> None:
+    """sympy loads with the collector paused; a caller's choice is restored (a fresh process: sympy is
+    imported by main, not before)."""
+    code = ("import gc, sys; from derive.cli import main\n"
+            f"gc.{'enable' if collector == 'on' else 'disable'}()\n"
+            "main(['check', '-'])\n"
+            "print('sympy' in sys.modules, gc.isenabled())")
+    result = subprocess.run([sys.executable, "-c", code], input="d/dx(x^2) = 2x\n", capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.stdout.splitlines()[-1] == f"True {collector == 'on'}", result.stderr
