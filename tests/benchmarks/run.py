@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -139,6 +140,8 @@ class Parallel:
     one: float  # --jobs 1, seconds
     two: float  # --jobs 2, seconds
     host: float  # two independent processes at once: their throughput against one after the other
+    one_cpu: float  # processor time of --jobs 1 (user + system, the command and its processes), seconds
+    two_cpu: float  # the same for --jobs 2
 
     @property
     def ratio(self) -> float:
@@ -158,14 +161,23 @@ def jobs(files: int = JOBS_FILES) -> Parallel:
         halves = [[*derive_command(), "check", *part, "--jobs", "1"] for part in (paths[::2], paths[1::2])]
         # Interleaved runs, medians of seven: on a shared virtual machine the time the host steals from
         # one run or another would otherwise decide the ratio.
-        runs: dict[str, list[float]] = {"1": [], "2": [], "apart": [], "together": []}
+        runs: dict[str, list[float]] = {"1": [], "2": [], "apart": [], "together": [], "1 cpu": [], "2 cpu": []}
         for _ in range(JOBS_REPEATS):
             for n in ("1", "2"):
+                before = _children_cpu()
                 runs[n].append(_wall([*derive_command(), "check", *paths, "--jobs", n], 1, cwd=ROOT))
+                runs[f"{n} cpu"].append(_children_cpu() - before)
             runs["apart"].append(sum(_wall(half, 1, cwd=ROOT) for half in halves))
             runs["together"].append(_together(halves))
         median = {k: statistics.median(v) for k, v in runs.items()}
-        return Parallel(median["1"], median["2"], median["apart"] / median["together"])
+        return Parallel(median["1"], median["2"], median["apart"] / median["together"], median["1 cpu"],
+                        median["2 cpu"])
+
+
+def _children_cpu() -> float:
+    """Processor time (user + system) of the finished child processes of this one and of theirs, seconds."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _together(commands: Sequence[Sequence[str]]) -> float:
@@ -243,7 +255,12 @@ def document(rows: list[Row], start: Startup | None, parallel: Parallel | None,
                   f"What this machine gives two processes: two separate `derive check --jobs 1`, each of half "
                   f"the files, run at once have {parallel.host:.2f}x the throughput of the same two run one "
                   f"after the other (each imports sympy, as each process of `--jobs 2` does). `--jobs 2` gets "
-                  f"{parallel.ratio / parallel.host:.0%} of that."]
+                  f"{parallel.ratio / parallel.host:.0%} of that.",
+                  "",
+                  f"Processor time (user and system, medians): `--jobs 1` used {parallel.one_cpu:.2f} s and "
+                  f"`--jobs 2` {parallel.two_cpu:.2f} s for the same files, "
+                  f"{parallel.two_cpu - parallel.one_cpu:+.2f} s; its second process starts Python and imports "
+                  "sympy once more" + (f" ({start.sympy:.2f} s above)" if start is not None else "") + "."]
     parts += ["", "## Reading the numbers", "",
               "Each step is checked where it happens: an expand step's pending derivative against its "
               "replacement, with the inner functions abstract (`rewrite.abstracted`); a Leibniz line in a "
