@@ -4,8 +4,10 @@ unknown), 2 (bad input or usage: a message naming line and column, never a trace
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
+import io
 import json
 import os
 import sys
@@ -136,8 +138,8 @@ def main(
     environ: Mapping[str, str] | None = None,
 ) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
-    out = stdout or sys.stdout or _nowhere()
-    err = stderr or sys.stderr or _nowhere()
+    out = stdout or sys.stdout or _Nowhere()
+    err = stderr or sys.stderr or _Nowhere()
     env = os.environ if environ is None else environ
     console = _Console(out, err, use_color(out, env), use_color(err, env))
     parser = build_parser()
@@ -174,22 +176,41 @@ def run() -> NoReturn:
     """The console script: `main`, then out of the process without tearing the interpreter down.
 
     Freeing one by one every object of a process that has loaded sympy took 0.2 s, a quarter of checking
-    a small file. The streams are flushed and derive's own worker stopped first, so nothing is lost;
-    a reader that has left gets the exit code `main` gives for it.
+    a small file. The streams are flushed and derive's own worker stopped first, so nothing is lost.
     """
     global _own_process
     _own_process = True
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
+    code = EXIT_BAD_INPUT
+    try:
+        code = main()
+    except OSError as exc:  # a message about a failure could not be written either: stderr is full or gone
+        code = EXIT_FAILED if isinstance(exc, BrokenPipeError) else EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    finally:
         try:
-            if stream is not None:  # None: closed before the start
-                stream.flush()
-        except (BrokenPipeError, ValueError):  # ValueError: the stream was closed
-            code = code or EXIT_FAILED
-    worker = sys.modules.get("derive.worker")
-    if worker is not None:
-        worker.shutdown()
-    os._exit(code)
+            code = _flush(code)
+            _stop_isolation_worker()
+        finally:
+            os._exit(code)
+
+
+def _flush(code: int) -> int:
+    """Write what the standard streams still hold; the exit code once they are written (or cannot be)."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # closed before the start
+            continue
+        try:
+            stream.flush()
+        except BrokenPipeError:  # `derive check ... | head`: the reader left, as `main` says it
+            code = max(code, EXIT_FAILED)
+        except (OSError, ValueError) as exc:  # a full disk, a file size limit; ValueError: a closed stream
+            code = max(code, EXIT_BAD_INPUT)
+            if stream is sys.stdout and sys.stderr is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    sys.stderr.write(f"derive: error: cannot write the output: {exc}\n")
+                    sys.stderr.flush()
+    return code
 
 
 def _load_engine(modules: Sequence[str]) -> None:
@@ -214,10 +235,15 @@ def _load_engine(modules: Sequence[str]) -> None:
             gc.enable()
 
 
-def _nowhere() -> TextIO:
+class _Nowhere(io.TextIOBase):
     """Where output goes when the stream was closed before derive started (`derive check f >&-`: Python then
     has no sys.stdout): nowhere, and the exit code still tells."""
-    return open(os.devnull, "w", encoding="utf-8")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
 
 
 def _parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None, out: TextIO,
@@ -232,10 +258,12 @@ def _parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None, out
 
 
 def _error(console: _Console, where: str, message: str, context: str = "") -> None:
+    """One error on stderr; when stderr cannot take it (its reader gone, a full disk) the exit code still
+    tells, so the failure to write is not a second error."""
     label = paint("error:", "bold_red", console.color_err)
-    console.err.write(f"{where}: {label} {message}\n")
-    if context:
-        console.err.write("".join(f"  {line}\n" for line in context.split("\n")))
+    text = f"{where}: {label} {message}\n" + "".join(f"  {line}\n" for line in context.split("\n") if context)
+    with contextlib.suppress(OSError, ValueError):
+        console.err.write(text)
 
 
 # --- derive diff -----------------------------------------------------------------------------------
@@ -264,8 +292,15 @@ def _diff(args: argparse.Namespace, console: _Console) -> int:
         "html": derivation.to_html,
         "json": lambda: json.dumps(derivation.to_dict(), ensure_ascii=False, indent=2),
     }
-    console.out.write(render[args.format]().rstrip("\n") + "\n")
-    return EXIT_OK if derivation.ok else EXIT_FAILED
+    code = EXIT_OK if derivation.ok else EXIT_FAILED
+    try:
+        console.out.write(render[args.format]().rstrip("\n") + "\n")
+    except BrokenPipeError:
+        return EXIT_FAILED
+    except OSError as exc:
+        _error(console, "derive", f"cannot write the output: {exc}")
+        return EXIT_BAD_INPUT
+    return code
 
 
 def _differentiate(args: argparse.Namespace) -> Any:
@@ -402,12 +437,16 @@ def summary(report: Any) -> str:
     return f"{text}: {verdict}"
 
 
-def _check(args: argparse.Namespace, console: _Console, stdin: TextIO) -> int:
+def _check(args: argparse.Namespace, console: _Console, stdin: TextIO | None) -> int:
+    from derive.errors import DeriveError
+
     paths = list(args.files) or ["-"]
     json_out = args.format == "json"
     tasks = []
     for path in paths:
         if path == "-":
+            if stdin is None:  # `derive check <&-`: Python has no sys.stdin
+                raise DeriveError("standard input is closed: name the files to check, or send a derivation to it")
             buffer = getattr(stdin, "buffer", None)  # bytes, so that UTF-8 is required whatever the locale
             data = buffer.read() if buffer is not None else stdin.read()
             tasks.append(
@@ -421,16 +460,24 @@ def _check(args: argparse.Namespace, console: _Console, stdin: TextIO) -> int:
             failure = outcome.failure
             where = outcome.path if failure.line is None else f"{outcome.path}:{failure.line}:{failure.column}"
             _error(console, where, failure.message, failure.context)
-    if args.format == "json":
-        _write_json(outcomes, console.out)
-    else:
-        for outcome in outcomes:
-            console.out.write(outcome.text)
-        if len(outcomes) > 1:
-            console.out.write(_files_summary(outcomes) + "\n")
     if any(outcome.failure is not None for outcome in outcomes):
+        code = EXIT_BAD_INPUT
+    else:
+        code = EXIT_OK if all(outcome.ok for outcome in outcomes) else EXIT_FAILED
+    try:
+        if args.format == "json":
+            _write_json(outcomes, console.out)
+        else:
+            for outcome in outcomes:
+                console.out.write(outcome.text)
+            if len(outcomes) > 1:
+                console.out.write(_files_summary(outcomes) + "\n")
+    except BrokenPipeError:  # the reader left: the report is cut short (1), bad input stays bad input (2)
+        return max(code, EXIT_FAILED)
+    except OSError as exc:  # a full disk, a file size limit
+        _error(console, "derive", f"cannot write the output: {exc}")
         return EXIT_BAD_INPUT
-    return EXIT_OK if all(outcome.ok for outcome in outcomes) else EXIT_FAILED
+    return code
 
 
 def _write_json(outcomes: list[Outcome], out: TextIO) -> None:
@@ -502,27 +549,48 @@ def run_tasks(tasks: list[Task], *, jobs: int = 1, progress: Progress | None = N
             # 200 small files, against 1.99x. Files go out largest first, in pairs (fewer round trips),
             # so that no process is left alone with a long file at the end; outcomes come back in order.
             # Objects made so far are left out of garbage collection, which would write to each of them
-            # (the gc.freeze advice for forked processes).
-            gc.freeze()
+            # (the gc.freeze advice for forked processes); not when a caller has frozen objects of its own,
+            # which unfreezing would thaw.
+            freezing = gc.get_freeze_count() == 0
+            if freezing:
+                gc.freeze()
             context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-            from derive.lifetime import die_with_parent
-
-            # A process that outlives a parent ended by a signal would wait for work forever.
-            with ProcessPoolExecutor(
-                max_workers=min(jobs, len(tasks)), mp_context=context, initializer=die_with_parent
-            ) as pool:
-                order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i]))
-                chunk = 2 if len(order) >= 8 * jobs else 1
-                results = pool.map(check_one, [tasks[i] for i in order], chunksize=chunk)
-                for done, (index, outcome) in enumerate(zip(order, results, strict=True), start=1):
-                    outcomes[index] = outcome
-                    if progress:
-                        progress.update(done)
-            gc.unfreeze()
+            try:
+                with ProcessPoolExecutor(
+                    max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_start_pool_process
+                ) as pool:
+                    order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i]))
+                    chunk = 2 if len(order) >= 8 * jobs else 1
+                    results = pool.map(check_one, [tasks[i] for i in order], chunksize=chunk)
+                    for done, (index, outcome) in enumerate(zip(order, results, strict=True), start=1):
+                        outcomes[index] = outcome
+                        if progress:
+                            progress.update(done)
+            finally:
+                if freezing:
+                    gc.unfreeze()
     finally:
         if progress:
             progress.close()
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _start_pool_process() -> None:
+    """Each process of --jobs: dies with its parent (ended by a signal, the parent would leave it waiting
+    for work forever), and stops derive's isolation worker, if it started one, when it ends (its processes
+    leave without running atexit handlers)."""
+    from multiprocessing.util import Finalize
+
+    from derive.lifetime import die_with_parent
+
+    die_with_parent()
+    Finalize(None, _stop_isolation_worker, exitpriority=10)
+
+
+def _stop_isolation_worker() -> None:
+    worker = sys.modules.get("derive.worker")
+    if worker is not None:
+        worker.shutdown()
 
 
 def _size(task: Task) -> int:

@@ -15,7 +15,7 @@ import sympy
 
 from derive import __version__
 from derive.check import check
-from derive.cli import PROGRESS_MIN_FILES, main, use_color
+from derive.cli import PROGRESS_MIN_FILES, Outcome, Task, main, use_color
 from derive.functions import relu, sigmoid, softplus
 from derive.rewrite import differentiate
 from derive.sources import check_source
@@ -399,6 +399,27 @@ def test_the_processes_of_jobs_2_end_when_a_signal_ends_their_parent(tmp_path: P
     assert not any(_alive(pid) for pid in children)
 
 
+def _check_in_the_isolation_worker(task: Task) -> Outcome:
+    """In place of check_one: start this process's isolation worker, and say which process it is."""
+    from derive.worker import run_isolated
+
+    return Outcome(task.path, text=str(run_isolated(os.getpid, seconds=60)), passed=True)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="processes are looked up in Linux's /proc")
+def test_the_processes_of_jobs_2_stop_their_isolation_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process of --jobs leaves without atexit handlers: it stops and reaps its isolation worker itself
+    before it ends. Left to die with it, the worker would stay behind as a zombie until init reaps it."""
+    import derive.cli
+
+    monkeypatch.setattr(derive.cli, "check_one", _check_in_the_isolation_worker)  # the forked processes get it
+    outcomes = derive.cli.run_tasks([Task(f"f{k}.txt") for k in range(4)], jobs=2)
+    workers = {int(outcome.text) for outcome in outcomes}
+    assert workers and os.getpid() not in workers  # one per process of --jobs that got a file
+    # run_tasks has waited for the processes of --jobs, and each of them for its worker: all are gone.
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
 def test_python_m_derive_jobs_2_matches_jobs_1(files: dict[str, Path]) -> None:
     paths = [str(files[name]) for name in ("wrong.txt", "notes.md", "missing.txt", "neuron.tex")]
     parallel, serial = derive_process("check", "--jobs", "2", *paths), derive_process("check", *paths)
@@ -452,6 +473,64 @@ def test_python_m_derive_still_answers_with_its_output_closed(tmp_path: Path, te
     result = subprocess.run([sys.executable, "-m", "derive", "check", str(path)], preexec_fn=close_output,
                             timeout=120, check=False, env=USER_ENVIRONMENT)
     assert result.returncode == code
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs a device that is always full")
+@pytest.mark.parametrize("argv", [["check", "right.txt"], ["diff", "x^2", "--wrt", "x"]], ids=["check", "diff"])
+def test_python_m_derive_says_once_that_its_output_cannot_be_written(tmp_path: Path, argv: list[str]) -> None:
+    path = tmp_path / "right.txt"
+    path.write_text("d/dx(x^2) = 2x\n", encoding="utf-8")
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        result = subprocess.run([sys.executable, "-m", "derive", *argv], cwd=tmp_path, stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=120, check=False, env=USER_ENVIRONMENT)
+    assert result.returncode == 2
+    assert result.stderr == "derive: error: cannot write the output: [Errno 28] No space left on device\n"
+
+
+def test_python_m_derive_keeps_exit_2_for_bad_input_when_stderr_has_no_reader(tmp_path: Path) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_text("d/dx(sin(x) = cos(x)\n", encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "derive", "check", str(path)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, env=USER_ENVIRONMENT)
+    assert process.stderr is not None
+    process.stderr.close()
+    assert process.wait(timeout=120) == 2
+
+
+@pytest.mark.skipif(os.name != "posix", reason="closes the child's descriptor before it starts")
+def test_python_m_derive_check_names_a_closed_standard_input() -> None:
+    result = subprocess.run([sys.executable, "-m", "derive", "check"], preexec_fn=lambda: os.close(0),
+                            capture_output=True, text=True, timeout=120, check=False, env=USER_ENVIRONMENT)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("derive: error: standard input is closed: name the files to check, "
+                             "or send a derivation to it\n")
+
+
+def _leave_at_once(task: Task) -> Outcome:
+    os._exit(3)
+
+
+def test_jobs_2_thaws_what_it_froze_even_when_a_process_dies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector is frozen around the fork (the processes would otherwise copy what it touches); a
+    caller's own frozen objects stay frozen, and what --jobs froze is thawed however the pool ends."""
+    import gc
+    from concurrent.futures.process import BrokenProcessPool
+
+    import derive.cli
+
+    assert gc.get_freeze_count() == 0
+    monkeypatch.setattr(derive.cli, "check_one", _leave_at_once)
+    with pytest.raises(BrokenProcessPool):
+        derive.cli.run_tasks([Task(f"f{k}.txt") for k in range(4)], jobs=2)
+    assert gc.get_freeze_count() == 0
+    monkeypatch.setattr(derive.cli, "check_one", _check_in_the_isolation_worker)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        derive.cli.run_tasks([Task(f"f{k}.txt") for k in range(4)], jobs=2)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize("collector", ["on", "off"])
