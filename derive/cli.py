@@ -10,8 +10,9 @@ import importlib
 import io
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
@@ -160,7 +161,8 @@ def main(
         _error(console, "derive", str(exc))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        err.write("derive: interrupted\n")
+        with contextlib.suppress(OSError, ValueError):
+            err.write("derive: interrupted\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `derive check ... | head`: the reader left, nothing more to say
         return EXIT_FAILED
@@ -191,6 +193,11 @@ def run() -> NoReturn:
         try:
             code = _flush(code)
             _stop_isolation_worker()
+        except KeyboardInterrupt:  # while the last of the report was being written
+            code = EXIT_INTERRUPTED
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write("derive: interrupted\n")
+                sys.stderr.flush()
         finally:
             os._exit(code)
 
@@ -538,51 +545,92 @@ def run_tasks(tasks: list[Task], *, jobs: int = 1, progress: Progress | None = N
                 if progress:
                     progress.update(index + 1)
         else:
-            import gc
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # The processes fork from this one before it has imported sympy or checked anything, and
-            # each imports and checks on its own, as separate runs would. Forked after a first file had
-            # been checked here (to share sympy's warm caches) they were slower, as every touch of the
-            # parent's objects copied its memory page by page: 1.73x the throughput of `--jobs 1` on
-            # 200 small files, against 1.99x. Files go out largest first, in pairs (fewer round trips),
-            # so that no process is left alone with a long file at the end; outcomes come back in order.
-            # Objects made so far are left out of garbage collection, which would write to each of them
-            # (the gc.freeze advice for forked processes); not when a caller has frozen objects of its own,
-            # which unfreezing would thaw.
-            freezing = gc.get_freeze_count() == 0
-            if freezing:
-                gc.freeze()
-            context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-            try:
-                with ProcessPoolExecutor(
-                    max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_start_pool_process
-                ) as pool:
-                    order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i]))
-                    chunk = 2 if len(order) >= 8 * jobs else 1
-                    results = pool.map(check_one, [tasks[i] for i in order], chunksize=chunk)
-                    for done, (index, outcome) in enumerate(zip(order, results, strict=True), start=1):
-                        outcomes[index] = outcome
-                        if progress:
-                            progress.update(done)
-            finally:
-                if freezing:
-                    gc.unfreeze()
+            _check_in_processes(tasks, jobs, outcomes, progress)
     finally:
         if progress:
             progress.close()
     return [outcome for outcome in outcomes if outcome is not None]
 
 
+def _check_in_processes(tasks: list[Task], jobs: int, outcomes: list[Outcome | None],
+                        progress: Progress | None) -> None:
+    """run_tasks with more than one process: fill `outcomes` in the order of `tasks`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # The processes fork from this one before it has imported sympy or checked anything, and each
+    # imports and checks on its own, as separate runs would. Forked after a first file had been checked
+    # here (to share sympy's warm caches) they were slower, as every touch of the parent's objects copied
+    # its memory page by page: 1.73x the throughput of `--jobs 1` on 200 small files, against 1.99x; forked
+    # after importing sympy only, 3.25 s against 3.05 s. Files go out largest first, in pairs (fewer round
+    # trips), so that no process is left alone with a long file at the end; outcomes come back in order.
+    # Objects made so far are left out of garbage collection, which would write to each of them (the
+    # gc.freeze advice for forked processes); not when a caller has frozen objects of its own, which
+    # unfreezing would thaw.
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
+    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    order = sorted(range(len(tasks)), key=lambda i: -_size(tasks[i]))
+    chunk = 2 if len(order) >= 8 * jobs else 1
+    pool: ProcessPoolExecutor | None = None
+    try:
+        with _interrupts_held():
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context,
+                                       initializer=_start_pool_process)
+            results = pool.map(check_one, [tasks[i] for i in order], chunksize=chunk)  # forks the processes
+        for done, (index, outcome) in enumerate(zip(order, results, strict=True), start=1):
+            outcomes[index] = outcome
+            if progress:
+                progress.update(done)
+        pool.shutdown()
+    except BaseException:  # Ctrl-C or a failure: no more files go out, and the processes stop at once
+        if pool is not None:
+            _stop_pool(pool)
+        raise
+    finally:
+        if freezing:
+            gc.unfreeze()
+
+
+def _stop_pool(pool: Any) -> None:
+    """Stop the processes of --jobs where they are and wait for them to end, so that none is left to init
+    as a zombie. The pool has no public way to stop a process in the middle of a file: its own table of
+    processes (`_processes`, a dict since Python 3.3) is read before `shutdown` clears it."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join(timeout=10)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C waits while the processes of --jobs fork. One that came in the middle left a process half
+    started (a traceback from its initializer, a broken pool) or was lost in an after-fork hook (exit 0)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _start_pool_process() -> None:
-    """Each process of --jobs: dies with its parent (ended by a signal, the parent would leave it waiting
-    for work forever), and stops derive's isolation worker, if it started one, when it ends (its processes
-    leave without running atexit handlers)."""
+    """Each process of --jobs: leaves Ctrl-C to its parent, which stops the pool (a Ctrl-C reaches every
+    process of the terminal's group); dies with its parent (ended by a signal, the parent would leave it
+    waiting for work forever); and stops derive's isolation worker, if it started one, when it ends (its
+    processes leave without running atexit handlers)."""
     from multiprocessing.util import Finalize
 
     from derive.lifetime import die_with_parent
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held while it forked
     die_with_parent()
     Finalize(None, _stop_isolation_worker, exitpriority=10)
 
