@@ -9,10 +9,11 @@ from __future__ import annotations
 import random
 
 import sympy
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import derive
+from derive.bounded import BoundExceeded, run_bounded
 from derive.functions import sigmoid, softplus, to_elementary
 
 x, a = sympy.symbols("x a")
@@ -44,6 +45,23 @@ def _real_value(expr: sympy.Expr, point: dict[sympy.Symbol, sympy.Rational]) -> 
     return real if abs(imaginary) <= sympy.Float("1e-20") * max(1, abs(real)) else None
 
 
+# sympy's own derivative and the numbers compared with it are the oracle, and sympy can take minutes on a
+# random tree: asking whether tanh(...) is real, it once expanded a power of a sum for over five minutes.
+# Such an example is no test of derive (whose derivation had finished) and is drawn again.
+ORACLE_SECONDS = 30
+
+
+def _agrees_with_sympy(expr: sympy.Expr, result: sympy.Expr, seed: int) -> bool:
+    """derive's result against sympy.diff of the same expression, in elementary form, at random points."""
+    def compare() -> bool:
+        return _agree(to_elementary(result), sympy.diff(to_elementary(expr), x), seed)
+
+    try:
+        return run_bounded(compare, seconds=ORACLE_SECONDS)
+    except BoundExceeded:
+        reject()
+
+
 def _agree(left: sympy.Expr, right: sympy.Expr, seed: int) -> bool:
     rng = random.Random(seed)
     compared = 0
@@ -63,8 +81,7 @@ def _agree(left: sympy.Expr, right: sympy.Expr, seed: int) -> bool:
 def test_every_step_of_a_random_expression_is_verified_and_the_result_is_sympys_derivative(expr):
     derivation = derive.differentiate(expr, "x")
     assert all(step.verdict in ("proved", "confirmed") for step in derivation.steps), derivation.to_text()
-    truth = sympy.diff(to_elementary(expr), x)
-    assert _agree(to_elementary(derivation.result), truth, seed=len(str(expr)))
+    assert _agrees_with_sympy(expr, derivation.result, seed=len(str(expr)))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -73,5 +90,4 @@ def test_a_random_outer_layer_over_a_named_intermediate_is_verified_in_leibniz_s
     u = sympy.Symbol("u")
     derivation = derive.differentiate(outer(u) * a, "x", where={"u": inner})
     assert derivation.ok, derivation.to_text()
-    truth = sympy.diff(to_elementary(outer(inner) * a), x)
-    assert _agree(to_elementary(derivation.result), truth, seed=len(str(inner)))
+    assert _agrees_with_sympy(outer(inner) * a, derivation.result, seed=len(str(inner)))
