@@ -370,25 +370,39 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a process's children are listed in Linux's /proc")
-def test_the_processes_of_jobs_2_end_when_a_signal_ends_their_parent(tmp_path: Path) -> None:
-    import signal
-    import time
-
+def _forty_files(folder: Path) -> list[str]:
+    """Forty files of ten product-rule lines: long enough to interrupt `--jobs 2` in the middle."""
     paths = []
     for k in range(40):
-        path = tmp_path / f"f{k}.txt"
+        path = folder / f"f{k}.txt"
         path.write_text("".join(f"d/dx(x^{n}*sin(x)) = {n}*x^{n - 1}*sin(x) + x^{n}*cos(x)\n" for n in range(2, 12)),
                         encoding="utf-8")
         paths.append(str(path))
-    parent = subprocess.Popen([sys.executable, "-m", "derive", "check", "--jobs", "2", *paths],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return paths
+
+
+def _its_two_children(parent: subprocess.Popen[bytes]) -> list[int]:
+    """The processes of `--jobs 2` once both have started (Linux's list of a process's children)."""
+    import time
+
     children: list[int] = []
     deadline = time.monotonic() + 60
     while len(children) < 2 and time.monotonic() < deadline and parent.poll() is None:
         with open(f"/proc/{parent.pid}/task/{parent.pid}/children", encoding="ascii") as listed:
             children = [int(pid) for pid in listed.read().split()]
         time.sleep(0.05)
+    return children
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a process's children are listed in Linux's /proc")
+def test_the_processes_of_jobs_2_end_when_a_signal_ends_their_parent(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    paths = _forty_files(tmp_path)
+    parent = subprocess.Popen([sys.executable, "-m", "derive", "check", "--jobs", "2", *paths],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children = _its_two_children(parent)
     assert len(children) == 2 and parent.poll() is None
     time.sleep(0.5)  # each has started (and asked to end with its parent)
     parent.send_signal(signal.SIGTERM)
@@ -450,21 +464,11 @@ def test_ctrl_c_during_jobs_2_interrupts_once_and_leaves_no_process(tmp_path: Pa
     import signal
     import time
 
-    paths = []
-    for k in range(40):
-        path = tmp_path / f"f{k}.txt"
-        path.write_text("".join(f"d/dx(x^{n}*sin(x)) = {n}*x^{n - 1}*sin(x) + x^{n}*cos(x)\n" for n in range(2, 12)),
-                        encoding="utf-8")
-        paths.append(str(path))
+    paths = _forty_files(tmp_path)
     parent = subprocess.Popen([sys.executable, "-m", "derive", "check", "--jobs", "2", *paths],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
                               env=USER_ENVIRONMENT)
-    children: list[int] = []
-    deadline = time.monotonic() + 60
-    while len(children) < 2 and time.monotonic() < deadline and parent.poll() is None:
-        with open(f"/proc/{parent.pid}/task/{parent.pid}/children", encoding="ascii") as listed:
-            children = [int(pid) for pid in listed.read().split()]
-        time.sleep(0.05)
+    children = _its_two_children(parent)
     assert len(children) == 2 and parent.poll() is None
     time.sleep(1.0)  # each is checking
     os.killpg(parent.pid, signal.SIGINT)
