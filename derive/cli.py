@@ -596,7 +596,7 @@ def _check_in_processes(tasks: list[Task], jobs: int, outcomes: list[Outcome | N
 def _stop_pool(pool: Any) -> None:
     """Stop the processes of --jobs where they are and wait for them to end, so that none is left to init
     as a zombie. The pool has no public way to stop a process in the middle of a file: its own table of
-    processes (`_processes`, a dict since Python 3.3) is read before `shutdown` clears it."""
+    processes (`_processes`, pid to process) is read before `shutdown` clears it, and skipped if absent."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
@@ -636,6 +636,8 @@ def _start_pool_process() -> None:
 
 
 def _stop_isolation_worker() -> None:
+    """Stop this process's isolation worker, if derive started one (a process leaving with os._exit, or
+    a process of --jobs, runs no atexit handler that would)."""
     worker = sys.modules.get("derive.worker")
     if worker is not None:
         worker.shutdown()
