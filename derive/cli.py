@@ -215,7 +215,7 @@ def _flush(code: int) -> int:
             code = max(code, EXIT_BAD_INPUT)
             if stream is sys.stdout and sys.stderr is not None:
                 with contextlib.suppress(OSError, ValueError):
-                    sys.stderr.write(f"derive: error: cannot write the output: {exc}\n")
+                    sys.stderr.write(f"derive: error: {_unwritable(exc)}\n")
                     sys.stderr.flush()
     return code
 
@@ -264,6 +264,23 @@ def _parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None, out
         sys.stdout, sys.stderr = saved
 
 
+def _deliver(console: _Console, write: Callable[[], object], code: int) -> int:
+    """Write a command's report; its exit code once written. A reader that left cuts it short (1; bad
+    input stays 2); a full disk or a file size limit is an error of its own (2)."""
+    try:
+        write()
+    except BrokenPipeError:
+        return max(code, EXIT_FAILED)
+    except OSError as exc:
+        _error(console, "derive", _unwritable(exc))
+        return EXIT_BAD_INPUT
+    return code
+
+
+def _unwritable(exc: OSError | ValueError) -> str:
+    return f"cannot write the output: {exc}"
+
+
 def _error(console: _Console, where: str, message: str, context: str = "") -> None:
     """One error on stderr; when stderr cannot take it (its reader gone, a full disk) the exit code still
     tells, so the failure to write is not a second error."""
@@ -299,15 +316,8 @@ def _diff(args: argparse.Namespace, console: _Console) -> int:
         "html": derivation.to_html,
         "json": lambda: json.dumps(derivation.to_dict(), ensure_ascii=False, indent=2),
     }
-    code = EXIT_OK if derivation.ok else EXIT_FAILED
-    try:
-        console.out.write(render[args.format]().rstrip("\n") + "\n")
-    except BrokenPipeError:
-        return EXIT_FAILED
-    except OSError as exc:
-        _error(console, "derive", f"cannot write the output: {exc}")
-        return EXIT_BAD_INPUT
-    return code
+    text = render[args.format]().rstrip("\n") + "\n"
+    return _deliver(console, lambda: console.out.write(text), EXIT_OK if derivation.ok else EXIT_FAILED)
 
 
 def _differentiate(args: argparse.Namespace) -> Any:
@@ -471,20 +481,17 @@ def _check(args: argparse.Namespace, console: _Console, stdin: TextIO | None) ->
         code = EXIT_BAD_INPUT
     else:
         code = EXIT_OK if all(outcome.ok for outcome in outcomes) else EXIT_FAILED
-    try:
+
+    def write() -> None:
         if args.format == "json":
             _write_json(outcomes, console.out)
-        else:
-            for outcome in outcomes:
-                console.out.write(outcome.text)
-            if len(outcomes) > 1:
-                console.out.write(_files_summary(outcomes) + "\n")
-    except BrokenPipeError:  # the reader left: the report is cut short (1), bad input stays bad input (2)
-        return max(code, EXIT_FAILED)
-    except OSError as exc:  # a full disk, a file size limit
-        _error(console, "derive", f"cannot write the output: {exc}")
-        return EXIT_BAD_INPUT
-    return code
+            return
+        for outcome in outcomes:
+            console.out.write(outcome.text)
+        if len(outcomes) > 1:
+            console.out.write(_files_summary(outcomes) + "\n")
+
+    return _deliver(console, write, code)
 
 
 def _write_json(outcomes: list[Outcome], out: TextIO) -> None:
