@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import multiprocessing
 import os
 import pickle
 import signal
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from derive.errors import DeriveError
 from derive.lifetime import die_with_parent
 from derive.limits import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 T = TypeVar("T")
 
@@ -119,7 +120,10 @@ class _Worker:
 
     def __init__(self, megabytes: int) -> None:
         # A plain fork, not multiprocessing.Process: the daemonic processes of a multiprocessing pool
-        # may not start Process children, and they need a worker too.
+        # may not start Process children, and they need a worker too. Imported here, on first need:
+        # most commands never start a worker, and multiprocessing takes 10 ms to import.
+        import multiprocessing
+
         self.connection, child = multiprocessing.Pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the worker
