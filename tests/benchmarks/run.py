@@ -174,6 +174,12 @@ def jobs(files: int = JOBS_FILES) -> Parallel:
                         median["2 cpu"])
 
 
+def best_parallel(one: float, start: float) -> float:
+    """The most `--jobs 2` can give over `--jobs 1` taking `one` seconds, when each of its two processes
+    first spends `start` seconds starting (as `--jobs 1` does once) and the rest is split evenly."""
+    return one / (start + max(one - start, 0.0) / 2)
+
+
 def _children_cpu() -> float:
     """Processor time (user + system) of the finished child processes of this one and of theirs, seconds."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -256,8 +262,16 @@ def document(rows: list[Row], start: Startup | None, parallel: Parallel | None,
                   f"the files, run at once have {parallel.host:.2f}x the throughput of the same two run one "
                   f"after the other (each imports sympy, as each process of `--jobs 2` does). `--jobs 2` gets "
                   f"{parallel.ratio / parallel.host:.0%} of that.",
-                  "",
-                  f"Processor time (user and system, medians): `--jobs 1` used {parallel.one_cpu:.2f} s and "
+                  ""]
+        if start is not None:
+            best = best_parallel(parallel.one, start.check)
+            parts += [f"What these files allow: each process of `--jobs 2` starts Python and loads sympy and "
+                      f"derive before its first file, as `--jobs 1` does once (`derive check` of one file: "
+                      f"{start.check:.2f} s above). With the rest of the `--jobs 1` time split evenly between two "
+                      f"processes running at full speed, `--jobs 2` would take {parallel.one / best:.2f} s: "
+                      f"{best:.2f}x at most. `--jobs 2` gets {parallel.ratio / best:.0%} of that.",
+                      ""]
+        parts += [f"Processor time (user and system, medians): `--jobs 1` used {parallel.one_cpu:.2f} s and "
                   f"`--jobs 2` {parallel.two_cpu:.2f} s for the same files, "
                   f"{parallel.two_cpu - parallel.one_cpu:+.2f} s; its second process starts Python and imports "
                   "sympy once more" + (f" ({start.sympy:.2f} s above)" if start is not None else "") + "."]
