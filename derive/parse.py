@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import sympy
@@ -98,6 +98,11 @@ class ParseContext:
     variables: Mapping[str, frozenset[str]] = field(default_factory=dict)
     functions: Collection[str] = frozenset()
     limits: Limits = DEFAULT_LIMITS
+    # A line of a derivation: dN/dv is then of a name N defined above it (the contract), or of one used
+    # as a variable (`seen` on the lines above, or on this line), whose derivative is 0. Of a name used
+    # nowhere else it would be 0 too, and a false chain rule, dE/dz = 42 dE/dy dy/dz, would hold as 0 = 0.
+    derivation: bool = False
+    seen: Collection[str] = frozenset()
 
     def is_defined(self, name: str) -> bool:
         """Whether the derivation defines `name` (a membership test: derivations may define thousands)."""
@@ -128,6 +133,9 @@ class Chain:
     parts: tuple[sympy.Expr, ...]
     continues: bool  # the line starts with `=`
     let: bool  # the line starts with `let` or `where`
+    # How the first part is written: "name" (`w`, `(w)`, `\\hat{y}`), "call" (`y(z)`, `exp(log(x))`) or
+    # None (anything else). Its sympy value cannot tell: `2w - w` is sympy's w, and `2w - w = 5` a claim.
+    written: str | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -419,7 +427,9 @@ class _Builder(Transformer_NonRecursive):
                              limit=isinstance(error, LimitError)) from None
             # dsin(z)/dz is the sine's derivative, as sin(z) is the sine
             return sympy.Derivative(_apply(numerator, args, tok), (var, order), evaluate=False)
-        return sympy.Derivative(symbol(numerator), (var, order), evaluate=False)
+        target = symbol(numerator)
+        _require_defined(target.name, var, tok)
+        return sympy.Derivative(target, (var, order), evaluate=False)
 
     def leibniz_at(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         """dE/dy(z): the derivative of E with respect to y, y written as y(z); dy/dz(1), dy(z)/dz(1): at a point."""
@@ -442,6 +452,7 @@ class _Builder(Transformer_NonRecursive):
         name = symbol(self._name(m.group("n")))
         order = _derivative_order(m, tok)
         wrt = _apply_name(self._name(m.group("v")), args, tok)
+        _require_defined(name.name, wrt, tok)
         if not isinstance(wrt, (sympy.Symbol, AppliedUndef)):
             raise _Fault(f"cannot differentiate with respect to {m.group('v')}(...)", tok)
         return sympy.Derivative(name, (wrt, order), evaluate=False)
@@ -470,6 +481,37 @@ def _pow(base: sympy.Expr, exponent: sympy.Expr, token: Token | None) -> sympy.E
     if base == 0 and exponent.is_number and exponent.is_negative:
         raise _Fault("division by zero (0 to a negative power)", token)
     return sympy.Pow(base, exponent)
+
+
+def _require_defined(name: str, wrt: sympy.Expr, tok: Token) -> None:
+    """In a derivation, note dN/dv of a name N not defined above the line: `parse_span` refuses it unless N
+    is used as a variable (see ParseContext), which it knows once the whole line is read."""
+    context = _CONTEXT.get()
+    if not context.derivation or context.is_defined(name):
+        return
+    if isinstance(wrt, sympy.Symbol) and wrt.name == name:
+        return  # dx/dx
+    _UNDEFINED.get().append((name, tok))
+
+
+# dN/dv of names not defined above, with their tokens, noted while one line is read.
+_UNDEFINED: ContextVar[list[tuple[str, Token]]] = ContextVar("derive_undefined_leibniz")
+
+
+def _refuse_undefined(noted: list[tuple[str, Token]], tree: Tree, latex: bool, source: str, begin: int) -> None:
+    """Refuse the first dN/dv whose N is neither defined above nor used as a variable (ParseContext)."""
+    seen = _CONTEXT.get().seen
+    builder = _BUILDERS[latex]
+    on_this_line = {
+        symbol(builder._name(node.children[0])).name
+        for node in tree.iter_subtrees()
+        if node.data == "name" and isinstance(node.children[0], Token)
+    }
+    for name, tok in noted:
+        if name not in on_this_line and name not in seen:
+            _raise_at(source, begin + (tok.start_pos or 0),
+                      f"{tok.strip()}: {name} is not defined before this line (dN/dv is the derivative of a "
+                      f"name defined above it: {name} = ...)")
 
 
 def _match(patterns: tuple[re.Pattern[str], ...], tok: Token) -> re.Match[str]:
@@ -682,6 +724,7 @@ def parse_span(
         _refuse_operator_points(text, source, begin)
     _refuse_scientific_notation(text, source, begin)
     token = _CONTEXT.set(ctx)
+    noted = _UNDEFINED.set([])
     try:
         try:
             tree = _parser(latex).parse(text, start=start)
@@ -693,6 +736,10 @@ def parse_span(
         except VisitError as exc:
             _raise_fault(exc.orig_exc, source, begin)
             raise  # _raise_fault always raises; this line is for readers and type checkers
+        if _UNDEFINED.get():
+            _refuse_undefined(_UNDEFINED.get(), tree, latex, source, begin)
+        if isinstance(result, Chain):
+            result = replace(result, written=_first_part_written(tree))
         # Exponents can still combine into large numbers (x^(1/p) x^(1/q)); cheap to find once built.
         for part in result.parts if isinstance(result, Chain) else (result,):
             problem = number_problem(part, limits)
@@ -700,7 +747,16 @@ def parse_span(
                 _raise_at(source, begin, problem, limit=True)
         return result
     finally:
+        _UNDEFINED.reset(noted)
         _CONTEXT.reset(token)
+
+
+def _first_part_written(statement: Tree) -> str | None:
+    """How a statement's first part is written: "name", "call" or None (see `Chain.written`); a
+    statement's tree is [LET?, chain], or [LET?, part] for a single part."""
+    node = statement.children[-1]
+    first = node.children[0] if isinstance(node, Tree) and node.data == "chain" else node
+    return first.data if isinstance(first, Tree) and first.data in ("name", "call") else None
 
 
 def _raise_fault(fault: BaseException, source: str, begin: int) -> None:

@@ -9,7 +9,7 @@ errors point at the line and column the user wrote.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -192,7 +192,7 @@ def read_statements(
         first = begin + (len(cleaned[begin:end]) - len(cleaned[begin:end].lstrip()))
         line, _column = line_column(text, first)
         chain = parse_span(text, begin, end, latex=latex, start="statement",
-                           context=_context(definitions, limits), cleaned=cleaned)
+                           context=_context(definitions, limits, statements), cleaned=cleaned)
         assert isinstance(chain, Chain)
         statement = _classify(chain, line, definitions, statements, text, first)
         if statement.definition is not None:
@@ -225,9 +225,35 @@ def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Def
     return definition
 
 
-def _context(definitions: dict[str, Definition], limits: Limits) -> ParseContext:
-    """What the parser needs to know about the definitions so far: live views, nothing copied per line."""
-    return ParseContext(variables=_Leaves(definitions), functions=_FunctionNames(definitions), limits=limits)
+def _context(definitions: dict[str, Definition], limits: Limits,
+             statements: Sequence[Statement] = ()) -> ParseContext:
+    """What the parser needs to know about the definitions and lines so far: live views, nothing copied
+    per line."""
+    return ParseContext(variables=_Leaves(definitions), functions=_FunctionNames(definitions), limits=limits,
+                        derivation=True, seen=_Seen(statements))
+
+
+class _Seen(Collection[str]):
+    """The names the statements so far use (their free symbols), asked only of a dN/dv whose N is not
+    defined (rare): a derivation of thousands of lines pays nothing for it otherwise."""
+
+    def __init__(self, statements: Sequence[Statement]) -> None:
+        self._statements = statements
+
+    def __contains__(self, name: object) -> bool:
+        return any(
+            getattr(s, "name", None) == name
+            for statement in self._statements
+            for part in statement.parts
+            for s in part.free_symbols
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        names = {getattr(s, "name", "") for st in self._statements for part in st.parts for s in part.free_symbols}
+        return iter(sorted(names - {""}))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class _Leaves(Mapping[str, frozenset[str]]):
@@ -321,17 +347,21 @@ def _classify(
 def _as_definition(
     chain: Chain, line: int, definitions: dict[str, Definition], *, force: bool
 ) -> Definition | None:
-    """A chain `NAME = EXPR` or `NAME(x, y) = EXPR` whose NAME is new (or after `let`) defines NAME."""
-    if len(chain.parts) != 2 or chain.continues:
+    """A chain `NAME = EXPR` or `NAME(x, y) = EXPR` whose NAME is new (or after `let`) defines NAME.
+
+    The left side must be written so (`Chain.written`), not only be a name once sympy has built it:
+    `2w - w = 5` and `exp(log(x)) = x` are claims."""
+    if len(chain.parts) != 2 or chain.continues or chain.written is None:
         return None
     lhs, rhs = chain.parts
-    if lhs is sympy.E:  # `e = ...` defines a name e, which then replaces Euler's number
+    if lhs is sympy.E and chain.written == "name":  # `e = ...` defines a name e, replacing Euler's number
         lhs = symbol("e")
-    if isinstance(lhs, sympy.Symbol):
+    # y(z) reads as y itself once y is defined without parameters: `let y(z) = ...` redefines y.
+    if isinstance(lhs, sympy.Symbol) and (chain.written == "name" or lhs.name in definitions):
         name, params = lhs.name, ()
-    elif isinstance(lhs, AppliedUndef) and all(isinstance(a, sympy.Symbol) for a in lhs.args) and len(
-        set(lhs.args)
-    ) == len(lhs.args):
+    elif chain.written == "call" and isinstance(lhs, AppliedUndef) and all(
+        isinstance(a, sympy.Symbol) for a in lhs.args
+    ) and len(set(lhs.args)) == len(lhs.args):
         name, params = lhs.func.__name__, tuple(lhs.args)
     else:
         return None

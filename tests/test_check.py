@@ -63,6 +63,20 @@ def test_steps_are_numbered_by_line_and_equals_sign(text: str, expected: dict[tu
     assert verdicts(check(text)) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a left side that sympy simplifies to a bare name is still a claim, and is checked
+        ("2w - w = 5", {(1, 0): "refuted"}),
+        ("sqrt(x)^2 = x", {(1, 0): "proved"}),
+        ("exp(log(x)) = x", {(1, 0): "proved"}),
+        ("sqrt(k)^2 = 4\nd/dx (k x) = 4", {(1, 0): "refuted", (2, 0): "refuted"}),
+    ],
+)
+def test_a_claim_that_simplifies_to_a_name_is_checked_not_taken_as_a_definition(text, expected):
+    assert verdicts(check(text)) == expected
+
+
 def test_a_wrong_line_does_not_hide_the_lines_after_it():
     report = check("d/dx x^2 = 2\nd/dx x^3 = 3\nd/dx x^4 = 4x^3")
     assert verdicts(report) == {(1, 0): "refuted", (2, 0): "refuted", (3, 0): "proved"}
@@ -155,6 +169,47 @@ def test_a_parse_error_propagates_with_line_and_column():
         check("d/dx x^2 = 2x\nd/dx (x^2 = 2x")
     assert caught.value.line == 2
     assert caught.value.column >= 1
+
+
+# dN/dv is the derivative of a name defined above the line (contract, section 1), or of a name used as a
+# variable, whose derivative is 0. Of a name used nowhere else it would be 0 too, and a false chain rule
+# such as dE/dz = 42 dE/dy dy/dz would hold as 0 = 0.
+UNDEFINED_LEIBNIZ = [
+    ("dE/dz = 42 dE/dy dy/dz\nwhere E = 1/2 (a - y)^2\nwhere y = sigmoid(z)", 1, 1, "E is not defined"),
+    ("y = sigmoid(z)\ndE/dz = dy/dz dE/dy", 2, 1, "E is not defined"),
+    ("dy/dx = 2x", 1, 1, "y is not defined"),
+    ("u = 2x\ndu/dx = 2 = dE/du(x)", 2, 13, "E is not defined"),
+    ("\\frac{\\partial E}{\\partial y} = 0", 1, 1, "E is not defined"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column", "message"), UNDEFINED_LEIBNIZ)
+def test_a_leibniz_derivative_of_a_name_not_defined_above_is_an_error_at_it(text, line, column, message):
+    with pytest.raises(ParseError, match=message) as caught:
+        check(text)
+    assert (caught.value.line, caught.value.column) == (line, column)
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("dx/dx = 1", "proved"),  # of the variable itself
+        ("E(y) = y^2\ndE/dy = 2y", "proved"),  # a name defined with parameters
+        ("y = x^2\ndy/dx(3) = 6", "proved"),
+        ("dE(z)/dz = dE(z)/dz * 1", "proved"),  # written as a function: an abstract one, not a constant
+        ("d/dw(b + w x) = db/dw + x", "proved"),  # b is a variable on the line: db/dw is 0
+        ("E = y^2\ndE/dz = dE/dy * dy/dz", "proved"),  # y is a variable in E's definition: 0 = 2y * 0
+        ("x^2 + y^2 = 1\n2x + 2y dy/dx = 0", "refuted"),  # y is a variable, not a function of x
+    ],
+)
+def test_a_leibniz_derivative_of_a_defined_name_or_of_the_variable_is_checked(text, verdict):
+    assert {s.verdict.value for s in check(text).steps} == {verdict}
+
+
+def test_outside_a_derivation_a_leibniz_derivative_still_parses():
+    from derive.parse import parse
+
+    assert parse("dE/dz") == sympy.Derivative(symbol("E"), z)
 
 
 def test_a_continuation_without_an_equation_above_is_a_parse_error():

@@ -7,7 +7,8 @@ import pytest
 import sympy
 
 import derive
-from derive.statements import read_statements
+from derive.printing import to_latex
+from derive.statements import read_definition, read_statements
 
 CORPUS = [
     ("x^2*sin(x)", "x", ()),
@@ -35,13 +36,25 @@ def _same(left: sympy.Expr, right: sympy.Expr) -> bool:
     return sympy.simplify(sympy.expand(left - right).doit()) == 0
 
 
+def _definitions(expr: str, where: tuple[str, ...]) -> str:
+    """The names a Leibniz-style output uses, defined in LaTeX: E, derive's name for the expression, and
+    the given definitions (a derivation reads dN/dv only of a defined N)."""
+    if not where:
+        return ""
+    lines = [f"E = {to_latex(derive.parse(expr))}"]
+    for text in where:
+        definition = read_definition(text)
+        lines.append(f"{to_latex(sympy.Symbol(definition.name))} = {to_latex(definition.expr)}")
+    return "\n".join(lines) + "\n"
+
+
 @pytest.mark.parametrize(("expr", "wrt", "where"), CORPUS, ids=[c[0] for c in CORPUS])
 def test_the_latex_output_reads_back_as_the_same_chain_of_steps(expr, wrt, where):
     derivation = derive.differentiate(expr, wrt, where=where)
     text = derivation.to_latex()
     assert text.startswith("\\begin{align*}") and text.rstrip().endswith("\\end{align*}")
-    statements = read_statements(text, latex=True)
-    pairs = [(lhs, rhs) for statement in statements for _, lhs, rhs in statement.steps]
+    statements = read_statements(_definitions(expr, where) + text, latex=True)
+    pairs = [(lhs, rhs) for statement in statements if statement.kind == "claim" for _, lhs, rhs in statement.steps]
     assert len(pairs) == len(derivation.steps)
     for (lhs, rhs), step in zip(pairs, derivation.steps, strict=True):
         assert _same(lhs, step.before), (lhs, step.before)

@@ -159,8 +159,8 @@ def test_after_y_is_defined_y_of_z_reads_as_y_and_y_of_one_minus_y_as_a_product(
 
 
 def test_a_name_defined_with_parameters_stays_an_application() -> None:
-    statements = read_statements("y(z) = sigmoid(z)\ndE/dy(z) = 1")
-    assert statements[1].parts[0] == Derivative(E, function("y")(z))
+    statements = read_statements("y(z) = sigmoid(z)\nE = 1/2*(a - y(z))^2\ndE/dy(z) = 1")
+    assert statements[2].parts[0] == Derivative(E, function("y")(z))
 
 
 def test_defining_e_replaces_eulers_number_from_then_on() -> None:
@@ -172,6 +172,33 @@ def test_defining_e_replaces_eulers_number_from_then_on() -> None:
 def test_an_empty_text_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="empty input"):
         read_statements("# only a comment\n")
+
+
+# A definition is known by how its left side is written, never by what sympy makes of it: `2w - w` is
+# sympy's w, but a claim about w, not a definition of it.
+WRITTEN_AS = [
+    ("w = 5", "definition"),
+    ("(w) = 5", "definition"),
+    ("y(z) = sigmoid(z)", "definition"),
+    (r"\hat{y} = 2", "definition"),
+    (r"w_{1} = 2", "definition"),
+    ("2w - w = 5", "claim"),
+    ("w + 0 = 5", "claim"),
+    ("w^1 = 5", "claim"),
+    ("sqrt(k)^2 = 4", "claim"),
+    ("1*w = 5", "claim"),
+    (r"\frac{2w}{2} = 5", "claim"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), WRITTEN_AS, ids=[c[0] for c in WRITTEN_AS])
+def test_a_definition_is_a_left_side_written_as_a_name(text: str, kind: str) -> None:
+    assert kinds(text) == [(1, kind)]
+
+
+def test_read_definition_refuses_a_left_side_that_only_simplifies_to_a_name() -> None:
+    with pytest.raises(ParseError, match="not a definition"):
+        read_definition("2w - w = 5")
 
 
 def test_a_bare_expression_is_not_a_statement() -> None:
