@@ -120,6 +120,14 @@ def test_leibniz_derivatives_mean_what_the_contract_says(text: str, verdict: str
     assert step.verdict.value == verdict
 
 
+def test_a_steep_function_is_refuted_near_zero_where_it_differs():
+    (step,) = check("d/dx abs(x) = tanh(1000 x)").steps
+    assert step.verdict is Verdict.REFUTED
+    point = sympy.Rational(step.counterexample["x"])
+    assert abs(point) < sympy.Rational(1, 20)  # elsewhere the two agree to 30 digits
+    assert sympy.N(sympy.sign(point) - sympy.tanh(1000 * point), 50) != 0
+
+
 def test_a_sigmoid_counterexample_shows_both_values():
     step = check(BACKPROP + "dE/dz = dE/dy(z)").steps[0]
     assert step.counterexample is not None and set(step.counterexample) == {"a", "z"}

@@ -130,6 +130,13 @@ REFUTED = [
     ("wrong partial derivative", d(x**2 * y, y), 2 * x * y),
     ("backprop without the sigmoid factor", d((a - sigmoid(z)) ** 2 / 2, z), -(a - sigmoid(z))),
     ("gamma' off by 1e-25", d(sympy.gamma(x)), sympy.gamma(x) * sympy.polygamma(0, x) + sympy.Rational(1, 10**25)),
+    # Equal at every simple value (multiples of 1/6), or to 30 digits wherever |x| > 0.04, or at every
+    # multiple of a fixed grid: only a random point off the grid and near 0 shows the difference.
+    ("sin(6 pi x) vanishes at the simple values", x + sympy.sin(6 * sympy.pi * x), x),
+    ("a steep tanh is not |x|", x * sympy.tanh(1000 * x), sympy.Abs(x)),
+    ("a steep tanh is not |x|' = sign(x)", sympy.sign(x), sympy.tanh(1000 * x)),
+    ("sin(273000 pi x) vanishes on a grid", x + sympy.sin(273000 * sympy.pi * x), x),
+    ("a dropped cosine on a grid", d(x**2 + sympy.sin(273000 * sympy.pi * x)), 2 * x + 273000 * sympy.pi),
 ]
 
 
