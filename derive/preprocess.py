@@ -83,6 +83,16 @@ def _limit_at(message: str, source: str, index: int) -> LimitError:
     return LimitError(message, line=line, column=column, context=caret_context(source, line, column))
 
 
+# Line ends other than \n: a lone carriage return (old Mac files), the Unicode line and paragraph
+# separators (pasted from the web). Each is one character, so replacing it by \n keeps every position.
+_OTHER_LINE_END = re.compile("\r(?!\n)|[\u2028\u2029]")
+
+
+def unify_line_ends(text: str) -> str:
+    """The text with every line end written \n (a CRLF keeps its \r, which is blank)."""
+    return _OTHER_LINE_END.sub("\n", text) if "\r" in text or "\u2028" in text or "\u2029" in text else text
+
+
 def line_column(source: str, index: int) -> tuple[int, int]:
     """1-based line and column of a 0-based index into source."""
     index = max(0, min(index, len(source)))

@@ -16,6 +16,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Literal
 
 from derive.errors import DefinitionError, DeriveError, ParseError, caret_context
+from derive.preprocess import unify_line_ends
 
 if TYPE_CHECKING:  # sympy-heavy modules are imported where they are used: the command line starts fast
     import sympy
@@ -210,6 +211,7 @@ def check_source(path: str, text: str, *, latex: bool | None = None) -> Report:
 
     steps = []
     definitions: list[Definition] = []
+    text = unify_line_ends(text)
     for block in extract(path, text, latex=latex):
         report = check_block(block, text)
         steps.extend(report.steps)

@@ -20,7 +20,7 @@ from derive.definitions import Definition
 from derive.errors import DefinitionError, LimitError, ParseError, caret_context
 from derive.limits import DEFAULT_LIMITS, Limits
 from derive.parse import Chain, ParseContext, is_latex, parse_span
-from derive.preprocess import MATH_DELIMITERS, blank, line_column, strip_math_delimiters
+from derive.preprocess import MATH_DELIMITERS, blank, line_column, strip_math_delimiters, unify_line_ends
 from derive.printing import to_text
 from derive.symbols import symbol
 
@@ -180,6 +180,7 @@ def read_statements(
         raise ParseError(f"expected text, got {type(text).__name__}")
     if len(text) > limits.max_text_chars:
         raise LimitError(f"input too long: {len(text)} characters (at most {limits.max_text_chars})")
+    text = unify_line_ends(text)
     latex = is_latex(text, latex)
     cleaned, spans = rows(text, latex=latex)
     if len(spans) > limits.max_lines:

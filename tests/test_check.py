@@ -77,6 +77,10 @@ def test_a_claim_that_simplifies_to_a_name_is_checked_not_taken_as_a_definition(
     assert verdicts(check(text)) == expected
 
 
+def test_a_carriage_return_alone_ends_a_line():
+    assert verdicts(check("f = x^2\rdf/dx = 3x\rdf/dx = 2x")) == {(2, 0): "refuted", (3, 0): "proved"}
+
+
 def test_a_wrong_line_does_not_hide_the_lines_after_it():
     report = check("d/dx x^2 = 2\nd/dx x^3 = 3\nd/dx x^4 = 4x^3")
     assert verdicts(report) == {(1, 0): "refuted", (2, 0): "refuted", (3, 0): "proved"}

@@ -68,6 +68,15 @@ def test_the_suffix_decides_how_a_file_is_read(path: str, kind: str) -> None:
     assert kind_of(path) == kind
 
 
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\u2028"], ids=["CR", "CRLF", "LINE SEPARATOR"])
+def test_every_kind_of_line_end_ends_a_line(end: str) -> None:
+    text = end.join(["f = x^2", "df/dx = 3x", "df/dx = 2x", ""])
+    report = check_source("notes.txt", text)
+    assert [(s.line, s.verdict.value) for s in report.steps] == [(2, "refuted"), (3, "proved")]
+    md = end.join(["# Notes", "```derivation", "d/dx x^3 = 3x^2", "```", ""])
+    assert [(s.line, s.verdict.value) for s in check_source("notes.md", md).steps] == [(3, "proved")]
+
+
 def test_a_plain_file_is_one_derivation_starting_at_line_one() -> None:
     assert extract("notes.txt", "x = 1\ny = 2\n") == [Block(text="x = 1\ny = 2\n", first_line=1, latex=None)]
 
