@@ -106,6 +106,9 @@ def check_step(
     verification = verify_equal(left, right, timeout=timeout)
     if verification.verdict is Verdict.UNKNOWN and left != 0 and _opposite(left, right):
         verification = _opposite_sides(left, timeout) or verification
+    note = verification.note
+    if not verification.ok:
+        note = "; ".join(filter(None, [note, _both_roles(written[0], written[1])])) or None
     expected = diagnosis = None
     if explain and verification.verdict is Verdict.REFUTED:
         expected = expected_value(lhs, defs)
@@ -121,10 +124,23 @@ def check_step(
         counterexample=verification.counterexample,
         expected=expected,
         diagnosis=diagnosis,
-        note=verification.note,
+        note=note,
         lhs_value=verification.lhs_value,
         rhs_value=verification.rhs_value,
     )
+
+
+def _both_roles(lhs: sympy.Expr, rhs: sympy.Expr) -> str | None:
+    """A note for a wrong step that uses a name as a variable and applies it too: x(2 sin x + x cos x) is
+    an application of x (the contract), most often meant as a product."""
+    sides = sympy.Tuple(lhs, rhs)
+    variables = {getattr(s, "name", "") for s in sides.free_symbols}
+    both = sorted({f.func.__name__ for f in sides.atoms(AppliedUndef)} & variables)
+    if not both:
+        return None
+    n = both[0]
+    return (f"{n} is both a variable and a function here: {n}(...) applies a function {n}; a product is "
+            f"written {n}*(...), in LaTeX {n} \\cdot (...) or {n}\\,(...)")
 
 
 # Every symbol real, the z a derivative binds in dy/dz included (realify reads atoms, not free symbols).

@@ -471,7 +471,8 @@ class _Verifier:
             return None
         counterexample = {str(s): str(v) for s, v in point.items()}
         for f, lam in self.choices[k].items():
-            counterexample[str(f)] = str(lam)
+            # a name that is a variable too (a x^2 = a(2x)) keeps the variable's value under its name
+            counterexample[f"{f}(t)" if str(f) in counterexample else str(f)] = str(lam)
         left, right = _decimals(*values, most=self.dps)
         return Verification(
             Verdict.REFUTED, counterexample=counterexample, lhs_value=left, rhs_value=right, note=self.notes()

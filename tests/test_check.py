@@ -132,6 +132,20 @@ def test_a_steep_function_is_refuted_near_zero_where_it_differs():
     assert sympy.N(sympy.sign(point) - sympy.tanh(1000 * point), 50) != 0
 
 
+def test_a_name_used_as_a_variable_and_as_a_function_keeps_both_values_and_says_so():
+    (step,) = check("d/dx (a x^2) = a(2x)").steps
+    assert step.verdict is Verdict.REFUTED
+    assert "Lambda" in step.counterexample["a(t)"]
+    sympy.Rational(step.counterexample["a"])  # the variable's value, a number
+    assert "a is both a variable and a function" in step.note
+
+
+def test_a_product_written_as_an_application_in_latex_is_explained():
+    (step,) = check(r"\frac{d}{dx} x^2\sin x = x(2\sin x + x\cos x)").steps
+    assert step.verdict is not Verdict.PROVED  # x(...) is an application (contract, section 1)
+    assert r"x \cdot (" in step.note
+
+
 def test_a_sigmoid_counterexample_shows_both_values():
     step = check(BACKPROP + "dE/dz = dE/dy(z)").steps[0]
     assert step.counterexample is not None and set(step.counterexample) == {"a", "z"}
