@@ -74,6 +74,7 @@ _KNOWN: dict[str, tuple[Callable[..., sympy.Expr], tuple[int, ...]]] = {
     "arsinh": (sympy.asinh, (1,)), "arcosh": (sympy.acosh, (1,)), "artanh": (sympy.atanh, (1,)),
     "arcsinh": (sympy.asinh, (1,)), "arccosh": (sympy.acosh, (1,)), "arctanh": (sympy.atanh, (1,)),
     "exp": (sympy.exp, (1,)), "ln": (sympy.log, (1,)), "log": (sympy.log, (1, 2)),
+    "log10": (lambda x: sympy.log(x) / sympy.log(10), (1,)), "log2": (lambda x: sympy.log(x) / sympy.log(2), (1,)),
     "sqrt": (sympy.sqrt, (1,)), "abs": (_abs, (1,)),
     "sign": (sympy.sign, (1,)), "sgn": (sympy.sign, (1,)), "heaviside": (sympy.Heaviside, (1,)),
     "sigmoid": (sigmoid, (1,)), "softplus": (softplus, (1,)), "relu": (relu, (1,)), "ReLU": (relu, (1,)),

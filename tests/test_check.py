@@ -146,6 +146,19 @@ def test_a_product_written_as_an_application_in_latex_is_explained():
     assert r"x \cdot (" in step.note
 
 
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("d/dx log10(x) = 1/(x ln(10))", "proved"),
+        ("d/dx log2(x^2) = 2/(x ln(2))", "proved"),
+        ("log10(1000) = 3", "proved"),
+        ("d/dx log10(x) = 1/x", "refuted"),
+    ],
+)
+def test_log10_and_log2_are_known_functions(text, verdict):
+    assert {s.verdict.value for s in check(text).steps} == {verdict}
+
+
 def test_a_sigmoid_counterexample_shows_both_values():
     step = check(BACKPROP + "dE/dz = dE/dy(z)").steps[0]
     assert step.counterexample is not None and set(step.counterexample) == {"a", "z"}
