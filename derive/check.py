@@ -54,7 +54,12 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
     steps: list[StepCheck] = []
     head: sympy.Expr | None = None
     head_holds = False
+    # The = signs before each statement on its line: rows of an align on one line (x &= a \\ &= b) or
+    # several $...$ pieces number their steps along the line, as k is the index of the = on the line.
+    equals_before: dict[int, int] = {}
     for statement in statements:
+        first_k = equals_before.get(statement.line, 0)
+        equals_before[statement.line] = first_k + len(statement.parts) - 1
         if statement.kind == "definition" and statement.definition is not None:
             defs = defs.with_definition(statement.definition)
             _require_acyclic(defs, statement.definition.name, statement.line)
@@ -66,7 +71,7 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
         for k, lhs, rhs in statement.steps:
             # The chain's head names what the left side really is only while every step since holds.
             origin = head if head_holds and head is not None and head is not lhs else None
-            step = check_step(lhs, rhs, defs, line=statement.line, k=k, origin=origin, timeout=timeout)
+            step = check_step(lhs, rhs, defs, line=statement.line, k=first_k + k, origin=origin, timeout=timeout)
             head_holds = head_holds and step.ok
             steps.append(step)
     return Report(steps=tuple(steps), definitions=tuple(definitions))

@@ -81,6 +81,13 @@ def test_a_carriage_return_alone_ends_a_line():
     assert verdicts(check("f = x^2\rdf/dx = 3x\rdf/dx = 2x")) == {(2, 0): "refuted", (3, 0): "proved"}
 
 
+def test_rows_on_one_line_number_their_equals_signs_along_that_line():
+    # k is the index of the = on its line (contract): two rows on one line are not both (line, 0)
+    text = "\\begin{align*} \\frac{d}{dx} x^2 &= 2x \\\\ &= x + x \\\\ &= 3x \\end{align*}"
+    assert verdicts(check(text)) == {(1, 0): "proved", (1, 1): "proved", (1, 2): "refuted"}
+    assert verdicts(check("$$ u = x^2 $$ $$ du/dx = 2x $$")) == {(1, 1): "proved"}
+
+
 def test_a_wrong_line_does_not_hide_the_lines_after_it():
     report = check("d/dx x^2 = 2\nd/dx x^3 = 3\nd/dx x^4 = 4x^3")
     assert verdicts(report) == {(1, 0): "refuted", (2, 0): "refuted", (3, 0): "proved"}
