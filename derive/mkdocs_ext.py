@@ -431,7 +431,7 @@ def _render_step(step: StepCheck, equation: str, shown: str) -> str:
                 f"the right side <code>{html.escape(step.rhs_value)}</code>"
             )
         details[-1] += "</dd>"
-    if step.expected is not None:
+    if step.shows_expected:
         expected = rf"\displaystyle {tex(step.lhs)} = {tex(step.expected)}"
         details.append(f"<dt>expected</dt><dd>{_math(expected, display=False)}</dd>")
     if step.diagnosis:

@@ -66,6 +66,11 @@ class StepCheck:
             "rhs_latex": to_latex(self.rhs),
         }
 
+    @property
+    def shows_expected(self) -> bool:
+        """Whether `expected` says more than the left side as written (sin(x) = cos(x): sin(x) is sin(x))."""
+        return self.expected is not None and self.expected != self.lhs
+
     def to_text(self, *, number: int | None = None) -> str:
         """A line with the verdict mark and the step; for a wrong step, the evidence on indented lines."""
         where = f"line {self.line}" + (f" (step {number})" if number is not None else "")
@@ -76,7 +81,7 @@ class StepCheck:
             lines.append(f"    counterexample: {point}")
         if self.lhs_value is not None and self.rhs_value is not None:
             lines.append(f"    there the left side is {self.lhs_value}, the right side {self.rhs_value}")
-        if self.expected is not None:
+        if self.shows_expected:
             lines.append(f"    expected: {to_text(self.lhs)} = {to_text(self.expected)}")
         if self.diagnosis:
             lines.append(f"    diagnosis: {self.diagnosis}")

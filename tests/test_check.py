@@ -371,6 +371,11 @@ def test_to_text_marks_each_verdict_and_explains_a_wrong_step():
     assert lines[-1].endswith("first error on line 4")
 
 
+def test_the_expected_line_is_left_out_when_it_would_repeat_the_left_side():
+    assert "expected:" not in check("sin(x) = cos(x)").to_text()  # nothing to work out: sin(x) is sin(x)
+    assert "expected: d/dx(sin(x)) = cos(x)" in check("d/dx sin(x) = sin(x)").to_text()
+
+
 def test_to_text_marks_a_confirmed_step_with_an_approximately_equal_sign():
     step = StepCheck(1, 0, x, x, Verdict.CONFIRMED)
     assert step.to_text().startswith("≈ line 1")
