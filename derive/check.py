@@ -23,7 +23,7 @@ from derive.errors import DefinitionError
 from derive.jets import in_jets
 from derive.rational import vanishes_as_rational_function
 from derive.report import Report, StepCheck
-from derive.statements import read_statements
+from derive.statements import at_statement, read_statements
 from derive.symbols import as_written, realify
 from derive.verify import Verdict, Verification, commuting, looks_risky, prepare, verify_equal
 
@@ -60,20 +60,23 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
     for statement in statements:
         first_k = equals_before.get(statement.line, 0)
         equals_before[statement.line] = first_k + len(statement.parts) - 1
-        if statement.kind == "definition" and statement.definition is not None:
-            defs = defs.with_definition(statement.definition)
-            _require_acyclic(defs, statement.definition.name, statement.line)
-            definitions.append(statement.definition)
-            head = None  # a line `= ...` below continues from the definition's body
-            continue
-        if not statement.continues or head is None:
-            head, head_holds = statement.parts[0], True
-        for k, lhs, rhs in statement.steps:
-            # The chain's head names what the left side really is only while every step since holds.
-            origin = head if head_holds and head is not None and head is not lhs else None
-            step = check_step(lhs, rhs, defs, line=statement.line, k=first_k + k, origin=origin, timeout=timeout)
-            head_holds = head_holds and step.ok
-            steps.append(step)
+        try:
+            if statement.kind == "definition" and statement.definition is not None:
+                defs = defs.with_definition(statement.definition)
+                _require_acyclic(defs, statement.definition.name, statement.line)
+                definitions.append(statement.definition)
+                head = None  # a line `= ...` below continues from the definition's body
+                continue
+            if not statement.continues or head is None:
+                head, head_holds = statement.parts[0], True
+            for k, lhs, rhs in statement.steps:
+                # The chain's head names what the left side really is only while every step since holds.
+                origin = head if head_holds and head is not None and head is not lhs else None
+                step = check_step(lhs, rhs, defs, line=statement.line, k=first_k + k, origin=origin, timeout=timeout)
+                head_holds = head_holds and step.ok
+                steps.append(step)
+        except DefinitionError as error:
+            raise at_statement(error, text, statement.line, statement.column) from None
     return Report(steps=tuple(steps), definitions=tuple(definitions))
 
 
@@ -101,7 +104,7 @@ def check_step(
     try:
         sides = run_bounded(_meanings, lhs, rhs, defs, seconds=READ_TIMEOUT)
     except DefinitionError as error:
-        raise DefinitionError(f"line {line}: {error}") from None
+        raise DefinitionError(error.message, line=line) from None
     except BoundExceeded:
         note = "time limit reached while reading the derivatives"
         return StepCheck(line, k, *written[:2], Verdict.UNKNOWN, note=note)
@@ -573,7 +576,7 @@ def _require_acyclic(defs: Definitions, name: str, line: int) -> None:
         try:
             defs.check_acyclic()
         except DefinitionError as error:
-            raise DefinitionError(f"line {line}: {error}") from None
+            raise DefinitionError(error.message, line=line) from None
         return
     trail: dict[str, str] = {}  # each name reached -> the name that led to it
     todo = [name]
@@ -586,7 +589,7 @@ def _require_acyclic(defs: Definitions, name: str, line: int) -> None:
                     cycle = [name, parent]
                     while cycle[-1] != name:
                         cycle.append(trail[cycle[-1]])
-                    raise DefinitionError(f"line {line}: cyclic definitions: {' -> '.join(reversed(cycle))}")
+                    raise DefinitionError(f"cyclic definitions: {' -> '.join(reversed(cycle))}", line=line)
                 if child not in trail and child in defs:
                     trail[child] = parent
                     todo.append(child)

@@ -401,7 +401,7 @@ class Task:
 def check_one(task: Task) -> Outcome:
     """Check one file and render its result; never raises for bad input (it becomes a Failure)."""
     _load_engine(_CHECK_MODULES)
-    from derive.errors import DeriveError, ParseError
+    from derive.errors import DefinitionError, DeriveError, ParseError
     from derive.sources import check_source, decode, read_source
 
     name = task.name or task.path
@@ -411,7 +411,7 @@ def check_one(task: Task) -> Outcome:
         else:
             text = decode(task.data) if isinstance(task.data, bytes) else task.data
         report = check_source(task.path, text, latex=task.latex)
-    except ParseError as exc:
+    except (ParseError, DefinitionError) as exc:
         return Outcome(name, failure=Failure(exc.message, exc.line, exc.column, exc.context))
     except DeriveError as exc:
         return Outcome(name, failure=Failure(str(exc)))
@@ -475,7 +475,8 @@ def _check(args: argparse.Namespace, console: _Console, stdin: TextIO | None) ->
     for outcome in outcomes:
         if outcome.failure is not None:
             failure = outcome.failure
-            where = outcome.path if failure.line is None else f"{outcome.path}:{failure.line}:{failure.column}"
+            where = outcome.path if failure.line is None else f"{outcome.path}:{failure.line}"
+            where += "" if failure.line is None or failure.column is None else f":{failure.column}"
             _error(console, where, failure.message, failure.context)
     if any(outcome.failure is not None for outcome in outcomes):
         code = EXIT_BAD_INPUT

@@ -41,7 +41,28 @@ def _rebuild_limit_error(message: str, line: int, column: int, context: str) -> 
 
 
 class DefinitionError(DeriveError):
-    """A definition that cannot be used: cyclic, self-referential or malformed."""
+    """A definition that cannot be used: cyclic, self-referential or malformed; at the line and column
+    of the statement where that shows, with a caret under it, once known (`derive.check` knows them)."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
+                 context: str = "") -> None:
+        self.message = message
+        self.line = line
+        self.column = column
+        self.context = context
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = "" if self.line is None else f"line {self.line}" + (
+            "" if self.column is None else f", column {self.column}") + ": "
+        return f"{where}{self.message}" + (f"\n{self.context}" if self.context else "")
+
+    def __reduce__(self):  # keep the keyword-only fields across pickling (worker processes)
+        return (_rebuild_definition_error, (self.message, self.line, self.column, self.context))
+
+
+def _rebuild_definition_error(message: str, line: int | None, column: int | None, context: str) -> DefinitionError:
+    return DefinitionError(message, line=line, column=column, context=context)
 
 
 def caret_context(text: str, line: int, column: int) -> str:

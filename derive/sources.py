@@ -10,7 +10,7 @@ every error is reported at its line in the file, not in the block.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Literal
@@ -249,20 +249,18 @@ def check_block(block: Block, source: str) -> Report:
         raise type(error)(error.message, line=line, column=column,
                           context=caret_context(source, line, column)) from None
     except DefinitionError as error:
-        raise DefinitionError(_relocate_message(str(error), file_line)) from None
+        if error.line is None:
+            raise
+        line = file_line(error.line)
+        in_block = error.line > len(prefix)
+        column = (error.column or 1) if in_block else block.definitions[max(error.line, 1) - 1].column
+        raise DefinitionError(error.message, line=line, column=column,
+                              context=caret_context(source, line, column)) from None
     steps = tuple(replace(step, line=file_line(step.line)) for step in report.steps)
     definitions = tuple(
         replace(d, line=file_line(d.line)) if d.line is not None else d for d in report.definitions
     )
     return Report(steps=steps, definitions=definitions)
-
-
-def _relocate_message(message: str, file_line: Callable[[int], int]) -> str:
-    """`line N: ...` in a block's error becomes the file's line."""
-    found = re.match(r"line (\d+)\b", message)
-    if found is None:
-        return message
-    return f"line {file_line(int(found.group(1)))}{message[found.end():]}"
 
 
 def _definition_lines(definitions: tuple[Where, ...], latex: bool, source: str) -> list[str]:
@@ -279,7 +277,8 @@ def _definition_lines(definitions: tuple[Where, ...], latex: bool, source: str) 
             raise ParseError(error.message, line=where.line, column=column,
                              context=caret_context(source, where.line, column)) from None
         except DefinitionError as error:
-            raise DefinitionError(f"line {where.line}: {_without_line(str(error))}") from None
+            raise DefinitionError(error.message, line=where.line, column=where.column,
+                                  context=caret_context(source, where.line, where.column)) from None
         line = _as_notation(where.text, definition, latex, known)
         if line is None:
             notation = "LaTeX" if latex else "plain text"
@@ -289,10 +288,6 @@ def _definition_lines(definitions: tuple[Where, ...], latex: bool, source: str) 
         known.append(definition)
         lines.append(line)
     return lines
-
-
-def _without_line(message: str) -> str:
-    return re.sub(r"^line \d+:\s*", "", message)
 
 
 def _as_notation(text: str, definition: Definition, latex: bool, known: list[Definition]) -> str | None:

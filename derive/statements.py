@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import sympy
@@ -39,6 +39,7 @@ class Statement:
     parts: tuple[sympy.Expr, ...]
     continues: bool = False
     definition: Definition | None = None
+    column: int = 1  # where the statement starts on its line
 
     @property
     def steps(self) -> Iterator[tuple[int, sympy.Expr, sympy.Expr]]:
@@ -191,16 +192,26 @@ def read_statements(
     definitions: dict[str, Definition] = {}
     for begin, end in spans:
         first = begin + (len(cleaned[begin:end]) - len(cleaned[begin:end].lstrip()))
-        line, _column = line_column(text, first)
+        line, column = line_column(text, first)
         chain = parse_span(text, begin, end, latex=latex, start="statement",
                            context=_context(definitions, limits, statements), cleaned=cleaned)
         assert isinstance(chain, Chain)
-        statement = _classify(chain, line, definitions, statements, text, first)
+        try:
+            statement = replace(_classify(chain, line, definitions, statements, text, first), column=column)
+        except DefinitionError as error:
+            raise at_statement(error, text, line, column) from None
         if statement.definition is not None:
             definitions.pop(statement.definition.name, None)
             definitions[statement.definition.name] = statement.definition
         statements.append(statement)
     return statements
+
+
+def at_statement(error: DefinitionError, text: str, line: int, column: int) -> DefinitionError:
+    """`error` at the statement that starts at `line`, `column` of `text`, unless it has a place already."""
+    if error.column is not None:
+        return error
+    return DefinitionError(error.message, line=line, column=column, context=caret_context(text, line, column))
 
 
 def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Definition] = ()) -> Definition:
@@ -374,7 +385,7 @@ def _as_definition(
         return None
     body_names = {s.name for s in rhs.free_symbols} | {f.func.__name__ for f in rhs.atoms(AppliedUndef)}
     if name in body_names and name not in {p.name for p in params} and (force or name not in definitions):
-        raise DefinitionError(f"line {line}: {name} is defined in terms of itself ({to_text(lhs)} = {to_text(rhs)})")
+        raise DefinitionError(f"{name} is defined in terms of itself ({to_text(lhs)} = {to_text(rhs)})", line=line)
     return Definition(name=name, params=params, expr=rhs, line=line)
 
 

@@ -268,16 +268,28 @@ def test_a_continuation_below_a_definition_continues_from_its_body():
     assert verdicts(report) == {(2, 0): "proved", (3, 0): "refuted"}
 
 
-def test_cyclic_definitions_are_a_definition_error_naming_the_line():
-    with pytest.raises(DefinitionError, match="line 3"):
-        check("u = v + 1\nlet v = w\nlet w = u\ndu/dx = 0")
+@pytest.mark.parametrize(
+    ("text", "line", "column", "message"),
+    [
+        ("u = v + 1\nlet v = w\n  let w = u\ndu/dx = 0", 3, 3, "cyclic definitions"),
+        ("f = x^2\nd/dx f = 2x\nlet f = f + 1", 3, 1, "f is defined in terms of itself"),
+        ("a = 1\n\\begin{align*} g &= x \\\\ h &= h^2 \\end{align*}", 2, 26, "h is defined in terms of itself"),
+    ],
+)
+def test_a_definition_error_names_its_line_and_column_with_a_caret(text, line, column, message):
+    with pytest.raises(DefinitionError, match=message) as caught:
+        check(text)
+    error = caught.value
+    assert (error.line, error.column) == (line, column)
+    assert error.context.splitlines()[1] == " " * (column - 1) + "^"
+    assert str(error).startswith(f"line {line}, column {column}: ")
 
 
 def test_a_cycle_through_a_named_parameter_is_reported_at_its_definition():
     # E used as a name is E(y), with y the defined name: y = E + 1 is y = y^2 + 1
-    with pytest.raises(DefinitionError, match=r"line 2: cyclic definitions: y -> E -> y"):
+    with pytest.raises(DefinitionError, match=r"line 2, column 1: cyclic definitions: y -> E -> y"):
         check("E(y) = y^2\ny = E + 1\ndE/dy = 2*y")
-    with pytest.raises(DefinitionError, match=r"line 2: cyclic definitions: (y -> E -> y|E -> y -> E)"):
+    with pytest.raises(DefinitionError, match=r"line 2, column 1: cyclic definitions: (y -> E -> y|E -> y -> E)"):
         check("y = E + 1\nE(y) = y^2\ndE/dy = 2*y")
     check("s(z) = 1/(1 + exp(-z))\nz = w*s(u) + b\nds/dz = s*(1 - s)")  # applied: no cycle
 

@@ -184,8 +184,8 @@ def test_check_json_of_one_input_is_the_report() -> None:
 @pytest.mark.parametrize(
     ("stdin", "line", "column"),
     [("d/dx(x^2) = 2x\nsin(x = 1\n", 2, 7), ("", 1, 1), ("x = 1\n\\foo = 2\n", 2, 1),
-     (b"x = 1\n2 = \xff\n", 2, 5)],
-    ids=["unclosed-parenthesis", "empty", "unknown-latex-command", "not-utf8"],
+     (b"x = 1\n2 = \xff\n", 2, 5), ("f = x^2\nlet f = f + 1\n", 2, 1), ("a = b\n b = a\nda/dx = 1\n", 2, 2)],
+    ids=["unclosed-parenthesis", "empty", "unknown-latex-command", "not-utf8", "self-reference", "cycle"],
 )
 def test_check_bad_input_exits_2_naming_line_and_column(stdin: str | bytes, line: int, column: int) -> None:
     code, out, err = run("check", stdin=stdin)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from derive.errors import DeriveError, ParseError
+from derive.errors import DefinitionError, DeriveError, ParseError
 from derive.sources import Block, Where, check_source, decode, extract, kind_of, latex_name, read_source
 
 TEX = r"""\documentclass{article}
@@ -75,6 +75,18 @@ def test_every_kind_of_line_end_ends_a_line(end: str) -> None:
     assert [(s.line, s.verdict.value) for s in report.steps] == [(2, "refuted"), (3, "proved")]
     md = end.join(["# Notes", "```derivation", "d/dx x^3 = 3x^2", "```", ""])
     assert [(s.line, s.verdict.value) for s in check_source("notes.md", md).steps] == [(3, "proved")]
+
+
+def test_a_definition_error_in_a_block_is_at_the_line_and_column_of_the_file() -> None:
+    md = "# Notes\n\n```derivation\nf = x^2\n  let f = f + 1\n```\n"
+    with pytest.raises(DefinitionError, match="defined in terms of itself") as caught:
+        check_source("notes.md", md)
+    assert (caught.value.line, caught.value.column) == (5, 3)
+    assert caught.value.context == "  let f = f + 1\n  ^"
+    tex = "Text.\n% derive: check where a = b; b = a\n\\begin{align*} \\frac{da}{dx} &= 0 \\end{align*}\n"
+    with pytest.raises(DefinitionError, match="cyclic definitions") as caught:
+        check_source("notes.tex", tex)
+    assert caught.value.line == 2 and caught.value.context.startswith("% derive: check where")
 
 
 def test_a_plain_file_is_one_derivation_starting_at_line_one() -> None:
