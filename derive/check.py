@@ -17,7 +17,7 @@ from sympy.core.function import AppliedUndef
 from sympy.core.parameters import distribute
 
 from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_thread
-from derive.definitions import Definition, Definitions, Model, interpret, local_model
+from derive.definitions import Definition, Definitions, Model, depends_on, interpret, local_model
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
 from derive.jets import in_jets
@@ -100,7 +100,7 @@ def check_step(
     origin = real(origin) if origin is not None else None
     defs = real_definitions(defs)
     if holds_locally(lhs, rhs, defs):
-        return StepCheck(line, k, *written[:2], Verdict.PROVED)
+        return StepCheck(line, k, *written[:2], Verdict.PROVED, note=_constant_derivatives(lhs, rhs, defs))
     try:
         sides = run_bounded(_meanings, lhs, rhs, defs, seconds=READ_TIMEOUT)
     except DefinitionError as error:
@@ -115,8 +115,8 @@ def check_step(
     if verification.verdict is Verdict.UNKNOWN and left != 0 and _opposite(left, right):
         verification = _opposite_sides(left, timeout) or verification
     note = verification.note
-    if not verification.ok:
-        note = "; ".join(filter(None, [note, _both_roles(written[0], written[1])])) or None
+    extra = _constant_derivatives(lhs, rhs, defs) if verification.ok else _both_roles(written[0], written[1])
+    note = "; ".join(filter(None, [note, extra])) or None
     expected = diagnosis = None
     if explain and verification.verdict is Verdict.REFUTED:
         expected = expected_value(lhs, defs)
@@ -136,6 +136,25 @@ def check_step(
         lhs_value=verification.lhs_value,
         rhs_value=verification.rhs_value,
     )
+
+
+def _constant_derivatives(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> str | None:
+    """A note for a step that holds while a Leibniz derivative in it is 0 because its name does not
+    depend on the variable at all: dE/dz = 3 dE/dyhat dyhat/dz holds as 0 = 0 when E is written with
+    y_hat, a misspelt yhat."""
+    if not defs:
+        return None
+    derivatives = [d for side in (lhs, rhs) for d in sorted(side.atoms(sympy.Derivative), key=sympy.default_sort_key)]
+    for derivative in derivatives:
+        name = derivative.expr
+        if not isinstance(name, sympy.Symbol) or name.name not in defs:
+            continue
+        for variable in derivative.variables:
+            if not isinstance(variable, sympy.Symbol) or variable == name:
+                continue
+            if not depends_on(defs, name.name, variable.name):
+                return f"d{name.name}/d{variable.name} is 0: {name.name} does not depend on {variable.name}"
+    return None
 
 
 def _both_roles(lhs: sympy.Expr, rhs: sympy.Expr) -> str | None:

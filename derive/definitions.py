@@ -473,6 +473,17 @@ class _Graph:
         return found
 
 
+@lru_cache(maxsize=16)
+def _graph(defs: Definitions) -> _Graph:
+    return _Graph(defs)
+
+
+def depends_on(defs: Definitions, name: str, variable: str) -> bool:
+    """Whether the defined `name` depends on `variable`: its definition mentions it, directly or through
+    the names it uses. If not, dN/dv is 0."""
+    return _graph(defs).reaches(name, frozenset({variable}))
+
+
 def _cut_function(name: str) -> sympy.core.function.UndefinedFunction:
     # A space cannot occur in a name that a user writes, so this function is never one of theirs.
     return sympy.Function(f"cut {name}", real=True)

@@ -166,6 +166,15 @@ def test_log10_and_log2_are_known_functions(text, verdict):
     assert {s.verdict.value for s in check(text).steps} == {verdict}
 
 
+def test_a_step_that_holds_as_0_0_because_a_name_is_misspelt_says_so():
+    text = "yhat = sigmoid(z)\nE = 1/2 (a - y_hat)^2\ndE/dz = 3 dE/dyhat dyhat/dz"
+    (step,) = check(text).steps
+    assert step.verdict is Verdict.PROVED  # E does not depend on z as written: both sides are 0
+    assert "dE/dz is 0: E does not depend on z" in step.note
+    (step,) = check(BACKPROP + "dE/dz = dy/dz * dE/dy").steps
+    assert step.note is None
+
+
 def test_a_sigmoid_counterexample_shows_both_values():
     step = check(BACKPROP + "dE/dz = dE/dy(z)").steps[0]
     assert step.counterexample is not None and set(step.counterexample) == {"a", "z"}
