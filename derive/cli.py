@@ -324,10 +324,12 @@ def _differentiate(args: argparse.Namespace) -> Any:
     from derive.rewrite import differentiate
 
     expr: object = args.expr
-    if args.latex is not None:
+    if args.latex is not None:  # read here, where the notation is chosen, under the definitions
         from derive.parse import parse
+        from derive.rewrite import read_where
+        from derive.statements import parse_context
 
-        expr = parse(args.expr, latex=args.latex)
+        expr = parse(args.expr, latex=args.latex, context=parse_context(read_where(tuple(args.where))[0]))
     return differentiate(expr, args.wrt, where=tuple(args.where), style=args.style)
 
 

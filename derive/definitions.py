@@ -43,15 +43,34 @@ class Definition:
         if len(args) != len(self.params):
             if not self.params:
                 # `y = sigmoid(z)` written later as `y(z)`: the arguments only say what y depends on.
-                return self.expr
+                if all(isinstance(a, sympy.Symbol) for a in args):
+                    return self.expr
+                raise DefinitionError(not_applicable(self.name, args))
             raise DefinitionError(
                 f"{self.name} takes {len(self.params)} argument(s), but is applied to {len(args)}"
             )
         return put_in(self.expr, self.params, args)
 
     def written_as_parameters(self, expr: sympy.Expr) -> bool:
-        """True for `y(z)` when y is defined as `y(z) = ...`: then `y(z)` is just how y is written."""
-        return isinstance(expr, AppliedUndef) and (tuple(expr.args) == self.params or not self.params)
+        """True for `y(z)` when y is defined as `y(z) = ...`, or as `y = ...` and applied to variables only:
+        then `y(z)` is just how y is written. (y(1 - y) applies it, which a name without parameters
+        cannot be: `not_applicable`.)"""
+        if not isinstance(expr, AppliedUndef):
+            return False
+        if self.params:
+            return tuple(expr.args) == self.params
+        return all(isinstance(a, sympy.Symbol) for a in expr.args)
+
+
+def not_applicable(name: str, args: Iterable[sympy.Basic]) -> str:
+    """Why `name(args)` cannot be read when `name` is defined without parameters: written before the
+    definition (or in an expression read without it), it applied a function, and dropping its arguments
+    would change the meaning (y(1 - y) is no y)."""
+    from derive.printing import to_text
+
+    shown = f"{name}({', '.join(to_text(a) for a in args)})"
+    return (f"{shown} applies {name}, which is defined without parameters: write {name}*(...) for a product, "
+            f"or define {name} with a parameter ({name}(z) = ...) to apply it")
 
 
 def put_in(body: sympy.Expr, params: tuple[sympy.Symbol, ...], args: tuple[sympy.Expr, ...]) -> sympy.Expr:
@@ -252,7 +271,9 @@ def substitute(expr: sympy.Basic, defs: Definitions, keep: Iterable[NameLike] = 
                 return rebuilt(e, args)
             body = expand(name, trail)
             if not definition.params:
-                return body
+                if all(isinstance(a, sympy.Symbol) for a in e.args):
+                    return body  # y(z): y written as a function of its variables
+                raise DefinitionError(not_applicable(name, e.args))
             if len(args) != len(definition.params):
                 raise DefinitionError(
                     f"{name} takes {len(definition.params)} argument(s), but is applied to {len(args)}"

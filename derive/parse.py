@@ -670,6 +670,8 @@ _BUILDERS = {False: _Builder(latex=False), True: _Builder(latex=True)}
 def is_latex(text: str, latex: bool | None = None) -> bool:
     """Text with a backslash (or a brace, which plain text never uses: x^{2}, w_{12}) is LaTeX."""
     if latex is not None:
+        if not isinstance(latex, bool):
+            raise DeriveError(f"latex must be True, False or None, not {latex!r}")
         return latex
     return "\\" in text or "{" in text
 

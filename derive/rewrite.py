@@ -46,7 +46,7 @@ from derive.operations import operations
 from derive.parse import KNOWN_FUNCTIONS, parse
 from derive.rational import exponential_parts
 from derive.rules import find_rule, is_final, pending
-from derive.statements import read_definition
+from derive.statements import parse_context, read_definition
 from derive.symbols import normalize_name, symbol
 from derive.sympy_derivative import sympy_diff
 from derive.verify import (
@@ -871,10 +871,11 @@ def simplify_step(
 # --- reading the arguments of differentiate --------------------------------------------------------
 
 
-def read_expression(expr: str | sympy.Basic) -> tuple[str, sympy.Expr]:
-    """The input as text (for the record) and as sympy."""
+def read_expression(expr: str | sympy.Basic, defs: Definitions | None = None) -> tuple[str, sympy.Expr]:
+    """The input as text (for the record) and as sympy, read under the definitions (`y(1 - y)` is a
+    product once y is defined, and a defined `e` is that name, not Euler's number)."""
     if isinstance(expr, str):
-        return expr, parse(expr)
+        return expr, parse(expr, context=parse_context(defs) if defs else None)
     if isinstance(expr, sympy.Basic):
         return render.plain(expr), expr
     if isinstance(expr, int):
@@ -937,6 +938,8 @@ def read_where(where: Iterable[str] | Mapping[Any, str | sympy.Basic] | str) -> 
     texts: list[str] = []
     if isinstance(where, str):
         where = [where]
+    if not isinstance(where, Mapping | Iterable):
+        raise OptionError(f"definitions are given as a list of texts or a mapping, not {type(where).__name__}")
     if isinstance(where, Mapping):
         for key, value in where.items():
             definition, text = _definition_from_pair(key, value)
@@ -980,8 +983,8 @@ def differentiate(
     rewritten per step) or "leibniz" (chain of named intermediates), by default leibniz when
     definitions are given. Called from another thread, it runs whole in the worker process.
     """
-    text, expression = read_expression(expr)
     defs, where_texts = read_where(where)
+    text, expression = read_expression(expr, defs)
     chosen = read_style(style, defs)
     var = read_variable(wrt, expression, *(d.expr for d in defs))
     try:

@@ -245,6 +245,13 @@ def _context(definitions: dict[str, Definition], limits: Limits,
                         derivation=True, seen=_Seen(statements))
 
 
+def parse_context(definitions: Iterable[Definition], limits: Limits = DEFAULT_LIMITS) -> ParseContext:
+    """How an expression reads under these definitions outside a derivation (`derive diff --where`):
+    `y(z)` as y and `y(1 - y)` as a product after `y = sigmoid(z)`, a defined `e` as that name."""
+    table = {d.name: d for d in definitions}
+    return ParseContext(variables=_Leaves(table), functions=_FunctionNames(table), limits=limits)
+
+
 class _Seen(Collection[str]):
     """The names the statements so far use (their free symbols), asked only of a dN/dv whose N is not
     defined (rare): a derivation of thousands of lines pays nothing for it otherwise."""

@@ -202,3 +202,13 @@ def test_euler_s_number_after_a_number_is_still_read(text: str, value: sympy.Exp
     from derive.parse import parse
 
     assert parse(text) == value
+
+
+@pytest.mark.parametrize("latex", ["yes", 1, 0.0])
+def test_latex_that_is_not_a_bool_or_none_is_a_derive_error(latex: object) -> None:
+    from derive import DeriveError, check, parse
+
+    with pytest.raises(DeriveError, match="latex must be True, False or None"):
+        parse("x", latex=latex)  # type: ignore[arg-type]
+    with pytest.raises(DeriveError, match="latex must be True, False or None"):
+        check("x = 1", latex=latex)  # type: ignore[arg-type]

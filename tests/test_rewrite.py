@@ -203,6 +203,28 @@ def test_tidy_cancels_exponentials_of_multiples_of_one_exponent():
 # --- bad input -----------------------------------------------------------------------------------------
 
 
+# The expression is read under its definitions, as a derivation's line is: y(1 - y) is a product once y
+# is defined, and a defined e is that name, not Euler's number. The oracle is sympy.diff of the same
+# expression written out.
+UNDER_DEFINITIONS = [
+    ("y(1-y)", "z", ["y = sigmoid(z)"], sympy.diff(sigmoid(z) * (1 - sigmoid(z)), z)),
+    ("g(1-g)", "x", ["g = sin(x)"], sympy.diff(sympy.sin(x) * (1 - sympy.sin(x)), x)),
+    ("y(2z)", "z", ["y = sigmoid(z)"], sympy.diff(sigmoid(z) * 2 * z, z)),
+    ("e + x", "x", ["e = x^2"], 2 * x + 1),
+    ("e*x", "x", ["e = x"], 2 * x),
+    ("e^x", "x", ["e = 2"], 2**x * sympy.log(2)),
+    ("x*e", "x", {"e": "x^2"}, 3 * x**2),
+]
+
+
+@pytest.mark.parametrize(("expr", "wrt", "where", "oracle"), UNDER_DEFINITIONS, ids=[c[0] for c in UNDER_DEFINITIONS])
+@pytest.mark.parametrize("style", ["expand", "leibniz"])
+def test_the_expression_is_read_under_its_definitions(expr, wrt, where, oracle, style):
+    derivation = differentiate(expr, wrt, where=where, style=style)
+    assert derivation.ok
+    assert equal_as_functions(to_elementary(derivation.result), to_elementary(oracle))
+
+
 BAD = [
     ("wrt a number", dict(expr=x, wrt="2"), OptionError, "name"),
     ("wrt a sympy number", dict(expr=x, wrt=sympy.Integer(2)), OptionError, "name"),
@@ -212,6 +234,10 @@ BAD = [
     ("a cycle of two", dict(expr=y, wrt="x", where={"y": z, "z": y}), DefinitionError, "y -> z -> y"),
     ("a text cycle", dict(expr="y", wrt="x", where=["y = z", "z = y"]), DefinitionError, "y"),
     ("a definition that is not text", dict(expr=x, wrt="x", where=[3]), DeriveError, "text"),
+    ("definitions that are None", dict(expr=x, wrt="x", where=None), DeriveError, "definitions"),
+    # y(1 - y) read before y was defined applies a function y; y then has no parameter to take 1 - y
+    ("a name applied before it is defined without parameters", dict(expr="E", wrt="z", where=["E = y(1-y)", "y = z^2"]),
+     DefinitionError, "y(1 - y) applies y"),
     # As the same definitions written as text ("sigmoid = 2*z") are refused:
     ("a built-in function redefined", dict(expr="sigmoid(z)", wrt="z", where={"sigmoid": "2*z"}), OptionError,
      "built-in"),
