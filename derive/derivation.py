@@ -9,6 +9,7 @@ from typing import Any
 import sympy
 
 from derive import render
+from derive.printing import to_sympy_string
 from derive.verify import Verdict
 
 
@@ -37,7 +38,7 @@ class Step:
             "rule": self.rule,
             "explanation": self.explanation,
             "latex": self.latex,
-            "sympy": str(self.after),
+            "sympy": to_sympy_string(self.after),
             "verdict": Verdict(self.verdict).value,
         }
 
@@ -68,7 +69,7 @@ class Derivation:
             "result": {
                 "text": render.plain(self.result),
                 "latex": render.tex(self.result),
-                "sympy": str(self.result),
+                "sympy": to_sympy_string(self.result),
             },
             "steps": [step.to_dict() for step in self.steps],
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import sympy
@@ -317,3 +318,44 @@ def to_unicode(expr: sympy.Basic) -> str:
     """Readable one-line math for a terminal; not meant to be parsed back (use `to_text` for that)."""
     text = _UNICODE.doprint(_displayable(expr)).replace("**", "^")
     return text.replace("*", "·").replace(" - ", " − ").replace("(-", "(−")
+
+
+# --- the JSON's "sympy" strings ------------------------------------------------------------------
+
+
+class SympyStringPrinter(StrPrinter):
+    """sympy's str(), except for a name sympify would read as something else: a variable E, I, gamma or
+    E1 (sympy's constants and functions), or lambda (a Python keyword), is written Symbol('E'), and an
+    abstract function gamma(x) Function('gamma')(x), so that sympify rebuilds every string (the
+    contract, section 4)."""
+
+    def _print_Symbol(self, expr: sympy.Symbol) -> str:
+        text = super()._print_Symbol(expr)
+        return f"Symbol({expr.name!r})" if type(expr) is sympy.Symbol and _taken(expr.name) else text
+
+    def _print_Function(self, expr: sympy.Function, *args: object, **kwargs: object) -> str:
+        name = type(expr).__name__
+        if isinstance(expr, AppliedUndef) and _taken(name):
+            return f"Function({name!r})({self.stringify(expr.args, ', ')})"
+        return super()._print_Function(expr, *args, **kwargs)
+
+
+def _taken(name: str) -> bool:
+    """Whether sympify reads `name` as something other than a new symbol."""
+    return name in _taken_names() or not name.isidentifier()
+
+
+@functools.cache
+def _taken_names() -> frozenset[str]:
+    import keyword
+
+    # What `from sympy import *` brings into sympify's namespace, and what Python reserves.
+    return frozenset(sympy.__all__) | frozenset(keyword.kwlist) | {"True", "False", "None"}
+
+
+_SYMPY_STRINGS = SympyStringPrinter({"order": None})
+
+
+def to_sympy_string(expr: sympy.Basic) -> str:
+    """The JSON's "sympy", "lhs", "rhs" and "expected" strings: str(expr), rebuilt by sympify."""
+    return _SYMPY_STRINGS.doprint(expr)

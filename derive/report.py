@@ -9,7 +9,7 @@ from typing import Any
 import sympy
 
 from derive.definitions import Definition
-from derive.printing import to_latex, to_mathml_equation, to_text
+from derive.printing import to_latex, to_mathml_equation, to_sympy_string, to_text
 from derive.verify import Verdict
 
 MARKS: dict[Verdict, str] = {
@@ -53,11 +53,11 @@ class StepCheck:
         return {
             "line": self.line,
             "k": self.k,
-            "lhs": str(self.lhs),
-            "rhs": str(self.rhs),
+            "lhs": to_sympy_string(self.lhs),
+            "rhs": to_sympy_string(self.rhs),
             "verdict": self.verdict.value,
             "counterexample": dict(self.counterexample) if self.counterexample is not None else None,
-            "expected": str(self.expected) if self.expected is not None else None,
+            "expected": to_sympy_string(self.expected) if self.expected is not None else None,
             "diagnosis": self.diagnosis,
             "note": self.note,
             "lhs_value": self.lhs_value,
