@@ -336,6 +336,10 @@ class _Builder(Transformer_NonRecursive):
     def call(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         return _apply(self._function_name(tok.strip()), args, tok)
 
+    def bar_call(self, tok: Token, _open: Token, inner: sympy.Expr, _close: Token) -> sympy.Expr:
+        """ln|x|: a known function of an absolute value."""
+        return _apply(tok.strip(), [_abs(inner)], tok)
+
     def _function_name(self, raw: str) -> str:
         """The name a function is written with: \\sin is sin, \\operatorname{relu} is relu, α_1 is alpha_1."""
         return (_known_latex_function(raw) or latex_name(raw)) if self.latex else normalize_name(raw)

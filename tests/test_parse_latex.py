@@ -72,6 +72,10 @@ ABSOLUTE_VALUES = [
     (r"|x|", Abs(x)),
     (r"|x - |y||", Abs(x - Abs(y))),
     (r"\left|x\right|", Abs(x)),
+    (r"\ln|x|", log(Abs(x))),  # a function of an absolute value, as calculus texts write it
+    (r"\ln\left|x\right|", log(Abs(x))),
+    (r"\log|x - 1| + |y|", log(Abs(x - 1)) + Abs(y)),
+    (r"\ln|x| y", y * log(Abs(x))),
     (r"\left| x - \left|y\right| \right|", Abs(x - Abs(y))),
     (r"\lvert x \rvert", Abs(x)),
     (r"\left|{x}\right|^{2}", Abs(x) ** 2),

@@ -152,6 +152,12 @@ ABSOLUTE_VALUES = [
     ("|exp(asin(x))|", exp(sympy.asin(x))),
     ("|(-2)^asin(x)|", 2 ** sympy.asin(x)),
     ("|exp(dy/dx)|", exp(Derivative(y, x))),  # the plain x, bound as the variable too
+    # a known function of an absolute value (ln|x|); any other name before a bar multiplies it
+    ("ln|x|", sympy.log(Abs(x))),
+    ("a log|x - 1|", a * sympy.log(Abs(x - 1))),
+    ("sin|x|^2", sympy.sin(Abs(x)) ** 2),
+    ("x|y|", x * Abs(y)),
+    ("cosine|x|", symbol("cosine") * Abs(x)),
 ]
 
 DERIVATIVES = [
