@@ -294,14 +294,17 @@ def _error(console: _Console, where: str, message: str, context: str = "") -> No
 
 
 def _diff(args: argparse.Namespace, console: _Console) -> int:
-    from derive.errors import DeriveError, ParseError
+    from derive.errors import DefinitionError, DeriveError, ParseError
 
     _load_engine(_DIFF_MODULES)
 
     try:
         derivation = _differentiate(args)
-    except ParseError as exc:
-        _error(console, f"{_diff_origin(exc, args)}:{exc.line}:{exc.column}", exc.message, exc.context)
+    except (ParseError, DefinitionError) as exc:
+        if exc.line is None or exc.column is None:
+            _error(console, "derive diff", exc.message)
+        else:
+            _error(console, f"{_diff_origin(exc, args)}:{exc.line}:{exc.column}", exc.message, exc.context)
         return EXIT_BAD_INPUT
     except DeriveError as exc:
         _error(console, "derive diff", str(exc))

@@ -185,7 +185,7 @@ class Definitions:
         def visit(name: str, trail: tuple[str, ...]) -> None:
             if name in trail:
                 cycle = (*trail[trail.index(name) :], name)
-                raise DefinitionError(f"cyclic definitions: {' -> '.join(cycle)}")
+                raise DefinitionError(f"cyclic definitions: {' -> '.join(cycle)}", name=cycle[0])
             if name in done:
                 return
             for path in self.edges(name):
@@ -232,7 +232,7 @@ def substitute(expr: sympy.Basic, defs: Definitions, keep: Iterable[NameLike] = 
     def expand(name: str, trail: tuple[str, ...]) -> sympy.Expr:
         if name in trail:
             cycle = (*trail[trail.index(name) :], name)
-            raise DefinitionError(f"cyclic definitions: {' -> '.join(cycle)}")
+            raise DefinitionError(f"cyclic definitions: {' -> '.join(cycle)}", name=cycle[0])
         if name not in expanded:
             definition = defs[name]
             bound = kept | {p.name for p in definition.params}

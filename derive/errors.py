@@ -45,11 +45,12 @@ class DefinitionError(DeriveError):
     of the statement where that shows, with a caret under it, once known (`derive.check` knows them)."""
 
     def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
-                 context: str = "") -> None:
+                 context: str = "", name: str | None = None) -> None:
         self.message = message
         self.line = line
         self.column = column
         self.context = context
+        self.name = name  # the defined name it is about, when that is all that is known of its place
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
@@ -58,11 +59,12 @@ class DefinitionError(DeriveError):
         return f"{where}{self.message}" + (f"\n{self.context}" if self.context else "")
 
     def __reduce__(self):  # keep the keyword-only fields across pickling (worker processes)
-        return (_rebuild_definition_error, (self.message, self.line, self.column, self.context))
+        return (_rebuild_definition_error, (self.message, self.line, self.column, self.context, self.name))
 
 
-def _rebuild_definition_error(message: str, line: int | None, column: int | None, context: str) -> DefinitionError:
-    return DefinitionError(message, line=line, column=column, context=context)
+def _rebuild_definition_error(message: str, line: int | None, column: int | None, context: str,
+                              name: str | None) -> DefinitionError:
+    return DefinitionError(message, line=line, column=column, context=context, name=name)
 
 
 def caret_context(text: str, line: int, column: int) -> str:

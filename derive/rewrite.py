@@ -38,7 +38,7 @@ from derive.definitions import (
     substitute,
 )
 from derive.derivation import Derivation, Step
-from derive.errors import DeriveError, LimitError
+from derive.errors import DefinitionError, DeriveError, LimitError, caret_context
 from derive.functions import to_elementary
 from derive.limits import DEFAULT_LIMITS
 from derive.numeric import OutsideDomain, Unsupported, evaluate, mid
@@ -949,11 +949,23 @@ def read_where(where: Iterable[str] | Mapping[Any, str | sympy.Basic] | str) -> 
         for text in where:
             if not isinstance(text, str):
                 raise OptionError(f"definitions are given as text such as 'y = sigmoid(z)', not {text!r}")
-            items.append(read_definition(text, known=items))
+            try:
+                items.append(read_definition(text, known=items))
+            except DefinitionError as error:
+                raise _at_definition(error, text) from None
             texts.append(text)
     defs = Definitions(items)
-    defs.check_acyclic()
+    try:
+        defs.check_acyclic()
+    except DefinitionError as error:
+        at = next((t for d, t in zip(items, texts, strict=True) if d.name == error.name), None)
+        raise (_at_definition(error, at) if at is not None else error) from None
     return defs, tuple(texts)
+
+
+def _at_definition(error: DefinitionError, text: str) -> DefinitionError:
+    """`error` shown at the start of the definition `text` it is about (one line: a --where argument)."""
+    return DefinitionError(error.message, line=1, column=1, context=caret_context(text, 1, 1), name=error.name)
 
 
 def _derive(

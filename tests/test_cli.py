@@ -130,8 +130,11 @@ def test_diff_reads_the_expression_as_latex_when_asked() -> None:
         (["diff", "", "--wrt", "x"], "<expr>", 1, 1),
         (["diff", "x^2 +* 1", "--wrt", "x"], "<expr>", 1, 6),
         (["diff", "x^2", "--wrt", "x", "--where", "y = sigmoid(z"], "<where 1>", 1, 14),
+        (["diff", "y", "--wrt", "z", "--where", "a = 1", "--where", "y = y^2"], "<where 2>", 1, 1),
+        (["diff", "y", "--wrt", "z", "--where", "y = u", "--where", "u = y"], "<where 1>", 1, 1),
     ],
-    ids=["unclosed-parenthesis", "unknown-latex-command", "empty", "two-operators", "bad-where"],
+    ids=["unclosed-parenthesis", "unknown-latex-command", "empty", "two-operators", "bad-where", "self-reference",
+         "cycle"],
 )
 def test_diff_parse_errors_name_line_and_column_with_a_caret(argv: list[str], where: str, line: int,
                                                              column: int) -> None:
