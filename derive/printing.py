@@ -12,6 +12,8 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
+from derive.symbols import GREEK_LETTERS
+
 _POWER = PRECEDENCE["Pow"]
 SUBSTITUTION_SECONDS = 2.0  # for putting the points into one substitution that has no notation of its own
 
@@ -21,6 +23,10 @@ class PlainTextPrinter(StrPrinter):
 
     def _print_Exp1(self, expr: sympy.Expr) -> str:
         return "e"
+
+    def _name(self, name: str) -> str:
+        """How a name is written: as it is here, where the text must read back in any keyboard's notation."""
+        return name
 
     def _print_Abs(self, expr: sympy.Expr) -> str:
         return f"abs({self._print(expr.args[0])})"
@@ -39,18 +45,19 @@ class PlainTextPrinter(StrPrinter):
             return text
         var, order = variables[0]
         if isinstance(var, sympy.Symbol):
+            top, bottom = self._name(getattr(inner, "name", "")), self._name(var.name)
             if isinstance(inner, sympy.Symbol):
-                return f"d{inner.name}/d{var.name}" if order == 1 else f"d^{order}{inner.name}/d{var.name}^{order}"
+                return f"d{top}/d{bottom}" if order == 1 else f"d^{order}{top}/d{bottom}^{order}"
             # f'(x) for an abstract f, as in calculus texts; d/dx(sin(x)) for a known one, which reads better.
             if isinstance(inner, AppliedUndef) and inner.args == (var,):
-                return f"{_function_name(inner)}{chr(39) * order}({var.name})"
+                return f"{self._name(_function_name(inner))}{chr(39) * order}({bottom})"
             if order == 1:
-                return f"d/d{var.name}({self._print(inner)})"
-            return f"d^{order}/d{var.name}^{order}({self._print(inner)})"
+                return f"d/d{bottom}({self._print(inner)})"
+            return f"d^{order}/d{bottom}^{order}({self._print(inner)})"
         if isinstance(inner, sympy.Symbol) and order == 1 and isinstance(var, AppliedUndef):
-            return f"d{inner.name}/d{self._print(var)}"
+            return f"d{self._name(inner.name)}/d{self._print(var)}"
         if isinstance(inner, AppliedUndef) and inner.args == (var,):
-            return f"{_function_name(inner)}{chr(39) * order}({self._print(var)})"  # f''(g(x)), by g(x)
+            return f"{self._name(_function_name(inner))}{chr(39) * order}({self._print(var)})"  # f''(g(x)), by g(x)
         return super()._print_Derivative(expr)
 
     def _print_Subs(self, expr: sympy.Subs) -> str:
@@ -304,6 +311,20 @@ class UnicodePrinter(PlainTextPrinter):
     def _print_sigmoid(self, expr: sympy.Function) -> str:
         return f"σ({self._print(expr.args[0])})"
 
+    def _name(self, name: str) -> str:
+        """Greek names as Greek letters (alpha_1 is α_1), as the contract asks of every output."""
+        return _GREEK_NAME.sub(lambda m: _GREEK[m.group()], name)
+
+    def _print_Symbol(self, expr: sympy.Symbol) -> str:
+        return self._name(super()._print_Symbol(expr))
+
+    def _print_Function(self, expr: sympy.Function, *args: object, **kwargs: object) -> str:
+        text = super()._print_Function(expr, *args, **kwargs)
+        if isinstance(expr, AppliedUndef):
+            head = _function_name(expr)
+            return self._name(head) + text[len(head):]
+        return text
+
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         return super()._print_Derivative(expr).replace("diff(", "d/d(")
 
@@ -311,6 +332,9 @@ class UnicodePrinter(PlainTextPrinter):
         return "".join(f"∂{str(k).translate(_SUBSCRIPT)}" for k in slots)
 
 
+# A Greek name, alone or before a subscript (alpha, alpha_1, alpha1), never the start of a longer word.
+_GREEK = {word: letter for letter, word in GREEK_LETTERS.items() if letter not in "ϵϑϕςµπ"}
+_GREEK_NAME = re.compile(r"^(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?=_|\d|$)")
 _UNICODE = UnicodePrinter({"order": None})
 
 

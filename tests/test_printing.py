@@ -165,6 +165,11 @@ UNICODE = [
     ("dE/dz", "dE/dz"),
     ("∂_1 L(sigmoid(z), t)", "∂₁L(σ(z), t)"),
     ("∂_1∂_2 L(u, v)", "∂₁∂₂L(u, v)"),
+    # Greek names as Greek letters (contract, section 1); a longer word that starts like one stays
+    ("alpha*x^2 + lambda", "α·x² + λ"),
+    ("dlambda/dx + eta_2 + Delta", "Δ + η2 + dλ/dx"),
+    ("phi'(x) + psi(t)", "ψ(t) + φ'(x)"),
+    ("alphabet + etc", "alphabet + etc"),
 ]
 
 
