@@ -348,6 +348,11 @@ def _abs(u: sympy.Expr) -> sympy.Expr:
     return sympy.sign(u)
 
 
+def _step(u: sympy.Expr) -> sympy.Expr:
+    """sign'(u) = H'(u) = 0  (undefined at 0, where the step is)"""
+    return sympy.Integer(0)
+
+
 def _sigmoid(u: sympy.Expr) -> sympy.Expr:
     """σ'(u) = σ(u)(1 - σ(u))"""
     return sigmoid(u) * (1 - sigmoid(u))
@@ -388,6 +393,8 @@ OUTER: dict[type[sympy.Basic], Outer] = {
         (sympy.acosh, "acosh", _acosh),
         (sympy.atanh, "atanh", _atanh),
         (sympy.Abs, "abs", _abs),
+        (sympy.sign, "sign", _step),
+        (sympy.Heaviside, "heaviside", _step),
         (sigmoid, "sigmoid", _sigmoid),
         (softplus, "softplus", _softplus),
         (relu, "relu", _relu),

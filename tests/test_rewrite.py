@@ -15,6 +15,7 @@ from derive.definitions import Definition, Definitions
 from derive.derivation import Derivation
 from derive.errors import DefinitionError, DeriveError
 from derive.functions import relu, sigmoid, softplus, to_elementary
+from derive.parse import parse as derive_parse
 from derive.rewrite import (
     Checker,
     Letters,
@@ -223,6 +224,15 @@ def test_the_expression_is_read_under_its_definitions(expr, wrt, where, oracle, 
     derivation = differentiate(expr, wrt, where=where, style=style)
     assert derivation.ok
     assert equal_as_functions(to_elementary(derivation.result), to_elementary(oracle))
+
+
+@pytest.mark.parametrize("text", ["sign(x)*x", "heaviside(x^2 - 1)*x", "sign(sin(x))*x^2"])
+def test_a_step_function_has_derivative_0_away_from_its_step_and_leaves_nothing_pending(text):
+    derivation = differentiate(text, "x")
+    assert derivation.ok and not derivation.result.has(sympy.Derivative)
+    # the oracle: sympy's derivative, whose DiracDelta terms vanish wherever the step is not
+    oracle = sympy.diff(derive_parse(text).subs(symbol("x"), x), x)
+    assert equal_as_functions(derivation.result, oracle)
 
 
 BAD = [
