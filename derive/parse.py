@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from functools import lru_cache
 
 import sympy
@@ -856,8 +857,15 @@ def _refuse_scientific_notation(text: str, source: str, begin: int) -> None:
     """`1e-3` would read as e - 3 (a learning rate of -0.28): say how to write either reading."""
     m = _SCIENTIFIC.search(text)
     if m is not None:
-        _raise_at(source, begin + m.start(), f"{m.group()}: derive does not read scientific notation; write "
-                  "the number as a fraction or decimal (1/1000, 0.001), or write * for Euler's number e (1*e - 3)")
+        written = m.group()
+        number = Decimal(written)  # a decimal literal the pattern matched: no code is run
+        # the number written out, unless that takes more than a few dozen digits (1e-99)
+        shown = "write the number as a fraction or decimal"
+        if abs(number.adjusted()) <= 30:
+            shown = f"write {number:f} instead"
+        mantissa, exponent = re.split("[eE]", written)
+        euler = f" (or {mantissa}*e {exponent[0]} {exponent[1:]} for Euler's number)" if exponent[0] in "+-" else ""
+        _raise_at(source, begin + m.start(), f"{written}: derive does not read scientific notation; {shown}{euler}")
 
 
 def _matching_bracket(text: str, i: int) -> int | None:

@@ -185,8 +185,12 @@ def test_a_function_named_like_a_sympy_class_is_an_error_with_its_place(text: st
         next(n for n in ("Float", "Sum", "Pow", "Integer") if n in text)) + 1
 
 
-@pytest.mark.parametrize(("text", "column"), [("lr*1e-3", 4), ("2e5*x", 1), ("1.5E+2", 1), ("\\frac{1}{2} 3e-2 x", 13)])
-def test_scientific_notation_is_an_error_not_euler_s_number(text: str, column: int) -> None:
+@pytest.mark.parametrize(
+    ("text", "column", "written"),
+    [("lr*1e-3", 4, "0.001"), ("2e5*x", 1, "200000"), ("1.5E+2", 1, "150"), ("\\frac{1}{2} 3e-2 x", 13, "0.03"),
+     ("1.5e3*x", 1, "1500"), ("1e-99", 1, "1e-99")],
+)
+def test_scientific_notation_is_an_error_not_euler_s_number(text: str, column: int, written: str) -> None:
     # read as written, 1e-3 is 1·e - 3 (about -0.28), which no one writing a learning rate means
     from derive.errors import ParseError
     from derive.parse import parse
@@ -194,6 +198,9 @@ def test_scientific_notation_is_an_error_not_euler_s_number(text: str, column: i
     with pytest.raises(ParseError) as caught:
         parse(text)
     assert "scientific notation" in caught.value.message and caught.value.column == column
+    # the number itself, in the notation derive reads (or, when that is too long, how to write it)
+    assert f"write {written} instead" in caught.value.message or (
+        written == "1e-99" and "as a fraction or decimal" in caught.value.message)
 
 
 @pytest.mark.parametrize(("text", "value"), [("2e^x", 2 * sympy.exp(sympy.Symbol("x"))), ("3e", 3 * sympy.E),
