@@ -369,7 +369,7 @@ def _taken(name: str) -> bool:
     return name in _taken_names() or not name.isidentifier()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)
 def _taken_names() -> frozenset[str]:
     import keyword
 
