@@ -27,6 +27,7 @@ which costs no pickling (see docs/robustness.md for the measured overhead).
 from __future__ import annotations
 
 import enum
+import itertools
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -82,8 +83,12 @@ AGREE_DIGITS = 30  # the contract: "30 or more significant digits"
 BASE_DPS = 50  # working precision of the probe; raised by the digits of the expression's constants
 FALLBACK_MARGIN = 10**-30  # a non-certified difference must exceed this (relative) to refute
 QUICK_POINTS = 6  # points tried before the symbolic tiers (enough to refute most wrong steps quickly)
-MAX_POINTS = 48  # points tried in all before giving up on confirming
-RANDOM_SCALES = (sympy.Rational(1, 10_000), sympy.Rational(1, 100), 1, 1, 1, 10, 100)  # see sample_points
+MAX_POINTS = 96  # points tried in all before giving up on confirming (two thirds of them random)
+# The scales of the random points, in turn (see sample_points), so that the first eight random points
+# (four of each sign) reach +-1, 1/100 (tanh(1000 x) against |x|), -100 and -1000 (abs(x + 100) = x + 100)
+# and 10 and 100; later ones 1/10,000 and 1000 too.
+POSITIVE_SCALES = (1, sympy.Rational(1, 100), 10, 100, 1, sympy.Rational(1, 10_000), 1000, 1)
+NEGATIVE_SCALES = (1, 100, sympy.Rational(1, 100), 1000, 10, sympy.Rational(1, 10_000), 1, 10)
 SYMBOLIC_SHARE = 0.6  # share of the time bound the symbolic tiers may use; the rest confirms
 
 # Small readable rationals first, so that a counterexample is as simple as it can be.
@@ -229,22 +234,23 @@ def sample_points(
     is as simple as it can be; then random points alternate with the other simple ones. Simple points
     alone confirmed x + sin(6 pi x) = x, which holds at every multiple of 1/6. A random value is a
     fraction of two random four-digit numbers (on no fixed grid: x + sin(273000 pi x) = x held on every
-    point of the former grid), times a scale from 1/10,000 to 100 (a steep x tanh(1000 x) agrees with |x|
-    to 30 digits wherever |x| > 0.04), of either sign.
+    point of the former grid), times a scale taken in turn (POSITIVE_SCALES, NEGATIVE_SCALES), each
+    symbol at its own place in the turn. Every other random point is positive in every symbol (the most
+    common domain: log, sqrt); the others are negative (and in every fourth point, every other symbol
+    positive): abs(x + 4) = x + 4 held at the nine random points that a coin had made positive.
     """
     n = len(SIMPLE_VALUES)
     simple = ({s: SIMPLE_VALUES[(i + j) % n] for j, s in enumerate(symbols)} for i in range(n))
     for _ in range(QUICK_POINTS):
         yield next(simple), False
     rng = random.Random(seed)
-    while True:
-        # Every other random point is positive in every symbol, the most common real domain (log, sqrt).
-        positive = rng.random() < 0.5
+    for k in itertools.count():
         point = {}
-        for s in symbols:
-            scale = rng.choice(RANDOM_SCALES)
-            value = sympy.Rational(rng.randint(1_000, 9_999), rng.randint(1_000, 9_999)) * scale
-            point[s] = value if positive or rng.random() < 0.5 else -value
+        for j, s in enumerate(symbols):
+            negative = k % 2 == 1 and not (k % 4 == 3 and j % 2 == 1)
+            scales = NEGATIVE_SCALES if negative else POSITIVE_SCALES
+            value = sympy.Rational(rng.randint(1_000, 9_999), rng.randint(1_000, 9_999)) * scales[(k // 2 + j) % 8]
+            point[s] = -value if negative else value
         yield point, True
         following = next(simple, None)
         if following is not None:
@@ -320,7 +326,7 @@ class _Probe:
     """What the numeric probe has seen so far."""
 
     agreeing: int = 0
-    agreeing_at_random: int = 0  # of `agreeing`, those at random points: only they confirm
+    agreeing_at_random: int = 0  # distinct random points where some choice agreed: only they confirm
     agreeing_choices: set[int] = field(default_factory=set)
     undefined: str | None = None  # the first point where a side is undefined
     domain: str | None = None  # the first point where one side is real and the other not
@@ -415,16 +421,16 @@ class _Verifier:
         while self.probe.points_tried < count:
             index = self.probe.points_tried
             point, at_random = self.points[index]
+            agreeing = self.probe.agreeing
             for k in range(len(self.choices)):
                 # Abstract functions: the first choice sees every point, the others fewer points.
                 if k and index % (k + 1):
                     continue
-                agreeing = self.probe.agreeing
                 refuted = self.try_point(point, k)
                 if refuted is not None:
                     return refuted
-                if at_random and self.probe.agreeing > agreeing:
-                    self.probe.agreeing_at_random += 1
+            if at_random and self.probe.agreeing > agreeing:
+                self.probe.agreeing_at_random += 1  # one point, however many choices agreed there
             self.probe.points_tried += 1
             if self.enough_agreement():
                 break

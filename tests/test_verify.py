@@ -99,6 +99,9 @@ NUMERIC_ONLY = [
     # Real only for |x| <= 1 on the left; at x = 2 both sides' complex values are pi/2: one identity.
     ("acos + asin = pi/2", sympy.acos(x) + sympy.asin(x), sympy.pi / 2),
     ("acos + asin = pi/2, scaled down", (sympy.acos(x) + sympy.asin(x)) / 10**60, sympy.pi / 2 / 10**60),
+    # real only where x >= 1 and y >= 1: enough random points must fall there
+    ("acosh as a logarithm, two variables", sympy.acosh(x) + sympy.acosh(y),
+     sympy.log(x + sympy.sqrt(x**2 - 1)) + sympy.log(y + sympy.sqrt(y**2 - 1))),
 ]
 
 
@@ -137,6 +140,10 @@ REFUTED = [
     ("a steep tanh is not |x|' = sign(x)", sympy.sign(x), sympy.tanh(1000 * x)),
     ("sin(273000 pi x) vanishes on a grid", x + sympy.sin(273000 * sympy.pi * x), x),
     ("a dropped cosine on a grid", d(x**2 + sympy.sin(273000 * sympy.pi * x)), 2 * x + 273000 * sympy.pi),
+    # Equal for every x above -2, -4 or -100: the random points must reach below them early.
+    ("sqrt of a square below -2", sympy.sqrt(x**2 + 4 * x + 4), x + 2),
+    ("|x + 4| below -4", sympy.Abs(x + 4), x + 4),
+    ("|x + 100| below -100", sympy.Abs(x + 100), x + 100),
 ]
 
 
