@@ -349,8 +349,8 @@ def to_unicode(expr: sympy.Basic) -> str:
 
 class SympyStringPrinter(StrPrinter):
     """sympy's str(), except for a name sympify would read as something else: a variable E, I, gamma or
-    E1 (sympy's constants and functions), or lambda (a Python keyword), is written Symbol('E'), and an
-    abstract function gamma(x) Function('gamma')(x), so that sympify rebuilds every string (the
+    E1 (sympy's constants and functions), sum (Python's) or lambda (a keyword), is written Symbol('E'),
+    and an abstract function input(x) Function('input')(x), so that sympify rebuilds every string (the
     contract, section 4)."""
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
@@ -371,10 +371,12 @@ def _taken(name: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _taken_names() -> frozenset[str]:
+    import builtins
     import keyword
 
-    # What `from sympy import *` brings into sympify's namespace, and what Python reserves.
-    return frozenset(sympy.__all__) | frozenset(keyword.kwlist) | {"True", "False", "None"}
+    # What `from sympy import *` brings into sympify's namespace, Python's builtins (which it reaches too:
+    # sum(x) would call Python's sum, input(x) wait on the keyboard), and what Python reserves.
+    return frozenset(sympy.__all__) | frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 
 
 _SYMPY_STRINGS = SympyStringPrinter({"order": None})
