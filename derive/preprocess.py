@@ -16,6 +16,11 @@ CLOSE_BAR = "\ue001"
 
 MATH_DELIMITERS = re.compile(r"\$\$|\$|\\\[|\\\]|\\\(|\\\)")
 _OPERAND_END = re.compile(r"[\w)\]}'!" + CLOSE_BAR + r"]")
+# A known function's name right before a bar (ln|x|, \\ln|x|): that bar opens, even inside another |...|.
+_FUNCTION_BEFORE = re.compile(
+    r"(?<![A-Za-z])(asinh|acosh|atanh|arcsin|arccos|arctan|sinh|cosh|tanh|asin|acos|atan|sin|cos|tan|sec|csc|cot"
+    r"|exp|log10|log2|log|ln|sqrt|sigmoid|softplus|relu)\s*$"
+)
 _LEFT_RIGHT_BAR = re.compile(r"\\(left|right)\s*(?:\||\\vert(?![A-Za-z])|\\lvert(?![A-Za-z])|\\rvert(?![A-Za-z]))")
 
 
@@ -36,7 +41,8 @@ def pair_bars(text: str) -> str:
     A bar opens when no bar is open, or when nothing that could end an operand stands before it (start,
     an operator, an opening bracket, another opening bar); otherwise it closes the innermost open bar.
     `\\left|` and `\\lvert` always open, `\\right|` and `\\rvert` always close; the commands are blanked
-    so that only the marker remains. `|x - |y||` is |x - |y||, `|a||b|` is |a|·|b|.
+    so that only the marker remains. `|x - |y||` is |x - |y||, `|a||b|` is |a|·|b|, and a bar right after
+    a known function's name opens (`|ln|x||`).
     """
     out = list(text)
     open_count = 0
@@ -53,7 +59,10 @@ def pair_bars(text: str) -> str:
             if m:
                 forced, width = m.group(1) == "left", m.end() - i
         if forced is not None or ch == "|":
-            opens = forced if forced is not None else open_count == 0 or not _OPERAND_END.match(previous or " ")
+            opens = forced if forced is not None else (
+                open_count == 0 or not _OPERAND_END.match(previous or " ")
+                or (previous.isalnum() and _FUNCTION_BEFORE.search(text, max(0, i - 12), i) is not None)
+            )
             marker = OPEN_BAR if opens else CLOSE_BAR
             out[i : i + width] = ["\n" if c == "\n" else " " for c in text[i : i + width - 1]] + [marker]
             open_count = open_count + 1 if opens else max(open_count - 1, 0)

@@ -76,6 +76,7 @@ ABSOLUTE_VALUES = [
     (r"\ln\left|x\right|", log(Abs(x))),
     (r"\log|x - 1| + |y|", log(Abs(x - 1)) + Abs(y)),
     (r"\ln|x| y", y * log(Abs(x))),
+    (r"\ln|\ln|x||", log(Abs(log(Abs(x))))),
     (r"\left| x - \left|y\right| \right|", Abs(x - Abs(y))),
     (r"\lvert x \rvert", Abs(x)),
     (r"\left|{x}\right|^{2}", Abs(x) ** 2),

@@ -158,6 +158,9 @@ ABSOLUTE_VALUES = [
     ("sin|x|^2", sympy.sin(Abs(x)) ** 2),
     ("x|y|", x * Abs(y)),
     ("cosine|x|", symbol("cosine") * Abs(x)),
+    ("|ln|x||", Abs(sympy.log(Abs(x)))),  # a bar right after a function's name opens, inside |...| too
+    ("ln|ln|x||", sympy.log(Abs(sympy.log(Abs(x))))),
+    ("|x sin|y||", Abs(x * sympy.sin(Abs(y)))),
 ]
 
 DERIVATIVES = [
