@@ -68,9 +68,10 @@ def _rebuild_definition_error(message: str, line: int | None, column: int | None
 
 
 def caret_context(text: str, line: int, column: int) -> str:
-    """The offending line with a caret under column (both 1-based)."""
-    lines = text.splitlines() or [""]
-    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    """The offending line with a caret under column (both 1-based). Lines end at \n only, as positions
+    count them (`preprocess.line_column`): a form feed inside a line is a space, not a line end."""
+    lines = text.split("\n")
+    source = lines[line - 1].removesuffix("\r") if 0 < line <= len(lines) else ""
     if len(source) > 120:  # keep the caret visible on long lines
         start = max(0, column - 60)
         source = ("…" if start else "") + source[start : start + 120]

@@ -219,3 +219,15 @@ def test_latex_that_is_not_a_bool_or_none_is_a_derive_error(latex: object) -> No
         parse("x", latex=latex)  # type: ignore[arg-type]
     with pytest.raises(DeriveError, match="latex must be True, False or None"):
         check("x = 1", latex=latex)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("end", "line", "column", "shown"),
+    [("\f\n", 2, 7, "y = (2"), ("\r\n", 2, 7, "y = (2"), ("\x85\n", 1, 6, "x = 1\x85"), ("\x1c\n", 1, 6, "x = 1\x1c")],
+)
+def test_the_context_line_is_the_line_the_position_counts(end: str, line: int, column: int, shown: str) -> None:
+    # positions count \n only: a form feed, or another character Python's splitlines breaks at, is no line end
+    with pytest.raises(ParseError) as caught:
+        derive.check(f"x = 1{end}y = (2")
+    assert (caught.value.line, caught.value.column) == (line, column)
+    assert caught.value.context == shown + "\n" + " " * (column - 1) + "^"
