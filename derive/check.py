@@ -103,8 +103,8 @@ def check_step(
         return StepCheck(line, k, *written[:2], Verdict.PROVED, note=_constant_derivatives(lhs, rhs, defs))
     try:
         sides = run_bounded(_meanings, lhs, rhs, defs, seconds=READ_TIMEOUT)
-    except DefinitionError as error:
-        raise DefinitionError(error.message, line=line) from None
+    except DefinitionError as error:  # at this step, unless it is about a definition's own line
+        raise DefinitionError(error.message, line=error.line or line, name=error.name) from None
     except BoundExceeded:
         note = "time limit reached while reading the derivatives"
         return StepCheck(line, k, *written[:2], Verdict.UNKNOWN, note=note)

@@ -273,7 +273,11 @@ def substitute(expr: sympy.Basic, defs: Definitions, keep: Iterable[NameLike] = 
             if not definition.params:
                 if all(isinstance(a, sympy.Symbol) for a in e.args):
                     return body  # y(z): y written as a function of its variables
-                raise DefinitionError(not_applicable(name, e.args))
+                if not trail:
+                    raise DefinitionError(not_applicable(name, e.args))
+                owner = defs[trail[-1]]  # the definition whose body applies the name: the place to fix
+                raise DefinitionError(f"in the definition of {owner.name}: {not_applicable(name, e.args)}",
+                                      line=owner.line, name=owner.name)
             if len(args) != len(definition.params):
                 raise DefinitionError(
                     f"{name} takes {len(definition.params)} argument(s), but is applied to {len(args)}"

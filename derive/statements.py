@@ -208,10 +208,14 @@ def read_statements(
 
 
 def at_statement(error: DefinitionError, text: str, line: int, column: int) -> DefinitionError:
-    """`error` at the statement that starts at `line`, `column` of `text`, unless it has a place already."""
+    """`error` at the statement that starts at `line`, `column` of `text`, unless it has a place already
+    (a line of its own, another statement's: at the start of that line)."""
     if error.column is not None:
         return error
-    return DefinitionError(error.message, line=line, column=column, context=caret_context(text, line, column))
+    if error.line is not None and error.line != line:
+        line, column = error.line, 1
+    return DefinitionError(error.message, line=line, column=column, context=caret_context(text, line, column),
+                           name=error.name)
 
 
 def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Definition] = ()) -> Definition:

@@ -270,9 +270,9 @@ def test_outside_a_derivation_a_leibniz_derivative_still_parses():
 def test_a_name_applied_before_it_is_defined_without_parameters_is_a_definition_error():
     # E's y(1 - y) applies a function y; the y defined below has no parameter, and dropping the argument
     # proved dE/dz = 2z
-    with pytest.raises(DefinitionError, match=r"y\(1 - y\) applies y") as caught:
-        check("E = y(1-y)\ny = z^2\ndE/dz = 2z")
-    assert (caught.value.line, caught.value.column) == (3, 1)
+    with pytest.raises(DefinitionError, match=r"in the definition of E: y\(1 - y\) applies y") as caught:
+        check("a = 1\n  E = y(1-y)\ny = z^2\ndE/dz = 2z")
+    assert (caught.value.line, caught.value.column) == (2, 1)  # at E's definition, where y(1 - y) is
 
 
 def test_a_continuation_without_an_equation_above_is_a_parse_error():
