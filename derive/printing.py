@@ -71,7 +71,7 @@ class PlainTextPrinter(StrPrinter):
                 return f"{self._print(expr.expr)}({self._print(expr.point[0])})"  # dy/dz(1), as it is written
             return super()._print_Subs(expr)  # one `_displayable` could not put in
         function, order, point = form
-        return f"{_function_name(function)}{chr(39) * order}({self._print(point)})"
+        return f"{self._name(_function_name(function))}{chr(39) * order}({self._print(point)})"
 
     def _partial(self, slots: tuple[int, ...]) -> str:
         return "".join(f"∂_{k}" for k in slots) + " "

@@ -169,6 +169,7 @@ UNICODE = [
     ("alpha*x^2 + lambda", "α·x² + λ"),
     ("dlambda/dx + eta_2 + Delta", "Δ + η2 + dλ/dx"),
     ("phi'(x) + psi(t)", "ψ(t) + φ'(x)"),
+    ("phi'(x^2)", "φ'(x²)"),
     ("alphabet + etc", "alphabet + etc"),
 ]
 
