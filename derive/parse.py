@@ -515,9 +515,11 @@ def _refuse_undefined(noted: list[tuple[str, Token]], tree: Tree, latex: bool, s
     }
     for name, tok in noted:
         if name not in on_this_line and name not in seen:
+            written = tok.strip()
+            quotient = f"; for a quotient, write {written.replace('/', ' / ', 1)}" if "/" in written else ""
             _raise_at(source, begin + (tok.start_pos or 0),
-                      f"{tok.strip()}: {name} is not defined before this line (dN/dv is the derivative of a "
-                      f"name defined above it: {name} = ...)")
+                      f"{written} reads as the derivative of {name}, which is not defined before this line "
+                      f"(define {name} = ... above it){quotient}")
 
 
 def _match(patterns: tuple[re.Pattern[str], ...], tok: Token) -> re.Match[str]:
@@ -864,7 +866,8 @@ def _refuse_scientific_notation(text: str, source: str, begin: int) -> None:
         if abs(number.adjusted()) <= 30:
             shown = f"write {number:f} instead"
         mantissa, exponent = re.split("[eE]", written)
-        euler = f" (or {mantissa}*e {exponent[0]} {exponent[1:]} for Euler's number)" if exponent[0] in "+-" else ""
+        signed = exponent[0] in "+-" and "e" in written  # 1e-3 may be 1*e - 3; 3E+2 has a variable E
+        euler = f" (or {mantissa}*e {exponent[0]} {exponent[1:]} for Euler's number)" if signed else ""
         _raise_at(source, begin + m.start(), f"{written}: derive does not read scientific notation; {shown}{euler}")
 
 

@@ -230,11 +230,11 @@ def test_a_parse_error_propagates_with_line_and_column():
 # variable, whose derivative is 0. Of a name used nowhere else it would be 0 too, and a false chain rule
 # such as dE/dz = 42 dE/dy dy/dz would hold as 0 = 0.
 UNDEFINED_LEIBNIZ = [
-    ("dE/dz = 42 dE/dy dy/dz\nwhere E = 1/2 (a - y)^2\nwhere y = sigmoid(z)", 1, 1, "E is not defined"),
-    ("y = sigmoid(z)\ndE/dz = dy/dz dE/dy", 2, 1, "E is not defined"),
-    ("dy/dx = 2x", 1, 1, "y is not defined"),
-    ("u = 2x\ndu/dx = 2 = dE/du(x)", 2, 13, "E is not defined"),
-    ("\\frac{\\partial E}{\\partial y} = 0", 1, 1, "E is not defined"),
+    ("dE/dz = 42 dE/dy dy/dz\nwhere E = 1/2 (a - y)^2\nwhere y = sigmoid(z)", 1, 1, "of E, which is not defined"),
+    ("y = sigmoid(z)\ndE/dz = dy/dz dE/dy", 2, 1, "of E, which is not defined"),
+    ("dy/dx = 2x", 1, 1, "of y, which is not defined"),
+    ("u = 2x\ndu/dx = 2 = dE/du(x)", 2, 13, "of E, which is not defined"),
+    ("\\frac{\\partial E}{\\partial y} = 0", 1, 1, "of E, which is not defined"),
 ]
 
 
