@@ -57,8 +57,10 @@ _BEGIN_END = re.compile(r"\\(?:begin|end)\s*\{\s*" + _ENVIRONMENTS + r"\s*\}(?:\
 _ANY_ENV = re.compile(r"\\(begin|end)\s*\{\s*(" + _ENVIRONMENTS + r")\s*\}")
 _LATEX_NOISE = re.compile(
     r"\\(?:label|tag\*?|eqref|ref)\s*\{[^{}]*\}|\\(?:nonumber|notag|intertext\s*\{[^{}]*\})"
-    r"|\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]*[\s\\][^{}]*\}"  # \text{by the chain rule}: commentary
-    r"|\\(?:text|textrm|mbox)\s*\{\s*(?:[A-Za-z]{2,}|[^{}]*[.,:;!?()][^{}]*)\s*\}"  # \text{where}, \text{(1)}
+    # \text{by the chain rule}, \text{where}, \text{(1)}: commentary; never in a subscript or a superscript,
+    # where it is part of a name (y_{\text{pred}})
+    r"|(?<!_\{)(?<!_)(?<!\^\{)\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]*[\s\\][^{}]*\}"
+    r"|(?<!_\{)(?<!_)(?<!\^\{)\\(?:text|textrm|mbox)\s*\{\s*(?:[A-Za-z]{2,}|[^{}]*[.,:;!?()][^{}]*)\s*\}"
     r"(?!\s*(?:\(|\\left|\{\s*\\left|\^|_))"  # but \text{relu}(x) names a function
 )
 

@@ -88,6 +88,16 @@ def test_rows_on_one_line_number_their_equals_signs_along_that_line():
     assert verdicts(check("$$ u = x^2 $$ $$ du/dx = 2x $$")) == {(1, 1): "proved"}
 
 
+def test_a_word_in_a_subscript_is_part_of_the_name_not_a_remark():
+    # \text{pred} and \text{true} in subscripts: y_pred and y_true, not both y (which proved a factor 7)
+    text = (
+        "\\begin{align*}\n y_{\\text{pred}} &= w x \\\\\n L &= (y_{\\text{pred}} - y_{\\text{true}})^2 \\\\\n"
+        " \\frac{\\partial L}{\\partial w} &= 7 (y_{\\text{pred}} - y_{\\text{true}}) x \\\\\n"
+        " \\frac{\\partial L}{\\partial w} &= 2 (y_{\\text{pred}} - y_{\\text{true}}) x\n\\end{align*}"
+    )
+    assert verdicts(check(text)) == {(4, 0): "refuted", (5, 0): "proved"}
+
+
 def test_a_wrong_line_does_not_hide_the_lines_after_it():
     report = check("d/dx x^2 = 2\nd/dx x^3 = 3\nd/dx x^4 = 4x^3")
     assert verdicts(report) == {(1, 0): "refuted", (2, 0): "refuted", (3, 0): "proved"}
