@@ -141,19 +141,20 @@ def check_step(
 def _constant_derivatives(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> str | None:
     """A note for a step that holds while a Leibniz derivative in it is 0 because its name does not
     depend on the variable at all: dE/dz = 3 dE/dyhat dyhat/dz holds as 0 = 0 when E is written with
-    y_hat, a misspelt yhat."""
-    if not defs:
-        return None
+    y_hat, a misspelt yhat; d/dx sin(y) = 3 cos(y) dy/dx holds as 0 = 0 when y is a variable."""
     derivatives = [d for side in (lhs, rhs) for d in sorted(side.atoms(sympy.Derivative), key=sympy.default_sort_key)]
     for derivative in derivatives:
         name = derivative.expr
-        if not isinstance(name, sympy.Symbol) or name.name not in defs:
-            continue
+        if not isinstance(name, sympy.Symbol) or (name.name in defs and defs.named_parameters(name.name)):
+            continue  # E(y) = ... with y defined: E depends on what y depends on (no note, rather than a wrong one)
         for variable in derivative.variables:
             if not isinstance(variable, sympy.Symbol) or variable == name:
                 continue
+            shown = f"d{name.name}/d{variable.name} is 0"
+            if name.name not in defs:
+                return f"{shown}: {name.name} is a variable here, not a function of {variable.name}"
             if not depends_on(defs, name.name, variable.name):
-                return f"d{name.name}/d{variable.name} is 0: {name.name} does not depend on {variable.name}"
+                return f"{shown}: {name.name} does not depend on {variable.name}"
     return None
 
 

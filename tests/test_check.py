@@ -183,6 +183,14 @@ def test_a_step_that_holds_as_0_0_because_a_name_is_misspelt_says_so():
     assert "dE/dz is 0: E does not depend on z" in step.note
     (step,) = check(BACKPROP + "dE/dz = dy/dz * dE/dy").steps
     assert step.note is None
+    (step,) = check("y = sigmoid(z)\nE(y) = 1/2*(a - y)^2\ndE/dz = dE/dy dy/dz").steps
+    assert step.verdict is Verdict.PROVED and step.note is None  # E(y): E depends on z through y
+
+
+def test_implicit_differentiation_of_a_variable_holds_as_0_0_and_says_so():
+    (step,) = check("d/dx sin(y) = 3 cos(y) dy/dx").steps
+    assert step.verdict is Verdict.PROVED
+    assert "dy/dx is 0: y is a variable here, not a function of x" in step.note
 
 
 def test_a_sigmoid_counterexample_shows_both_values():
