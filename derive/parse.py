@@ -434,6 +434,10 @@ class _Builder(Transformer_NonRecursive):
             # dsin(z)/dz is the sine's derivative, as sin(z) is the sine
             return sympy.Derivative(_apply(numerator, args, tok), (var, order), evaluate=False)
         target = symbol(numerator)
+        context = _CONTEXT.get()
+        if context.derivation and target.name in _SIGMOID_ALIASES and not context.is_defined(target.name):
+            # dσ/dz = σ(z)(1 - σ(z)), as ML notes write it: σ is the sigmoid of the variable
+            return sympy.Derivative(sigmoid(var), (var, order), evaluate=False)
         _require_defined(target.name, var, tok)
         return sympy.Derivative(target, (var, order), evaluate=False)
 
@@ -516,10 +520,14 @@ def _refuse_undefined(noted: list[tuple[str, Token]], tree: Tree, latex: bool, s
     for name, tok in noted:
         if name not in on_this_line and name not in seen:
             written = tok.strip()
-            quotient = f"; for a quotient, write {written.replace('/', ' / ', 1)}" if "/" in written else ""
-            _raise_at(source, begin + (tok.start_pos or 0),
-                      f"{written} reads as the derivative of {name}, which is not defined before this line "
-                      f"(define {name} = ... above it){quotient}")
+            if name in KNOWN_FUNCTIONS or name in _SIGMOID_ALIASES:  # dσ/dz: the sigmoid, without its argument
+                message = (f"{written} is the derivative of a name {name}, not of the function: write the function "
+                           f"with its argument, as d/dz(sigmoid(z)) or sigmoid'(z)")
+            else:
+                quotient = f"; for a quotient, write {written.replace('/', ' / ', 1)}" if "/" in written else ""
+                message = (f"{written} reads as the derivative of {name}, which is not defined before this line "
+                           f"(define {name} = ... above it){quotient}")
+            _raise_at(source, begin + (tok.start_pos or 0), message)
 
 
 def _match(patterns: tuple[re.Pattern[str], ...], tok: Token) -> re.Match[str]:

@@ -251,6 +251,7 @@ UNDEFINED_LEIBNIZ = [
     ("dE/dz = 42 dE/dy dy/dz\nwhere E = 1/2 (a - y)^2\nwhere y = sigmoid(z)", 1, 1, "of E, which is not defined"),
     ("y = sigmoid(z)\ndE/dz = dy/dz dE/dy", 2, 1, "of E, which is not defined"),
     ("dy/dx = 2x", 1, 1, "of y, which is not defined"),
+    ("dtanh/dz = 1 - tanh(z)^2", 1, 1, "not of the function: write the function with its argument"),
     ("u = 2x\ndu/dx = 2 = dE/du(x)", 2, 13, "of E, which is not defined"),
     ("\\frac{\\partial E}{\\partial y} = 0", 1, 1, "of E, which is not defined"),
 ]
@@ -271,6 +272,8 @@ def test_a_leibniz_derivative_of_a_name_not_defined_above_is_an_error_at_it(text
         ("y = x^2\ndy/dx(3) = 6", "proved"),
         ("dE(z)/dz = dE(z)/dz * 1", "proved"),  # written as a function: an abstract one, not a constant
         ("d/dw(b + w x) = db/dw + x", "proved"),  # b is a variable on the line: db/dw is 0
+        ("dσ/dz = σ(z)(1 - σ(z))", "proved"),  # σ undefined: the sigmoid of the variable, as ML notes mean it
+        ("\\frac{d\\sigma}{dz} = \\sigma(z)(1 + \\sigma(z))", "refuted"),
         ("E = y^2\ndE/dz = dE/dy * dy/dz", "proved"),  # y is a variable in E's definition: 0 = 2y * 0
         ("x^2 + y^2 = 1\n2x + 2y dy/dx = 0", "refuted"),  # y is a variable, not a function of x
     ],
