@@ -738,6 +738,7 @@ def parse_span(
     check_nesting(text, limits, source=source, offset=begin)
     if latex:
         _refuse_latex_operator_points(text, source, begin)
+        _refuse_index_superscripts(text, source, begin)
     else:
         _refuse_operator_points(text, source, begin)
     _refuse_scientific_notation(text, source, begin)
@@ -861,6 +862,18 @@ def _refuse_latex_operator_points(text: str, source: str, begin: int) -> None:
 
 # 1e-3 as a programmer writes a number; read as written it is 1·e - 3, Euler's number minus 3.
 _SCIENTIFIC = re.compile(r"(?<![\w.])\d+(?:\.\d*)?[eE][+-]?\d+")
+
+
+# z^{(1)}, W^{[2]}: a layer's index (or f^{(2)}, a derivative's order), which read as a power is 1 or 2.
+_INDEX_SUPERSCRIPT = re.compile(r"\^\s*\{\s*(\(\s*\d+\s*\)|\[\s*\d+\s*\])\s*\}")
+
+
+def _refuse_index_superscripts(text: str, source: str, begin: int) -> None:
+    """Refuse `z^{(1)}` rather than read it as z^1: z^{(1)} = w^{(1)} x would define z, or claim z = w x."""
+    m = _INDEX_SUPERSCRIPT.search(text)
+    if m is not None:
+        _raise_at(source, begin + m.start(), f"^{{{m.group(1)}}} is an index (a layer, a derivative's order), "
+                  "which derive does not read; write a subscript for an index (z_{1}) or primes for a derivative")
 
 
 def _refuse_scientific_notation(text: str, source: str, begin: int) -> None:

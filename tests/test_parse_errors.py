@@ -231,3 +231,11 @@ def test_the_context_line_is_the_line_the_position_counts(end: str, line: int, c
         derive.check(f"x = 1{end}y = (2")
     assert (caught.value.line, caught.value.column) == (line, column)
     assert caught.value.context == shown + "\n" + " " * (column - 1) + "^"
+
+
+@pytest.mark.parametrize(("text", "column"), [(r"z^{(1)} = w^{(1)} x", 2), (r"a^{[2]}", 2), (r"f^{( 2 )}(x)", 2)])
+def test_an_index_superscript_is_an_error_not_a_power(text: str, column: int) -> None:
+    # z^{(1)} is layer 1 in ML texts; read as the power 1 it made z = w x a definition or a false claim
+    with pytest.raises(ParseError, match="is an index") as caught:
+        derive.check(text, latex=True)
+    assert caught.value.column == column
