@@ -369,7 +369,18 @@ def interpret(expr: sympy.Basic, defs: Definitions, *, elementary: bool = False)
     if elementary:
         # Rewriting each definition once is much cheaper than rewriting the substituted trees.
         defs, expr = elementary_definitions(defs), to_elementary(expr)
-    return substitute(resolve(expr, defs), defs)
+    result = substitute(resolve(expr, defs), defs)
+    # A definition whose body is a derivative (delta = dE/dz, z defined) brings it in unread: read it too.
+    for _ in range(len(defs)):
+        if not any(_names_a_definition(d, defs) for d in result.atoms(sympy.Derivative)):
+            break
+        result = substitute(resolve(result, defs), defs)
+    return result
+
+
+def _names_a_definition(derivative: sympy.Derivative, defs: Definitions) -> bool:
+    """Whether a derivative still has a Leibniz meaning to give: of a defined name, or by one."""
+    return bool(names_in(derivative.expr, defs)) or any(name_of(v) in defs for v in derivative.variables)
 
 
 def resolve(

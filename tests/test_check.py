@@ -98,6 +98,13 @@ def test_a_word_in_a_subscript_is_part_of_the_name_not_a_remark():
     assert verdicts(check(text)) == {(4, 0): "refuted", (5, 0): "proved"}
 
 
+def test_a_definition_whose_body_is_a_derivative_means_that_derivative():
+    # backprop's delta: delta = dE/dz, then dE/dw = delta x (the derivative was read as 0, refuting it)
+    text = BACKPROP + "z = w x + b\ndelta = dE/dz\ndE/dw = delta x\ndE/db = delta\ndE/dw = 2 delta x"
+    assert verdicts(check(text)) == {(5, 0): "proved", (6, 0): "proved", (7, 0): "refuted"}
+    assert verdicts(check("y = sigmoid(z)\ng = dy/dz\ng = y(1 - y)")) == {(3, 0): "proved"}
+
+
 def test_a_wrong_line_does_not_hide_the_lines_after_it():
     report = check("d/dx x^2 = 2\nd/dx x^3 = 3\nd/dx x^4 = 4x^3")
     assert verdicts(report) == {(1, 0): "refuted", (2, 0): "refuted", (3, 0): "proved"}
