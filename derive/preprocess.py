@@ -17,6 +17,7 @@ CLOSE_BAR = "\ue001"
 MATH_DELIMITERS = re.compile(r"\$\$|\$|\\\[|\\\]|\\\(|\\\)")
 _OPERAND_END = re.compile(r"[\w)\]}'!" + CLOSE_BAR + r"]")
 # A known function's name right before a bar (ln|x|, \\ln|x|): that bar opens, even inside another |...|.
+# The same names as BAR_FUNC in grammar/plain.lark (this module runs before any grammar is loaded).
 _FUNCTION_BEFORE = re.compile(
     r"(?<![A-Za-z])(asinh|acosh|atanh|arcsin|arccos|arctan|sinh|cosh|tanh|asin|acos|atan|sin|cos|tan|sec|csc|cot"
     r"|exp|log10|log2|log|ln|sqrt|sigmoid|softplus|relu)\s*$"

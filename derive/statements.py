@@ -232,7 +232,7 @@ def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Def
                          context=caret_context(text, 1, 1))
     begin, end = spans[0]
     chain = parse_span(text, begin, end, latex=latex, start="statement",
-                       context=_context(definitions, DEFAULT_LIMITS), cleaned=cleaned)
+                       context=_context(definitions, DEFAULT_LIMITS, ()), cleaned=cleaned)
     assert isinstance(chain, Chain)
     definition = _as_definition(chain, 1, definitions, force=True)
     if definition is None:
@@ -244,18 +244,18 @@ def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Def
 
 
 def _context(definitions: dict[str, Definition], limits: Limits,
-             statements: Sequence[Statement] = ()) -> ParseContext:
-    """What the parser needs to know about the definitions and lines so far: live views, nothing copied
+             statements: Sequence[Statement] | None = None) -> ParseContext:
+    """What the parser needs to know about the definitions so far, and about the lines so far of a
+    derivation being read (`statements`; None for an expression outside one): live views, nothing copied
     per line."""
     return ParseContext(variables=_Leaves(definitions), functions=_FunctionNames(definitions), limits=limits,
-                        derivation=True, seen=_Seen(statements))
+                        derivation=statements is not None, seen=_Seen(statements or ()))
 
 
 def parse_context(definitions: Iterable[Definition], limits: Limits = DEFAULT_LIMITS) -> ParseContext:
     """How an expression reads under these definitions outside a derivation (`derive diff --where`):
     `y(z)` as y and `y(1 - y)` as a product after `y = sigmoid(z)`, a defined `e` as that name."""
-    table = {d.name: d for d in definitions}
-    return ParseContext(variables=_Leaves(table), functions=_FunctionNames(table), limits=limits)
+    return _context({d.name: d for d in definitions}, limits)
 
 
 class _Seen(Collection[str]):
