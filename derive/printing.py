@@ -7,7 +7,8 @@ import re
 
 import sympy
 from sympy.core.function import AppliedUndef
-from sympy.printing.latex import LatexPrinter
+from sympy.printing.conventions import split_super_sub
+from sympy.printing.latex import LatexPrinter, translate
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
@@ -174,6 +175,8 @@ def to_text(expr: sympy.Basic) -> str:
     return _PRINTER.doprint(_displayable(expr)).replace("**", "^")
 
 
+_GREEK_WORDS = frozenset(GREEK_LETTERS.values())
+_ACCENTS_READ = ("hat", "bar", "tilde", "dot", "vec")  # as derive's LaTeX reader reads \hat{y} (a letter only)
 _OPERATORS = (r"\frac{d}{", r"\frac{d^", r"\frac{\partial}{", r"\frac{\partial^")
 
 
@@ -181,13 +184,42 @@ class DeriveLatexPrinter(LatexPrinter):
     """sympy's LaTeX with the notations derive reads back and a reader expects: `\\frac{dE}{dy}` for a
     Leibniz derivative, `f'\\left(g(x)\\right)` for sympy's `Subs(Derivative(f(t), t), t, g(x))`."""
 
+    def _split_super_sub(self, name: str) -> tuple[str, list[str], list[str]]:
+        # sympy writes `net` as n·e·t would be written, `ell` as \ell and `alphahat` as \hat{\alpha},
+        # none of which read back: a word that is not a letter, a Greek letter or a letter with an
+        # accent derive reads is set in \mathrm, in the name and in its subscripts.
+        base, supers, subs = split_super_sub(name)
+        return self._word(base), [self._word(s) for s in supers], [self._word(s) for s in subs]
+
+    @staticmethod
+    def _word(word: str) -> str:
+        if len(word) <= 1 or word.isdigit() or word in _GREEK_WORDS:
+            return translate(word)
+        if word[0].isalpha() and word[1:] in _ACCENTS_READ:
+            return rf"\{word[1:]}{{{word[0]}}}"
+        return rf"\mathrm{{{word}}}"
+
+    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
+        if expr.name == "sigma":  # braced: \sigma \left(x\right) reads as the sigmoid of x, not σ·x
+            return r"{\sigma}"
+        return super()._print_Symbol(expr, style=style)
+
+    def _leibniz(self, name: sympy.Basic) -> str:
+        """A name after the d of a Leibniz derivative, where a brace would end the d: \\frac{d\\sigma}{dz}."""
+        return super()._print_Symbol(name) if isinstance(name, sympy.Symbol) else self._print(name)
+
+    def _print_Heaviside(self, expr: sympy.Expr, exp: object = None) -> str:
+        # sympy's \theta(x) would read back as a function θ of the reader's
+        text = rf"\operatorname{{heaviside}}\left({self._print(expr.args[0])}\right)"
+        return rf"{text}^{{{exp}}}" if exp is not None else text
+
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         (var, order), *rest = expr.variable_count
         inner = expr.expr
         if not rest and order == 1 and isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol | AppliedUndef):
-            return rf"\frac{{d{self._print(inner)}}}{{d{self._print(var)}}}"
+            return rf"\frac{{d{self._leibniz(inner)}}}{{d{self._leibniz(var)}}}"
         if not rest and isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol):  # d^2E/dy^2
-            return rf"\frac{{d^{{{order}}}{self._print(inner)}}}{{d{self._print(var)}^{{{order}}}}}"
+            return rf"\frac{{d^{{{order}}}{self._leibniz(inner)}}}{{d{self._leibniz(var)}^{{{order}}}}}"
         if not rest and isinstance(inner, AppliedUndef) and inner.args == (var,):
             return self._prime(inner, order, var)
         return super()._print_Derivative(expr)

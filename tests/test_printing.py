@@ -155,6 +155,29 @@ def test_a_partial_derivative_at_a_point_prints_in_latex_and_reads_back(expr: sy
     assert parse(latex, latex=True) == expr
 
 
+# Names LaTeX would read as products or as another function, written so that they read back.
+NAMES_IN_LATEX = [
+    ("dE/dnet", r"\frac{dE}{d\mathrm{net}}"),
+    ("dout/dnet", r"\frac{d\mathrm{out}}{d\mathrm{net}}"),
+    ("rate*x", r"\mathrm{rate} x"),
+    ("y_pred - t", r"- t + y_{\mathrm{pred}}"),
+    ("net1", r"\mathrm{net}_{1}"),
+    ("yhat + alpha_1", r"\alpha_{1} + \hat{y}"),
+    ("heaviside(x)", r"\operatorname{heaviside}\left(x\right)"),
+    ("sigma*(x + 1)", r"{\sigma} \left(x + 1\right)"),
+    ("d^2sigma/dx^2", r"\frac{d^{2}\sigma}{dx^{2}}"),
+]
+
+
+@pytest.mark.parametrize(("text", "latex"), NAMES_IN_LATEX, ids=[text for text, _ in NAMES_IN_LATEX])
+def test_names_print_in_latex_as_they_read_back(text: str, latex: str) -> None:
+    from derive.printing import to_latex
+
+    expr = parse(text)
+    assert to_latex(expr) == latex
+    assert parse(latex, latex=True) == expr
+
+
 UNICODE = [
     ("x^2*cos(x) + 2*x*sin(x)", "x²·cos(x) + 2·x·sin(x)"),
     ("sigmoid(z)*(1 - sigmoid(z))", "(1 − σ(z))·σ(z)"),

@@ -27,6 +27,11 @@ CORPUS = [
     ("f(x^2)", "x", ()),
     ("g(x^2, sin(x))", "x", ()),
     ("L(y, t)", "z", ("y = sigmoid(z)",)),
+    # multi-letter names (\mathrm{net}, not n·e·t) and the step functions (not sympy's \theta)
+    ("1/2*(target - out)^2", "net", ("out = sigmoid(net)",)),
+    ("relu(w*x)*x^2", "w", ()),
+    ("heaviside(x)*x^2 + sign(x)*x", "x", ()),
+    ("loss(y_pred, t)", "w", ("y_pred = tanh(w*x_in)",)),
 ]
 
 

@@ -89,3 +89,36 @@ def test_what_sympy_latex_prints_parses_back_to_the_same_expression(expr: sympy.
 def test_what_to_text_prints_parses_back_to_the_same_expression(expr: sympy.Expr) -> None:
     printed = to_text(expr)
     assert same(parse(printed, latex=False), expr), printed
+
+
+# derive's own LaTeX (what `--format latex`, reports and the docs print) reads back with every name plain
+# text has: multi-letter names (`net`, `rate`), word subscripts (`y_pred`), accents, and the step functions.
+DERIVE_LATEX_NAMES = (*PLAIN_NAMES, "net", "out", "y_pred", "x_max", "net1", "yhat", "xbar", "ell", "alphahat",
+                      "sigma")
+DERIVE_LATEX_FUNCTIONS = (*FUNCTIONS, "loss", "act")
+DERIVE_LATEX_UNARY = (*UNARY, sympy.Heaviside, sympy.sign)
+
+
+def derive_latex_expressions() -> st.SearchStrategy[sympy.Expr]:
+    leaves = st.one_of(st.sampled_from(DERIVE_LATEX_NAMES).map(symbol), SMALL_RATIONALS, st.just(sympy.pi))
+
+    def extend(children: st.SearchStrategy[sympy.Expr]) -> st.SearchStrategy[sympy.Expr]:
+        return st.one_of(
+            st.builds(sympy.Add, children, children),
+            st.builds(sympy.Mul, children, children),
+            st.builds(sympy.Pow, children.filter(lambda b: b != 0), SMALL_EXPONENTS),
+            st.tuples(st.sampled_from(DERIVE_LATEX_UNARY), children).map(_apply_unary),
+            st.tuples(st.sampled_from(DERIVE_LATEX_FUNCTIONS), st.lists(children, min_size=1, max_size=2))
+            .map(_apply_abstract),
+        )
+
+    return st.recursive(leaves, extend, max_leaves=8).filter(_is_real_and_finite)
+
+
+@ROUND_TRIP
+@given(derive_latex_expressions())
+def test_what_derive_s_latex_prints_parses_back_to_the_same_expression(expr: sympy.Expr) -> None:
+    from derive.printing import to_latex
+
+    printed = to_latex(expr)
+    assert same(parse(printed, latex=True), expr), printed
