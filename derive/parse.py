@@ -105,6 +105,9 @@ class ParseContext:
     # nowhere else it would be 0 too, and a false chain rule, dE/dz = 42 dE/dy dy/dz, would hold as 0 = 0.
     derivation: bool = False
     seen: Collection[str] = frozenset()
+    # Where a name is defined, for that error: on a line above ("above") or, for an expression to
+    # differentiate, in the definitions given with it ("where": `derive diff --where`, `where=`).
+    defined_in: str = "above"
 
     def is_defined(self, name: str) -> bool:
         """Whether the derivation defines `name` (a membership test: derivations may define thousands)."""
@@ -501,14 +504,42 @@ def _require_defined(name: str, wrt: sympy.Expr, tok: Token) -> None:
         return
     if isinstance(wrt, sympy.Symbol) and wrt.name == name:
         return  # dx/dx
-    _UNDEFINED.get().append((name, tok))
+    _UNDEFINED.get().append((name, wrt, tok))
 
 
-# dN/dv of names not defined above, with their tokens, noted while one line is read.
-_UNDEFINED: ContextVar[list[tuple[str, Token]]] = ContextVar("derive_undefined_leibniz")
+# dN/dv of names not defined above, with the variable and the token, noted while one line is read.
+_Noted = list[tuple[str, sympy.Expr, Token]]
+_UNDEFINED: ContextVar[_Noted] = ContextVar("derive_undefined_leibniz")
 
 
-def _refuse_undefined(noted: list[tuple[str, Token]], tree: Tree, latex: bool, source: str, begin: int) -> None:
+def _implicit(result: sympy.Expr | Chain, noted: _Noted) -> tuple[sympy.Expr | Chain, _Noted]:
+    """Implicit differentiation: dy/dx of a name written on the line as a function of x, y(x), and in no
+    other way, is the derivative of that function, y'(x). The rest of `noted` is returned for refusal."""
+    parts = result.parts if isinstance(result, Chain) else (result,)
+    forms: dict[str, set[tuple[sympy.Basic, ...]]] = {}
+    for part in parts:
+        for applied in part.atoms(AppliedUndef):
+            forms.setdefault(applied.func.__name__, set()).add(applied.args)
+    meaning: dict[sympy.Basic, sympy.Basic] = {}
+    left: _Noted = []
+    for name, wrt, tok in noted:
+        (args, *others) = forms.get(name) or [()]
+        if others or wrt not in args or not all(isinstance(a, sympy.Symbol) for a in args):
+            left.append((name, wrt, tok))
+            continue
+        applied = function(name)(*args)
+        for part in parts:
+            for derivative in part.atoms(sympy.Derivative):
+                if derivative.expr == symbol(name) and derivative.variables == (wrt,) * len(derivative.variables):
+                    meaning[derivative] = sympy.Derivative(applied, *derivative.variable_count)
+    if not meaning:
+        return result, left
+    if isinstance(result, Chain):
+        return replace(result, parts=tuple(part.xreplace(meaning) for part in parts)), left
+    return result.xreplace(meaning), left
+
+
+def _refuse_undefined(noted: _Noted, tree: Tree, latex: bool, source: str, begin: int) -> None:
     """Refuse the first dN/dv whose N is neither defined above nor used as a variable (ParseContext)."""
     seen = _CONTEXT.get().seen
     builder = _BUILDERS[latex]
@@ -517,7 +548,7 @@ def _refuse_undefined(noted: list[tuple[str, Token]], tree: Tree, latex: bool, s
         for node in tree.iter_subtrees()
         if node.data == "name" and isinstance(node.children[0], Token)
     }
-    for name, tok in noted:
+    for name, wrt, tok in noted:
         if name not in on_this_line and name not in seen:
             written = tok.strip()
             if name in KNOWN_FUNCTIONS or name in _SIGMOID_ALIASES:  # dσ/dz: the sigmoid, without its argument
@@ -525,8 +556,10 @@ def _refuse_undefined(noted: list[tuple[str, Token]], tree: Tree, latex: bool, s
                            f"with its argument, as d/dz(sigmoid(z)) or sigmoid'(z)")
             else:
                 quotient = f"; for a quotient, write {written.replace('/', ' / ', 1)}" if "/" in written else ""
-                message = (f"{written} reads as the derivative of {name}, which is not defined before this line "
-                           f"(define {name} = ... above it){quotient}")
+                where = ("before this line (define {0} = ... above it)" if _CONTEXT.get().defined_in == "above"
+                         else 'here (define it with --where "{0} = ...", or write it as a function, {0}({1}))')
+                message = (f"{written} reads as the derivative of {name}, which is not defined "
+                           f"{where.format(name, wrt.name if isinstance(wrt, sympy.Symbol) else 'x')}{quotient}")
             _raise_at(source, begin + (tok.start_pos or 0), message)
 
 
@@ -756,7 +789,9 @@ def parse_span(
             _raise_fault(exc.orig_exc, source, begin)
             raise  # _raise_fault always raises; this line is for readers and type checkers
         if _UNDEFINED.get():
-            _refuse_undefined(_UNDEFINED.get(), tree, latex, source, begin)
+            result, left = _implicit(result, _UNDEFINED.get())
+            if left:
+                _refuse_undefined(left, tree, latex, source, begin)
         if isinstance(result, Chain):
             result = replace(result, written=_first_part_written(tree))
         # Exponents can still combine into large numbers (x^(1/p) x^(1/q)); cheap to find once built.

@@ -875,7 +875,7 @@ def read_expression(expr: str | sympy.Basic, defs: Definitions | None = None) ->
     """The input as text (for the record) and as sympy, read under the definitions (`y(1 - y)` is a
     product once y is defined, and a defined `e` is that name, not Euler's number)."""
     if isinstance(expr, str):
-        return expr, parse(expr, context=parse_context(defs) if defs else None)
+        return expr, parse(expr, context=parse_context(defs or ()))
     if isinstance(expr, sympy.Basic):
         return render.plain(expr), expr
     if isinstance(expr, int):

@@ -253,9 +253,10 @@ def _context(definitions: dict[str, Definition], limits: Limits,
 
 
 def parse_context(definitions: Iterable[Definition], limits: Limits = DEFAULT_LIMITS) -> ParseContext:
-    """How an expression reads under these definitions outside a derivation (`derive diff --where`):
-    `y(z)` as y and `y(1 - y)` as a product after `y = sigmoid(z)`, a defined `e` as that name."""
-    return _context({d.name: d for d in definitions}, limits)
+    """How an expression to differentiate reads under its definitions (`derive diff --where`): `y(z)` as y
+    and `y(1 - y)` as a product after `y = sigmoid(z)`, a defined `e` as that name; dN/dv as in a line
+    of a derivation, of a defined N, a variable or a function N(v) written in the expression."""
+    return replace(_context({d.name: d for d in definitions}, limits, ()), defined_in="where")
 
 
 class _Seen(Collection[str]):

@@ -289,6 +289,46 @@ def test_a_leibniz_derivative_of_a_defined_name_or_of_the_variable_is_checked(te
     assert {s.verdict.value for s in check(text).steps} == {verdict}
 
 
+# Implicit differentiation: a name written as a function of the variable on the line, y(x), makes dy/dx the
+# derivative of that function, y'(x), as calculus texts write it.
+IMPLICIT = [
+    ("d/dx(x^2 + y(x)^2) = 2x + 2y(x) dy/dx", "proved"),
+    ("d/dx(x^2 + y(x)^2) = 2x + 2y(x)", "refuted"),  # the forgotten inner derivative
+    ("d/dx(x y(x)) = y(x) + x dy/dx", "proved"),
+    ("d/dx(x y(x)) = x dy/dx", "refuted"),  # the product rule's other term lost
+    ("d/dx sin(y(x)) = cos(y(x)) dy/dx", "proved"),
+    ("d/dx sin(y(x)) = -cos(y(x)) dy/dx", "refuted"),  # a sign
+    ("d/dx(y(x)^2) = dy/dx * 2 y(x) = 2 y(x) y'(x)", "proved"),
+    ("d^2/dx^2 y(x)^2 = 2 (dy/dx)^2 + 2 y(x) d^2y/dx^2", "proved"),
+    ("\\frac{d}{dx}\\left(y(x)^3\\right) = 3y(x)^2 \\frac{dy}{dx}", "proved"),
+    ("d/dt(u(x, t)^2) = 2 u(x, t) du/dt", "proved"),  # a partial derivative of a function of two variables
+]
+
+
+@pytest.mark.parametrize(("text", "verdict"), IMPLICIT)
+def test_implicit_differentiation_with_the_function_written_on_the_line_is_checked(text, verdict):
+    report = check(text)
+    assert {s.verdict.value for s in report.steps} == {verdict}
+    y = sympy.Function("y")
+    step = report.steps[0]
+    if "y(x)" in text and verdict == "proved":  # both sides hold y'(x), not a derivative of a constant
+        assert step.lhs.has(sympy.Derivative(y(x), x)) or step.lhs.doit().has(sympy.Derivative(y(x), x))
+        assert step.rhs.has(sympy.Derivative(y(x), x))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "d/dx(y(2x)) = dy/dx",  # y(2x) is not y as a function of x: dy/dx means nothing there
+        "d/dx(y(x) + y(2x)) = dy/dx",  # two ways of writing y
+        "d/dx(y(t)) = dy/dx",  # y is a function of t, not of x
+    ],
+)
+def test_a_leibniz_derivative_of_a_function_applied_otherwise_is_still_an_error(text):
+    with pytest.raises(ParseError, match="of y, which is not defined"):
+        check(text)
+
+
 def test_outside_a_derivation_a_leibniz_derivative_still_parses():
     from derive.parse import parse
 

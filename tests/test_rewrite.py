@@ -13,7 +13,7 @@ from sympy.core.function import AppliedUndef
 
 from derive.definitions import Definition, Definitions
 from derive.derivation import Derivation
-from derive.errors import DefinitionError, DeriveError
+from derive.errors import DefinitionError, DeriveError, ParseError
 from derive.functions import relu, sigmoid, softplus, to_elementary
 from derive.parse import parse as derive_parse
 from derive.rewrite import (
@@ -33,7 +33,7 @@ from derive.symbols import function, realify, symbol
 
 x, y, z, a, b, t, u, v, w = (symbol(n) for n in ("x", "y", "z", "a", "b", "t", "u", "v", "w"))
 f, g, h = function("f"), function("g"), function("h")
-U, V, W = function("u"), function("v"), function("w")
+U, V, W, Y = function("u"), function("v"), function("w"), function("y")
 # Stand-ins for the abstract functions, by name (the oracle reads every function as real-valued).
 CONCRETE = {"f": sympy.Lambda(t, t**3 + 2), "g": sympy.Lambda(t, sympy.sin(t) + t), "h": sympy.Lambda(t, sympy.exp(t))}
 CONCRETE |= {"u": CONCRETE["f"], "v": CONCRETE["g"], "w": CONCRETE["h"]}
@@ -224,6 +224,30 @@ def test_the_expression_is_read_under_its_definitions(expr, wrt, where, oracle, 
     derivation = differentiate(expr, wrt, where=where, style=style)
     assert derivation.ok
     assert equal_as_functions(to_elementary(derivation.result), to_elementary(oracle))
+
+
+# dN/dv in an expression to differentiate reads as on a line of a derivation: of a defined N, of a
+# variable (0), or of a function written in the expression, y(x); of anything else it is an error, where it
+# was silently 0 (`x*dy/dx` dropped from the result).
+LEIBNIZ_IN_THE_EXPRESSION = [
+    ("y(x)^2 + x*dy/dx", "x", [], sympy.diff(Y(x) ** 2 + x * Y(x).diff(x), x)),
+    ("dσ/dz", "z", [], sympy.diff(sigmoid(z), z, 2)),
+    ("b + w*x + db/dw", "w", [], x),
+]
+
+
+@pytest.mark.parametrize(("expr", "wrt", "where", "oracle"), LEIBNIZ_IN_THE_EXPRESSION,
+                         ids=[c[0] for c in LEIBNIZ_IN_THE_EXPRESSION])
+def test_a_leibniz_derivative_in_the_expression_reads_as_in_a_derivation(expr, wrt, where, oracle):
+    derivation = differentiate(expr, wrt, where=where)
+    assert derivation.ok
+    assert sympy.simplify(to_elementary(derivation.result) - to_elementary(oracle)) == 0
+
+
+@pytest.mark.parametrize("expr", ["dE/dz", "x*dE/dz", "y(2z) + dy/dz"])
+def test_a_leibniz_derivative_of_an_undefined_name_in_the_expression_is_an_error(expr):
+    with pytest.raises(ParseError, match='not defined here .define it with --where "[Ey] = ..."'):
+        differentiate(expr, "z")
 
 
 @pytest.mark.parametrize("text", ["sign(x)*x", "heaviside(x^2 - 1)*x", "sign(sin(x))*x^2"])
