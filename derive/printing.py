@@ -175,7 +175,8 @@ def to_text(expr: sympy.Basic) -> str:
     return _PRINTER.doprint(_displayable(expr)).replace("**", "^")
 
 
-_GREEK_WORDS = frozenset(GREEK_LETTERS.values())
+# sympy writes omicron as o, and \pi is the constant: both are set in \mathrm like any other word
+_GREEK_WORDS = frozenset(GREEK_LETTERS.values()) - {"omicron", "pi"}
 _ACCENTS_READ = ("hat", "bar", "tilde", "dot", "vec")  # as derive's LaTeX reader reads \hat{y} (a letter only)
 _OPERATORS = (r"\frac{d}{", r"\frac{d^", r"\frac{\partial}{", r"\frac{\partial^")
 

@@ -19,8 +19,6 @@ from derive.errors import DefinitionError, DeriveError, ParseError, caret_contex
 from derive.preprocess import unify_line_ends
 
 if TYPE_CHECKING:  # sympy-heavy modules are imported where they are used: the command line starts fast
-    import sympy
-
     from derive.definitions import Definition
     from derive.report import Report
 
@@ -302,8 +300,15 @@ def _as_notation(text: str, definition: Definition, latex: bool, known: list[Def
 
 
 def _printed(definition: Definition, latex: bool) -> str:
-    if latex:
-        return f"{_latex_head(definition)} = {latex_definition_body(definition.expr)}"
+    if latex:  # derive's LaTeX, which reads back
+        from derive.printing import to_latex
+        from derive.symbols import symbol
+
+        head = to_latex(symbol(definition.name))
+        if definition.params:
+            params = ", ".join(to_latex(p) for p in definition.params)
+            head = rf"\operatorname{{{definition.name}}}\left({params}\right)"
+        return f"{head} = {to_latex(definition.expr)}"
     from derive.printing import to_text
 
     params = ", ".join(p.name for p in definition.params)
@@ -319,48 +324,3 @@ def _reads_as(text: str, definition: Definition, latex: bool, known: list[Defini
     except DeriveError:
         return False
     return (again.name, again.params, again.expr) == (definition.name, definition.params, definition.expr)
-
-
-# --- LaTeX for definitions written in plain text inside a LaTeX file --------------------------------
-
-
-
-def latex_name(name: str) -> str:
-    """A name as derive's LaTeX reader reads it back: `w_1` -> `w_{1}`, `loss` -> `\\mathrm{loss}`."""
-    from derive.symbols import GREEK_LETTERS
-
-    base, _, subscript = name.partition("_")
-    digits = re.fullmatch(r"([A-Za-z]+?)(\d+)", base)
-    if digits and not subscript:  # w1 is w_{1}: a digit subscript is part of the name
-        base, subscript = digits.groups()
-    if base in GREEK_LETTERS.values() and base != "omicron":
-        base = "\\" + base
-    elif len(base) > 1:
-        base = rf"\mathrm{{{base}}}"
-    return base + (f"_{{{subscript}}}" if subscript else "")
-
-
-def _latex_head(definition: Definition) -> str:
-    if not definition.params:
-        return latex_name(definition.name)
-    params = ", ".join(latex_name(p.name) for p in definition.params)
-    return rf"\operatorname{{{definition.name}}}\left({params}\right)"
-
-
-def latex_definition_body(expr: sympy.Expr) -> str:
-    """LaTeX of an expression that derive's LaTeX reader reads back (sympy's own `f{\\left(x \\right)}` it does not)."""
-    from sympy.printing.latex import LatexPrinter
-
-    class Printer(LatexPrinter):
-        def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
-            return latex_name(expr.name)
-
-        def _print_Function(self, expr: sympy.Function, exp: str | None = None) -> str:
-            name = rf"\operatorname{{{type(expr).__name__}}}"
-            args = ", ".join(self._print(arg) for arg in expr.args)
-            power = f"^{{{exp}}}" if exp is not None else ""
-            return rf"{name}\left({args}\right){power}"
-
-        _print_log = _print_sign = _print_Heaviside = _print_Function
-
-    return Printer().doprint(expr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from derive.errors import DefinitionError, DeriveError, ParseError
-from derive.sources import Block, Where, check_source, decode, extract, kind_of, latex_name, read_source
+from derive.sources import Block, Where, check_source, decode, extract, kind_of, read_source
 
 TEX = r"""\documentclass{article}
 \begin{document}
@@ -259,21 +259,28 @@ def test_plain_definitions_in_a_latex_marker_are_read_with_multi_letter_names() 
     assert [(step.line, step.verdict.value) for step in report.steps] == [(3, "proved")]
 
 
-def test_a_definition_the_block_notation_cannot_express_is_bad_input_at_the_marker() -> None:
-    text = "% derive: check where q = heaviside(x)\n\\begin{align}\nq &= q\n\\end{align}\n"
-    with pytest.raises(ParseError) as caught:
+@pytest.mark.parametrize(
+    "where",
+    ["q = heaviside(x)", "q = relu(w x) + loss(y_pred, t)", "q(u) = sign(u) u^2", "net_out = sigma(w1 x)"],
+)
+def test_a_plain_definition_in_a_latex_file_is_written_in_latex_that_reads_back(where: str) -> None:
+    from derive.statements import read_definition
+
+    name = read_definition(where).name
+    text = f"% derive: check where {where}\n\\begin{{align}}\nq &= q\n\\end{{align}}\n".replace("q", name, 2)
+    report = check_source("a.tex", text)
+    assert [d.name for d in report.definitions] == [name]
+    assert report.definitions[0].expr == read_definition(where).expr
+
+
+def test_a_definition_the_block_notation_cannot_express_is_bad_input_at_the_marker(monkeypatch) -> None:
+    import derive.sources
+
+    def cannot(*args: object) -> str:
+        raise ValueError("no notation")
+
+    monkeypatch.setattr(derive.sources, "_printed", cannot)
+    text = "% derive: check where q = rate x\n\\begin{align}\nq &= q\n\\end{align}\n"
+    with pytest.raises(ParseError, match="cannot be read in LaTeX") as caught:
         check_source("a.tex", text)
     assert (caught.value.line, caught.value.column) == (1, text.index("q =") + 1)
-
-
-@pytest.mark.parametrize(
-    ("name", "latex"),
-    [("x", "x"), ("w1", "w_{1}"), ("alpha", r"\alpha"), ("alpha1", r"\alpha_{1}"), ("loss", r"\mathrm{loss}"),
-     ("w12", r"w_{12}"), ("h_out", r"h_{out}")],
-    ids=lambda value: str(value),
-)
-def test_names_print_as_latex_that_reads_back(name: str, latex: str) -> None:
-    from derive.parse import parse
-
-    assert latex_name(name) == latex
-    assert str(parse(latex, latex=True)) == name
