@@ -19,6 +19,7 @@ from derive.errors import DefinitionError, DeriveError, ParseError, caret_contex
 from derive.preprocess import unify_line_ends
 
 if TYPE_CHECKING:  # sympy-heavy modules are imported where they are used: the command line starts fast
+    from derive.check import StepCheck
     from derive.definitions import Definition
     from derive.report import Report
 
@@ -211,10 +212,57 @@ def check_source(path: str, text: str, *, latex: bool | None = None) -> Report:
     definitions: list[Definition] = []
     text = unify_line_ends(text)
     for block in extract(path, text, latex=latex):
-        report = check_block(block, text)
-        steps.extend(report.steps)
+        # Each block is read on its own (examples on one page reuse names); what an earlier block defined
+        # is pointed out where a block uses it undefined.
+        earlier = {d.name: d.line for d in definitions if d.line is not None}
+        try:
+            report = check_block(block, text)
+        except ParseError as error:
+            hint = _defined_earlier(_undefined_name(error.message), earlier, block)
+            if hint is None:
+                raise
+            raise type(error)(f"{error.message}; {hint}", line=error.line, column=error.column,
+                              context=error.context) from None
+        own = {d.name for d in report.definitions}
+        steps.extend(_with_earlier_notes(report.steps, {k: v for k, v in earlier.items() if k not in own}, block))
         definitions.extend(report.definitions)
     return Report(steps=tuple(steps), definitions=tuple(definitions))
+
+
+_UNDEFINED_NAME = re.compile(r"reads as the derivative of (?P<name>\w+), which is not defined")
+
+
+def _undefined_name(message: str) -> str | None:
+    """The name of derive.parse's error on dN/dv of a name N not defined before the line."""
+    m = _UNDEFINED_NAME.search(message)
+    return m.group("name") if m else None
+
+
+def _defined_earlier(name: str | None, earlier: dict[str, int], block: Block) -> str | None:
+    if name is None or name not in earlier:
+        return None
+    where = " or in its `% derive: check where` line" if block.latex or "\\" in block.text else ""
+    return (f"{name} is defined in the block at line {earlier[name]}; each block is read on its own: "
+            f"repeat the definition in this block{where}")
+
+
+def _with_earlier_notes(steps: tuple[StepCheck, ...], earlier: dict[str, int], block: Block) -> list[StepCheck]:
+    """A step that does not hold and uses a name only an earlier block defines says so in its note."""
+    if not earlier:
+        return list(steps)
+    from sympy.core.function import AppliedUndef
+
+    noted = []
+    for step in steps:
+        if step.verdict.value not in ("refuted", "unknown"):
+            noted.append(step)
+            continue
+        used = {getattr(s, "name", None) for side in (step.lhs, step.rhs) for s in side.free_symbols}
+        used |= {type(f).__name__ for side in (step.lhs, step.rhs) for f in side.atoms(AppliedUndef)}
+        hints = [_defined_earlier(name, earlier, block) for name in sorted(n for n in used if n in earlier)]
+        note = "; ".join(filter(None, [step.note, *hints])) or None
+        noted.append(replace(step, note=note))
+    return noted
 
 
 def check_file(path: str, *, latex: bool | None = None) -> Report:

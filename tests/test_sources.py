@@ -284,3 +284,28 @@ def test_a_definition_the_block_notation_cannot_express_is_bad_input_at_the_mark
     with pytest.raises(ParseError, match="cannot be read in LaTeX") as caught:
         check_source("a.tex", text)
     assert (caught.value.line, caught.value.column) == (1, text.index("q =") + 1)
+
+
+# Each block is a derivation of its own (as each fence of a page is on the documentation site): examples
+# on one page reuse names, and a definition carried over would turn a later `y = x^2` into a claim. A
+# name a block uses without defining it, that an earlier block defines, is pointed out where it fails.
+DEFINED_IN_AN_EARLIER_BLOCK = ("```derivation\nE = 1/2 (a - y)^2\ny = sigmoid(z)\n```\n\ntext\n\n"
+                               "```derivation\n{}\n```\n")
+
+
+def test_a_name_defined_only_in_an_earlier_block_is_an_error_that_says_so() -> None:
+    text = DEFINED_IN_AN_EARLIER_BLOCK.format("dE/dz = dE/dy dy/dz")
+    expected = "E is defined in the block at line 2; each block is read on its own"
+    with pytest.raises(ParseError, match=expected) as caught:
+        check_source("page.md", text)
+    assert (caught.value.line, caught.value.column) == (9, 1)
+
+
+def test_a_wrong_step_using_a_name_defined_only_in_an_earlier_block_says_so() -> None:
+    report = check_source("page.md", DEFINED_IN_AN_EARLIER_BLOCK.format("d/dz y = y(1 - y)"))
+    (step,) = report.steps
+    assert step.verdict.value == "refuted"
+    assert "y is defined in the block at line 3; each block is read on its own" in step.note
+    report = check_source("page.md", DEFINED_IN_AN_EARLIER_BLOCK.format("y = sigmoid(z)\nd/dz y = y(1 - y)"))
+    assert [s.verdict.value for s in report.steps] == ["proved"]
+    assert report.steps[0].note is None
