@@ -8,7 +8,7 @@ against `derive.limits` before it runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -105,6 +105,8 @@ class ParseContext:
     # nowhere else it would be 0 too, and a false chain rule, dE/dz = 42 dE/dy dy/dz, would hold as 0 = 0.
     derivation: bool = False
     seen: Collection[str] = frozenset()
+    # The argument lists a name is applied to on the lines above (y(x) there makes dy/dx y'(x) here).
+    seen_forms: Callable[[str], Iterable[tuple[sympy.Basic, ...]]] = lambda name: ()
     # Where a name is defined, for that error: on a line above ("above") or, for an expression to
     # differentiate, in the definitions given with it ("where": `derive diff --where`, `where=`).
     defined_in: str = "above"
@@ -438,11 +440,11 @@ class _Builder(Transformer_NonRecursive):
             return sympy.Derivative(_apply(numerator, args, tok), (var, order), evaluate=False)
         target = symbol(numerator)
         context = _CONTEXT.get()
-        if context.derivation and target.name in _SIGMOID_ALIASES and not context.is_defined(target.name):
+        if (context.derivation and target.name in _SIGMOID_ALIASES and not context.is_defined(target.name)
+                and var != target):  # dσ/dσ is 1, as dx/dx
             # dσ/dz = σ(z)(1 - σ(z)), as ML notes write it: σ is the sigmoid of the variable
             return sympy.Derivative(sigmoid(var), (var, order), evaluate=False)
-        _require_defined(target.name, var, tok)
-        return sympy.Derivative(target, (var, order), evaluate=False)
+        return _leibniz_of(target.name, var, order, tok)
 
     def leibniz_at(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         """dE/dy(z): the derivative of E with respect to y, y written as y(z); dy/dz(1), dy(z)/dz(1): at a point."""
@@ -465,10 +467,9 @@ class _Builder(Transformer_NonRecursive):
         name = symbol(self._name(m.group("n")))
         order = _derivative_order(m, tok)
         wrt = _apply_name(self._name(m.group("v")), args, tok)
-        _require_defined(name.name, wrt, tok)
         if not isinstance(wrt, (sympy.Symbol, AppliedUndef)):
             raise _Fault(f"cannot differentiate with respect to {m.group('v')}(...)", tok)
-        return sympy.Derivative(name, (wrt, order), evaluate=False)
+        return _leibniz_of(name.name, wrt, order, tok)
 
     # -- statements ----------------------------------------------------------------------------
     def chain(self, *items: object) -> Chain:
@@ -496,71 +497,104 @@ def _pow(base: sympy.Expr, exponent: sympy.Expr, token: Token | None) -> sympy.E
     return sympy.Pow(base, exponent)
 
 
-def _require_defined(name: str, wrt: sympy.Expr, tok: Token) -> None:
-    """In a derivation, note dN/dv of a name N not defined above the line: `parse_span` refuses it unless N
-    is used as a variable (see ParseContext), which it knows once the whole line is read."""
+def _leibniz_of(name: str, wrt: sympy.Expr, order: int, tok: Token) -> sympy.Expr:
+    """dN/dv. In a derivation, of a name N not defined above the line, a placeholder until the whole line is
+    read (`_settle`): N may be written there as a function of v (implicit differentiation), used as a
+    variable, or neither (an error). A placeholder, not sympy's Derivative(N, v): d/dv(N) is that too."""
     context = _CONTEXT.get()
-    if not context.derivation or context.is_defined(name):
-        return
-    if isinstance(wrt, sympy.Symbol) and wrt.name == name:
-        return  # dx/dx
-    _UNDEFINED.get().append((name, wrt, tok))
+    defined = not context.derivation or context.is_defined(name)
+    if defined or (isinstance(wrt, sympy.Symbol) and wrt.name == name):  # dx/dx
+        return sympy.Derivative(symbol(name), (wrt, order), evaluate=False)
+    placeholder = sympy.Dummy(name)
+    _UNDEFINED.get().append(_Pending(name, wrt, order, tok, placeholder))
+    return placeholder
 
 
-# dN/dv of names not defined above, with the variable and the token, noted while one line is read.
-_Noted = list[tuple[str, sympy.Expr, Token]]
-_UNDEFINED: ContextVar[_Noted] = ContextVar("derive_undefined_leibniz")
+@dataclass(frozen=True)
+class _Pending:
+    """A dN/dv of a name not defined above the line, noted while the line is read."""
+
+    name: str
+    wrt: sympy.Expr
+    order: int
+    tok: Token
+    placeholder: sympy.Dummy
 
 
-def _implicit(result: sympy.Expr | Chain, noted: _Noted) -> tuple[sympy.Expr | Chain, _Noted]:
-    """Implicit differentiation: dy/dx of a name written on the line as a function of x, y(x), and in no
-    other way, is the derivative of that function, y'(x). The rest of `noted` is returned for refusal."""
+_UNDEFINED: ContextVar[list[_Pending]] = ContextVar("derive_undefined_leibniz")
+
+
+def _settle(result: sympy.Expr | Chain, pending: list[_Pending], tree: Tree, latex: bool, source: str,
+            begin: int) -> sympy.Expr | Chain:
+    """Give each dN/dv of a name not defined above the line its meaning, from the whole line:
+    - N written on it as a function of v, y(x), in one way and never as a bare y: the derivative of that
+      function, y'(x) (implicit differentiation; y(0) or y(2x) beside it are the same function);
+    - N used on it or above as a variable: the derivative of a variable, 0 (in a derivation only);
+    - else an error at it: read as 0, a wrong chain rule would hold as 0 = 0."""
+    context = _CONTEXT.get()
     parts = result.parts if isinstance(result, Chain) else (result,)
-    forms: dict[str, set[tuple[sympy.Basic, ...]]] = {}
-    for part in parts:
-        for applied in part.atoms(AppliedUndef):
-            forms.setdefault(applied.func.__name__, set()).add(applied.args)
+    bare = _bare_names(tree, latex)
+    forms = _function_forms(parts)
     meaning: dict[sympy.Basic, sympy.Basic] = {}
-    left: _Noted = []
-    for name, wrt, tok in noted:
-        (args, *others) = forms.get(name) or [()]
-        if others or wrt not in args or not all(isinstance(a, sympy.Symbol) for a in args):
-            left.append((name, wrt, tok))
-            continue
-        applied = function(name)(*args)
-        for part in parts:
-            for derivative in part.atoms(sympy.Derivative):
-                if derivative.expr == symbol(name) and derivative.variables == (wrt,) * len(derivative.variables):
-                    meaning[derivative] = sympy.Derivative(applied, *derivative.variable_count)
-    if not meaning:
-        return result, left
+    for p in pending:
+        written = forms.get(p.name, set()) | set(context.seen_forms(p.name))
+        candidates = [args for args in written if p.wrt in args
+                      and all(isinstance(a, sympy.Symbol) and not context.is_defined(a.name) for a in args)]
+        if len(candidates) == 1 and p.name not in bare:
+            meaning[p.placeholder] = sympy.Derivative(function(p.name)(*candidates[0]), (p.wrt, p.order))
+        elif candidates:
+            _raise_at(source, begin + (p.tok.start_pos or 0), _both_forms(p, candidates, bare))
+        elif context.defined_in == "above" and (p.name in bare or p.name in context.seen):
+            meaning[p.placeholder] = sympy.Derivative(symbol(p.name), (p.wrt, p.order), evaluate=False)
+        else:
+            _raise_at(source, begin + (p.tok.start_pos or 0), _undefined_message(p))
     if isinstance(result, Chain):
-        return replace(result, parts=tuple(part.xreplace(meaning) for part in parts)), left
-    return result.xreplace(meaning), left
+        return replace(result, parts=tuple(part.xreplace(meaning) for part in parts))
+    return result.xreplace(meaning)
 
 
-def _refuse_undefined(noted: _Noted, tree: Tree, latex: bool, source: str, begin: int) -> None:
-    """Refuse the first dN/dv whose N is neither defined above nor used as a variable (ParseContext)."""
-    seen = _CONTEXT.get().seen
+def _bare_names(tree: Tree, latex: bool) -> set[str]:
+    """The names written on the line as names, not applied (`y`, `d/dx(y)`; not `y(x)`, not `dy/dx`)."""
     builder = _BUILDERS[latex]
-    on_this_line = {
+    return {
         symbol(builder._name(node.children[0])).name
         for node in tree.iter_subtrees()
         if node.data == "name" and isinstance(node.children[0], Token)
     }
-    for name, wrt, tok in noted:
-        if name not in on_this_line and name not in seen:
-            written = tok.strip()
-            if name in KNOWN_FUNCTIONS or name in _SIGMOID_ALIASES:  # dσ/dz: the sigmoid, without its argument
-                message = (f"{written} is the derivative of a name {name}, not of the function: write the function "
-                           f"with its argument, as d/dz(sigmoid(z)) or sigmoid'(z)")
-            else:
-                quotient = f"; for a quotient, write {written.replace('/', ' / ', 1)}" if "/" in written else ""
-                where = ("before this line (define {0} = ... above it)" if _CONTEXT.get().defined_in == "above"
-                         else 'here (define it with --where "{0} = ...", or write it as a function, {0}({1}))')
-                message = (f"{written} reads as the derivative of {name}, which is not defined "
-                           f"{where.format(name, wrt.name if isinstance(wrt, sympy.Symbol) else 'x')}{quotient}")
-            _raise_at(source, begin + (tok.start_pos or 0), message)
+
+
+def _function_forms(parts: tuple[sympy.Expr, ...]) -> dict[str, set[tuple[sympy.Basic, ...]]]:
+    """Name -> the argument lists it is applied to, leaving out a derivative's stand-in variables
+    (y'(0) is Subs(Derivative(y(t), t), t, 0): y is not written as y(t) there)."""
+    forms: dict[str, set[tuple[sympy.Basic, ...]]] = {}
+    for part in parts:
+        bound = {v for s in part.atoms(sympy.Subs) for v in s.variables}
+        for applied in part.atoms(AppliedUndef):
+            if not bound.intersection(applied.args):
+                forms.setdefault(applied.func.__name__, set()).add(applied.args)
+    return forms
+
+
+def _both_forms(p: _Pending, candidates: list[tuple[sympy.Basic, ...]], bare: set[str]) -> str:
+    written = " and ".join(sorted(f"{p.name}({', '.join(str(a) for a in args)})" for args in candidates))
+    if p.name in bare:
+        written += f" and as {p.name} alone"
+    return (f"{p.tok.strip()}: {p.name} is written on this line as {written}, so its derivative cannot be told; "
+            f"write it one way throughout: {p.name}({p.wrt}) for a function of {p.wrt}, {p.name} for a variable")
+
+
+def _undefined_message(p: _Pending) -> str:
+    written = p.tok.strip()
+    if p.name in KNOWN_FUNCTIONS or p.name in _SIGMOID_ALIASES:  # dσ/dz: the sigmoid, without its argument
+        return (f"{written} is the derivative of a name {p.name}, not of the function: write the function "
+                f"with its argument, as d/dz(sigmoid(z)) or sigmoid'(z)")
+    quotient = f"; for a quotient, write {written.replace('/', ' / ', 1)}" if "/" in written else ""
+    variable = p.wrt.name if isinstance(p.wrt, sympy.Symbol) else "x"
+    if _CONTEXT.get().defined_in == "above":
+        where = f"before this line (define {p.name} = ... above it, or write it as a function, {p.name}({variable}))"
+    else:
+        where = f'here (define it with --where "{p.name} = ...", or write it as a function, {p.name}({variable}))'
+    return f"{written} reads as the derivative of {p.name}, which is not defined {where}{quotient}"
 
 
 def _match(patterns: tuple[re.Pattern[str], ...], tok: Token) -> re.Match[str]:
@@ -789,9 +823,7 @@ def parse_span(
             _raise_fault(exc.orig_exc, source, begin)
             raise  # _raise_fault always raises; this line is for readers and type checkers
         if _UNDEFINED.get():
-            result, left = _implicit(result, _UNDEFINED.get())
-            if left:
-                _refuse_undefined(left, tree, latex, source, begin)
+            result = _settle(result, _UNDEFINED.get(), tree, latex, source, begin)
         if isinstance(result, Chain):
             result = replace(result, written=_first_part_written(tree))
         # Exponents can still combine into large numbers (x^(1/p) x^(1/q)); cheap to find once built.

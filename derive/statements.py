@@ -248,8 +248,9 @@ def _context(definitions: dict[str, Definition], limits: Limits,
     """What the parser needs to know about the definitions so far, and about the lines so far of a
     derivation being read (`statements`; None for an expression outside one): live views, nothing copied
     per line."""
+    seen = _Seen(statements or ())
     return ParseContext(variables=_Leaves(definitions), functions=_FunctionNames(definitions), limits=limits,
-                        derivation=statements is not None, seen=_Seen(statements or ()))
+                        derivation=statements is not None, seen=seen, seen_forms=seen.forms)
 
 
 def parse_context(definitions: Iterable[Definition], limits: Limits = DEFAULT_LIMITS) -> ParseContext:
@@ -273,6 +274,16 @@ class _Seen(Collection[str]):
             for part in statement.parts
             for s in part.free_symbols
         )
+
+    def forms(self, name: str) -> set[tuple[sympy.Basic, ...]]:
+        """The argument lists the statements so far apply `name` to (y(x) above makes dy/dx y'(x) here)."""
+        return {
+            applied.args
+            for statement in self._statements
+            for part in statement.parts
+            for applied in part.atoms(AppliedUndef)
+            if applied.func.__name__ == name
+        }
 
     def __iter__(self) -> Iterator[str]:
         names = {getattr(s, "name", "") for st in self._statements for part in st.parts for s in part.free_symbols}

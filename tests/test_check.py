@@ -280,6 +280,7 @@ def test_a_leibniz_derivative_of_a_name_not_defined_above_is_an_error_at_it(text
         ("dE(z)/dz = dE(z)/dz * 1", "proved"),  # written as a function: an abstract one, not a constant
         ("d/dw(b + w x) = db/dw + x", "proved"),  # b is a variable on the line: db/dw is 0
         ("dσ/dz = σ(z)(1 - σ(z))", "proved"),  # σ undefined: the sigmoid of the variable, as ML notes mean it
+        ("x dσ/dσ = x", "proved"),  # by σ itself: 1, as dx/dx
         ("\\frac{d\\sigma}{dz} = \\sigma(z)(1 + \\sigma(z))", "refuted"),
         ("E = y^2\ndE/dz = dE/dy * dy/dz", "proved"),  # y is a variable in E's definition: 0 = 2y * 0
         ("x^2 + y^2 = 1\n2x + 2y dy/dx = 0", "refuted"),  # y is a variable, not a function of x
@@ -302,13 +303,19 @@ IMPLICIT = [
     ("d^2/dx^2 y(x)^2 = 2 (dy/dx)^2 + 2 y(x) d^2y/dx^2", "proved"),
     ("\\frac{d}{dx}\\left(y(x)^3\\right) = 3y(x)^2 \\frac{dy}{dx}", "proved"),
     ("d/dt(u(x, t)^2) = 2 u(x, t) du/dt", "proved"),  # a partial derivative of a function of two variables
+    ("d/dx(y(x) + y(2x)) = dy/dx", "refuted"),  # y(2x) is the same function, at 2x: 2y'(2x) is missing
+    ("d/dx(y(x) - y'(0) x) = dy/dx - y'(0)", "proved"),  # y'(0) is y at a point, not y written as y(t)
+    ("d/dx(y(x)^2) + y(0) = 2 y(x) dy/dx + y(0)", "proved"),
+    ("d/dx(x^2 + y(x)^2) = 2x + 2y(x) y'(x)\n= 2x + 2y(x) dy/dx", "proved"),  # y(x) on the line above
+    ("d/dx(x^2 + y(x)^2) = 2x + 2y(x) y'(x)\n= 2x + 2 dy/dx", "refuted"),
 ]
 
 
 @pytest.mark.parametrize(("text", "verdict"), IMPLICIT)
 def test_implicit_differentiation_with_the_function_written_on_the_line_is_checked(text, verdict):
     report = check(text)
-    assert {s.verdict.value for s in report.steps} == {verdict}
+    *before, last = report.steps
+    assert last.verdict.value == verdict and all(s.verdict.value == "proved" for s in before)
     y = sympy.Function("y")
     step = report.steps[0]
     if "y(x)" in text and verdict == "proved":  # both sides hold y'(x), not a derivative of a constant
@@ -320,12 +327,27 @@ def test_implicit_differentiation_with_the_function_written_on_the_line_is_check
     "text",
     [
         "d/dx(y(2x)) = dy/dx",  # y(2x) is not y as a function of x: dy/dx means nothing there
-        "d/dx(y(x) + y(2x)) = dy/dx",  # two ways of writing y
         "d/dx(y(t)) = dy/dx",  # y is a function of t, not of x
+        "z = x^2\nd/dx u(x, z) = du/dx",  # u(x, x^2): du/dx would be its total derivative, not the partial
     ],
 )
 def test_a_leibniz_derivative_of_a_function_applied_otherwise_is_still_an_error(text):
-    with pytest.raises(ParseError, match="of y, which is not defined"):
+    with pytest.raises(ParseError, match="which is not defined before this line"):
+        check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # d/dx(y) is the derivative of a variable y, 0; dy/dx beside y(x) would be y'(x): a line that writes
+        # y both ways was proved false (y' = y' + 2y y') and refuted true
+        "d/dx(y) + y(x) = dy/dx + y(x) + d/dx(y^2)",
+        "d/dx(y(x) + y) = dy/dx + d/dx(y)",
+        "d/dx(y(x, t) + y(x)) = dy/dx",
+    ],
+)
+def test_a_function_written_two_ways_on_the_line_makes_its_leibniz_derivative_an_error(text):
+    with pytest.raises(ParseError, match="cannot be told; write it one way throughout"):
         check(text)
 
 
