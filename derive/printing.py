@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
 import sympy
 from sympy.core.function import AppliedUndef
@@ -185,29 +186,34 @@ class DeriveLatexPrinter(LatexPrinter):
     """sympy's LaTeX with the notations derive reads back and a reader expects: `\\frac{dE}{dy}` for a
     Leibniz derivative, `f'\\left(g(x)\\right)` for sympy's `Subs(Derivative(f(t), t), t, g(x))`."""
 
-    def _split_super_sub(self, name: str) -> tuple[str, list[str], list[str]]:
+    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
         # sympy writes `net` as n·e·t would be written, `ell` as \ell and `alphahat` as \hat{\alpha},
         # none of which read back: a word that is not a letter, a Greek letter or a letter with an
         # accent derive reads is set in \mathrm, in the name and in its subscripts.
-        base, supers, subs = split_super_sub(name)
-        return self._word(base), [self._word(s) for s in supers], [self._word(s) for s in subs]
+        if expr.name == "sigma":  # braced: \sigma \left(x\right) reads as the sigmoid of x, not σ·x
+            return r"{\sigma}"
+        base, supers, subs = split_super_sub(expr.name)
+        text = self._word(base)
+        if supers:
+            text += "^{" + " ".join(self._word(s, accents=False) for s in supers) + "}"
+        if subs:  # x_1_2 is x_{1_2}: x_{1 2} would read as x12
+            text += "_{" + "_".join(self._word(s, accents=False) for s in subs) + "}"
+        return text
 
     @staticmethod
-    def _word(word: str) -> str:
+    def _word(word: str, accents: bool = True) -> str:
+        """One part of a name; an accent reads back on a name's first letter only (w_{\\hat{x}} is w_hatx)."""
         if len(word) <= 1 or word.isdigit() or word in _GREEK_WORDS:
             return translate(word)
-        if word[0].isalpha() and word[1:] in _ACCENTS_READ:
+        if accents and word[0].isalpha() and word[1:] in _ACCENTS_READ:
             return rf"\{word[1:]}{{{word[0]}}}"
         return rf"\mathrm{{{word}}}"
 
-    def _print_Symbol(self, expr: sympy.Symbol, style: str = "plain") -> str:
-        if expr.name == "sigma":  # braced: \sigma \left(x\right) reads as the sigmoid of x, not σ·x
-            return r"{\sigma}"
-        return super()._print_Symbol(expr, style=style)
-
     def _leibniz(self, name: sympy.Basic) -> str:
         """A name after the d of a Leibniz derivative, where a brace would end the d: \\frac{d\\sigma}{dz}."""
-        return super()._print_Symbol(name) if isinstance(name, sympy.Symbol) else self._print(name)
+        if isinstance(name, sympy.Symbol) and name.name == "sigma":
+            return r"\sigma"
+        return self._print(name)
 
     def _print_Heaviside(self, expr: sympy.Expr, exp: object = None) -> str:
         # sympy's \theta(x) would read back as a function θ of the reader's
@@ -223,7 +229,17 @@ class DeriveLatexPrinter(LatexPrinter):
             return rf"\frac{{d^{{{order}}}{self._leibniz(inner)}}}{{d{self._leibniz(var)}^{{{order}}}}}"
         if not rest and isinstance(inner, AppliedUndef) and inner.args == (var,):
             return self._prime(inner, order, var)
-        return super()._print_Derivative(expr)
+        if rest and len({v for v, _ in expr.variable_count}) > 1:
+            # by several variables: one operator each, innermost last, as \frac{\partial^{2}}{\partial q
+            # \partial p} does not read back
+            text = self._print(inner)
+            for v, n in expr.variable_count:
+                name = self._leibniz(v)
+                text = (rf"\frac{{\partial}}{{\partial {name}}} {text}" if n == 1
+                        else rf"\frac{{\partial^{{{n}}}}}{{\partial {name}^{{{n}}}}} {text}")
+            return text
+        # sympy prints the variable as it prints it elsewhere, and σ alone is braced: \frac{d}{d \sigma}
+        return re.sub(r"(d|\\partial) \{\\sigma\}", r"\1 \\sigma", super()._print_Derivative(expr))
 
     def _prime(self, function: sympy.Function, order: int, point: sympy.Basic) -> str:
         if isinstance(function, AppliedUndef):
@@ -260,6 +276,15 @@ _LATEX_PRINTER = DeriveLatexPrinter()
 def to_latex(expr: sympy.Basic) -> str:
     """LaTeX that derive's LaTeX reader reads back to an equal expression."""
     return _LATEX_PRINTER.doprint(_displayable(expr))
+
+
+def definition_to_latex(name: str, params: Sequence[sympy.Symbol], expr: sympy.Expr) -> tuple[str, str]:
+    """The two sides of a definition in LaTeX that reads back as it: `y`, or `\\operatorname{y}\\left(z\\right)`
+    for a function (y{\\left(z \\right)} is an application, not a definition's head)."""
+    head = to_latex(sympy.Symbol(name))
+    if params:
+        head = rf"\operatorname{{{name}}}\left({', '.join(to_latex(p) for p in params)}\right)"
+    return head, to_latex(expr)
 
 
 class DeriveMathMLPrinter(MathMLPresentationPrinter):

@@ -349,14 +349,9 @@ def _as_notation(text: str, definition: Definition, latex: bool, known: list[Def
 
 def _printed(definition: Definition, latex: bool) -> str:
     if latex:  # derive's LaTeX, which reads back
-        from derive.printing import to_latex
-        from derive.symbols import symbol
+        from derive.printing import definition_to_latex
 
-        head = to_latex(symbol(definition.name))
-        if definition.params:
-            params = ", ".join(to_latex(p) for p in definition.params)
-            head = rf"\operatorname{{{definition.name}}}\left({params}\right)"
-        return f"{head} = {to_latex(definition.expr)}"
+        return " = ".join(definition_to_latex(definition.name, definition.params, definition.expr))
     from derive.printing import to_text
 
     params = ", ".join(p.name for p in definition.params)

@@ -94,7 +94,7 @@ def test_what_to_text_prints_parses_back_to_the_same_expression(expr: sympy.Expr
 # derive's own LaTeX (what `--format latex`, reports and the docs print) reads back with every name plain
 # text has: multi-letter names (`net`, `rate`), word subscripts (`y_pred`), accents, and the step functions.
 DERIVE_LATEX_NAMES = (*PLAIN_NAMES, "net", "out", "y_pred", "x_max", "net1", "yhat", "xbar", "ell", "alphahat",
-                      "sigma", "omicron", "pi1", "pi_a")
+                      "sigma", "omicron", "pi1", "pi_a", "x_1_2", "w_xhat", "w_alpha")
 DERIVE_LATEX_FUNCTIONS = (*FUNCTIONS, "loss", "act")
 DERIVE_LATEX_UNARY = (*UNARY, sympy.Heaviside, sympy.sign)
 
