@@ -9,6 +9,7 @@ from typing import Any
 import sympy
 
 from derive import render
+from derive.definitions import Definition
 from derive.printing import to_sympy_string
 from derive.verify import Verdict
 
@@ -53,6 +54,11 @@ class Derivation:
     wrt: str
     where: tuple[str, ...] = ()
     style: str = "expand"
+    # The name the Leibniz style gives the expression when no definition names it (E = ...), and the
+    # definitions given (`where`): the LaTeX output states them above its steps, so that it checks as it
+    # stands (`derive diff ... --format latex | derive check`); the text output names E.
+    named: Definition | None = None
+    definitions: tuple[Definition, ...] = ()
 
     @property
     def ok(self) -> bool:

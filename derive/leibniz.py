@@ -273,15 +273,19 @@ class Backprop:
         return value, self.emit("combine", "Put the factors derived above together.", lhs, value, premises)
 
 
-def leibniz(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tuple[Step, ...], sympy.Expr]:
-    """The Leibniz-style steps of d/dvar[expr] and the result in the leaf variables."""
+def leibniz(
+    expr: sympy.Expr, var: sympy.Symbol, defs: Definitions
+) -> tuple[tuple[Step, ...], sympy.Expr, Definition | None]:
+    """The Leibniz-style steps of d/dvar[expr], the result in the leaf variables, and the definition of
+    the name the steps give the expression when no definition names it (E = ...)."""
     named, (top, defs) = defs, top_name(expr, defs, var)
     bodies = {d.name: canonical(d.expr, defs) for d in defs}
     forms = written_forms([expr, *(d.expr for d in defs)], defs)
     folding = Definitions(Definition(n, (), body) for n, body in bodies.items())
     checker = Checker(defs)
     backprop = Backprop(bodies, defs, forms, var, folding, checker)
-    if top not in named:
+    introduced = None if top in named else defs[top]
+    if introduced is not None:
         backprop.introduce = f"Call the expression {top} = {render.plain(expr)}."
     value = backprop.grad(top, var.name)
     lhs = backprop.show(backprop.leibniz(top, var.name))
@@ -317,4 +321,4 @@ def leibniz(expr: sympy.Expr, var: sympy.Symbol, defs: Definitions) -> tuple[tup
             steps.append(premise)
         # The simplify line keeps dE/dz on its left, like every line of this style.
         steps.extend(simplify_step(checker, leaf, tidied, lhs, premise=premise))
-    return tuple(steps), steps[-1].after if steps else leaf
+    return tuple(steps), steps[-1].after if steps else leaf, introduced

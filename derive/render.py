@@ -9,8 +9,8 @@ from typing import Protocol
 import sympy
 
 from derive.printing import _MATHML_PRINTER as _MATHML
+from derive.printing import definition_to_latex, to_mathml_equation, to_unicode
 from derive.printing import to_latex as _latex
-from derive.printing import to_mathml_equation, to_unicode
 from derive.printing import to_text as _plain_text
 
 MARKS = {"proved": "✓", "confirmed": "≈", "refuted": "✗", "unknown": "?"}
@@ -24,11 +24,19 @@ class _Step(Protocol):
     verdict: str
 
 
+class _Definition(Protocol):
+    name: str
+    params: tuple[sympy.Symbol, ...]
+    expr: sympy.Expr
+
+
 class _Derivation(Protocol):
     steps: Sequence[_Step]
     result: sympy.Expr
     input: str
     wrt: str
+    named: _Definition | None
+    definitions: Sequence[_Definition]
 
     @property
     def ok(self) -> bool: ...
@@ -78,6 +86,11 @@ def _escape_text(text: str) -> str:
 def to_latex(derivation: _Derivation) -> str:
     """An `align*` block, one step per row, each annotated with its rule."""
     rows = []
+    if derivation.steps:  # the names the steps use, defined first: the block checks as it stands
+        named = [(derivation.named, "name")] if derivation.named is not None else []
+        for definition, remark in [*named, *((d, "where") for d in derivation.definitions)]:
+            head, body = definition_to_latex(definition.name, definition.params, definition.expr)
+            rows.append(rf"{head} &= {body} && \text{{{remark}}}")
     for previous, step in _pairs(derivation):
         left = "" if _continues(previous, step) else tex(step.before)
         rule = _escape_text(step.rule)
@@ -102,6 +115,8 @@ def to_markdown(derivation: _Derivation) -> str:
 def to_text(derivation: _Derivation) -> str:
     """One step per line: the equation, its rule and its verdict mark."""
     lines = []
+    if derivation.named is not None and derivation.steps:  # E, the name the steps use, defined first
+        lines.append(f"let {to_unicode(sympy.Symbol(derivation.named.name))} = {to_unicode(derivation.named.expr)}")
     for previous, step in _pairs(derivation):
         left = "  " if _continues(previous, step) else to_unicode(step.before) + " "
         lines.append(f"{left}= {to_unicode(step.after)}    [{step.rule}] {mark(step.verdict)}")

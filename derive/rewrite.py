@@ -970,15 +970,15 @@ def _at_definition(error: DefinitionError, text: str) -> DefinitionError:
 
 def _derive(
     expression: sympy.Expr, var: sympy.Symbol, defs: Definitions, style: str
-) -> tuple[tuple[Step, ...], list[Step], sympy.Expr]:
+) -> tuple[tuple[Step, ...], list[Step], sympy.Expr, Definition | None]:
     first, expression = read_leibniz_derivatives(expression, var, defs)
     if style == "leibniz":
         from derive.leibniz import leibniz  # leibniz builds on this module's engine
 
-        steps, result = leibniz(expression, var, defs)
-    else:
-        steps, result = expand(expression, var, defs)
-    return tuple(first), list(steps), result
+        steps, result, named = leibniz(expression, var, defs)
+        return tuple(first), list(steps), result, named
+    steps, result = expand(expression, var, defs)
+    return tuple(first), list(steps), result, None
 
 
 @whole_in_worker_off_main_thread
@@ -1002,13 +1002,14 @@ def differentiate(
     try:
         # Keep 2*(a - y) and -(a - y) as the rules write them rather than let sympy distribute the number.
         with distribute(False):
-            first, steps, result = _derive(expression, var, defs, chosen)
+            first, steps, result, named = _derive(expression, var, defs, chosen)
     except RecursionError:
         # ... except where sympy cannot: its odd functions loop on sin(-a - x) while numbers are not
         # distributed (sin(-u) -> -sin(u) -> sin(-u) ...). Such a derivation is written the usual way.
-        first, steps, result = _derive(expression, var, defs, chosen)
+        first, steps, result, named = _derive(expression, var, defs, chosen)
     return Derivation(
-        steps=(*first, *steps), result=result, input=text, wrt=var.name, where=where_texts, style=chosen
+        steps=(*first, *steps), result=result, input=text, wrt=var.name, where=where_texts, style=chosen,
+        named=named, definitions=tuple(defs),
     )
 
 
