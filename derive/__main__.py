@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from derive.cli import run
+from derive.script import run
 
 run()

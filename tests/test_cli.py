@@ -605,3 +605,31 @@ def test_main_leaves_the_garbage_collector_as_it_found_it(collector: str) -> Non
     result = subprocess.run([sys.executable, "-c", code], input="d/dx(x^2) = 2x\n", capture_output=True,
                             text=True, timeout=120, check=False)
     assert result.stdout.splitlines()[-1] == f"True {collector == 'on'}", result.stderr
+
+
+def test_ctrl_c_while_the_command_line_loads_ends_it_quietly() -> None:
+    # A Ctrl-C in the first few milliseconds, while derive.cli and the standard library load, printed a
+    # traceback; the console script now catches it as the command does later (exit 130, one line).
+    probe = (
+        "import builtins, sys\n"
+        "real = builtins.__import__\n"
+        "def interrupted(name, *args, **kwargs):\n"
+        "    if name == 'derive.cli':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = interrupted\n"
+        "from derive.script import run\n"
+        "run()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (130, "", "derive: interrupted\n")
+
+
+def test_the_console_script_and_python_m_derive_run_the_command_line() -> None:
+    result = subprocess.run([sys.executable, "-m", "derive", "diff", "x^2", "--wrt", "x"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and "result: 2·x" in result.stdout
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "derive"]
+    assert script.value == "derive.script:run"
