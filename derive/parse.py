@@ -505,7 +505,9 @@ def _leibniz_of(name: str, wrt: sympy.Expr, order: int, tok: Token) -> sympy.Exp
     defined = not context.derivation or context.is_defined(name)
     if defined or (isinstance(wrt, sympy.Symbol) and wrt.name == name):  # dx/dx
         return sympy.Derivative(symbol(name), (wrt, order), evaluate=False)
-    placeholder = sympy.Dummy(name)
+    # A derivative of a variable of its own: not a Symbol (g(dy/dx) is a product, f'(dy/dx) at a point),
+    # and found again, alone, once the line is read.
+    placeholder = sympy.Derivative(sympy.Dummy(name), (wrt, order), evaluate=False)
     _UNDEFINED.get().append(_Pending(name, wrt, order, tok, placeholder))
     return placeholder
 
@@ -518,7 +520,7 @@ class _Pending:
     wrt: sympy.Expr
     order: int
     tok: Token
-    placeholder: sympy.Dummy
+    placeholder: sympy.Derivative
 
 
 _UNDEFINED: ContextVar[list[_Pending]] = ContextVar("derive_undefined_leibniz")
@@ -534,7 +536,7 @@ def _settle(result: sympy.Expr | Chain, pending: list[_Pending], tree: Tree, lat
     context = _CONTEXT.get()
     parts = result.parts if isinstance(result, Chain) else (result,)
     bare = _bare_names(tree, latex)
-    forms = _function_forms(parts)
+    forms = function_forms(parts)
     meaning: dict[sympy.Basic, sympy.Basic] = {}
     for p in pending:
         written = forms.get(p.name, set()) | set(context.seen_forms(p.name))
@@ -563,15 +565,20 @@ def _bare_names(tree: Tree, latex: bool) -> set[str]:
     }
 
 
-def _function_forms(parts: tuple[sympy.Expr, ...]) -> dict[str, set[tuple[sympy.Basic, ...]]]:
-    """Name -> the argument lists it is applied to, leaving out a derivative's stand-in variables
-    (y'(0) is Subs(Derivative(y(t), t), t, 0): y is not written as y(t) there)."""
+def function_forms(exprs: Iterable[sympy.Basic]) -> dict[str, set[tuple[sympy.Basic, ...]]]:
+    """Name -> the argument lists it is applied to in `exprs`, leaving out those of a derivative's stand-in
+    variable: y'(0) is Subs(Derivative(y(t), t), t, 0), and y is not written as y(t) there."""
     forms: dict[str, set[tuple[sympy.Basic, ...]]] = {}
-    for part in parts:
-        bound = {v for s in part.atoms(sympy.Subs) for v in s.variables}
-        for applied in part.atoms(AppliedUndef):
-            if not bound.intersection(applied.args):
-                forms.setdefault(applied.func.__name__, set()).add(applied.args)
+    todo: list[tuple[sympy.Basic, frozenset[sympy.Basic]]] = [(e, frozenset()) for e in exprs]
+    while todo:
+        expr, bound = todo.pop()
+        if isinstance(expr, sympy.Subs):
+            todo.extend((point, bound) for point in expr.point)
+            todo.append((expr.expr, bound | frozenset(expr.variables)))
+            continue
+        if isinstance(expr, AppliedUndef) and not bound.intersection(expr.args):
+            forms.setdefault(expr.func.__name__, set()).add(expr.args)
+        todo.extend((arg, bound) for arg in expr.args)
     return forms
 
 
@@ -589,11 +596,13 @@ def _undefined_message(p: _Pending) -> str:
         return (f"{written} is the derivative of a name {p.name}, not of the function: write the function "
                 f"with its argument, as d/dz(sigmoid(z)) or sigmoid'(z)")
     quotient = f"; for a quotient, write {written.replace('/', ' / ', 1)}" if "/" in written else ""
-    variable = p.wrt.name if isinstance(p.wrt, sympy.Symbol) else "x"
+    # e(t) is Euler's number times t, and by y(z) there is no function to write
+    function = (f", or write it as a function, {p.name}({p.wrt.name})"
+                if isinstance(p.wrt, sympy.Symbol) and p.name != "e" else "")
     if _CONTEXT.get().defined_in == "above":
-        where = f"before this line (define {p.name} = ... above it, or write it as a function, {p.name}({variable}))"
+        where = f"before this line (define {p.name} = ... above it{function})"
     else:
-        where = f'here (define it with --where "{p.name} = ...", or write it as a function, {p.name}({variable}))'
+        where = f'here (define it with --where "{p.name} = ..."{function})'
     return f"{written} reads as the derivative of {p.name}, which is not defined {where}{quotient}"
 
 

@@ -191,12 +191,13 @@ def read_statements(
     if not spans:
         raise ParseError("empty input: no definitions or equations found", context=caret_context(text, 1, 1))
     statements: list[Statement] = []
+    seen = _Seen(statements)
     definitions: dict[str, Definition] = {}
     for begin, end in spans:
         first = begin + (len(cleaned[begin:end]) - len(cleaned[begin:end].lstrip()))
         line, column = line_column(text, first)
         chain = parse_span(text, begin, end, latex=latex, start="statement",
-                           context=_context(definitions, limits, statements), cleaned=cleaned)
+                           context=_context(definitions, limits, seen), cleaned=cleaned)
         assert isinstance(chain, Chain)
         try:
             statement = replace(_classify(chain, line, definitions, statements, text, first), column=column)
@@ -232,7 +233,8 @@ def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Def
                          context=caret_context(text, 1, 1))
     begin, end = spans[0]
     chain = parse_span(text, begin, end, latex=latex, start="statement",
-                       context=_context(definitions, DEFAULT_LIMITS, ()), cleaned=cleaned)
+                       context=replace(_context(definitions, DEFAULT_LIMITS, _Seen(())), defined_in="where"),
+                       cleaned=cleaned)
     assert isinstance(chain, Chain)
     definition = _as_definition(chain, 1, definitions, force=True)
     if definition is None:
@@ -243,54 +245,60 @@ def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Def
     return definition
 
 
-def _context(definitions: dict[str, Definition], limits: Limits,
-             statements: Sequence[Statement] | None = None) -> ParseContext:
+def _context(definitions: dict[str, Definition], limits: Limits, seen: _Seen | None = None) -> ParseContext:
     """What the parser needs to know about the definitions so far, and about the lines so far of a
-    derivation being read (`statements`; None for an expression outside one): live views, nothing copied
-    per line."""
-    seen = _Seen(statements or ())
+    derivation being read (`seen`; None for an expression outside one): live views, nothing copied per
+    line."""
+    derivation = seen is not None
+    seen = seen if seen is not None else _Seen(())
     return ParseContext(variables=_Leaves(definitions), functions=_FunctionNames(definitions), limits=limits,
-                        derivation=statements is not None, seen=seen, seen_forms=seen.forms)
+                        derivation=derivation, seen=seen, seen_forms=seen.forms)
 
 
 def parse_context(definitions: Iterable[Definition], limits: Limits = DEFAULT_LIMITS) -> ParseContext:
     """How an expression to differentiate reads under its definitions (`derive diff --where`): `y(z)` as y
     and `y(1 - y)` as a product after `y = sigmoid(z)`, a defined `e` as that name; dN/dv as in a line
     of a derivation, of a defined N, a variable or a function N(v) written in the expression."""
-    return replace(_context({d.name: d for d in definitions}, limits, ()), defined_in="where")
+    return replace(_context({d.name: d for d in definitions}, limits, _Seen(())), defined_in="where")
 
 
 class _Seen(Collection[str]):
-    """The names the statements so far use (their free symbols), asked only of a dN/dv whose N is not
-    defined (rare): a derivation of thousands of lines pays nothing for it otherwise."""
+    """The names the statements so far use (their free symbols) and the argument lists they apply names to,
+    asked only of a dN/dv whose N is not defined: gathered from the lines not yet seen on each question,
+    so that a derivation of thousands of lines reads each line once for it, or not at all."""
 
     def __init__(self, statements: Sequence[Statement]) -> None:
-        self._statements = statements
+        self._statements = statements  # the derivation's list, which grows as it is read
+        self._read = 0
+        self._names: set[str] = set()
+        self._forms: dict[str, set[tuple[sympy.Basic, ...]]] = {}
+
+    def _catch_up(self) -> None:
+        from derive.parse import function_forms
+
+        for statement in self._statements[self._read:]:
+            self._names.update(getattr(s, "name", "") for part in statement.parts for s in part.free_symbols)
+            for name, forms in function_forms(statement.parts).items():
+                self._forms.setdefault(name, set()).update(forms)
+        self._read = len(self._statements)
+        self._names.discard("")
 
     def __contains__(self, name: object) -> bool:
-        return any(
-            getattr(s, "name", None) == name
-            for statement in self._statements
-            for part in statement.parts
-            for s in part.free_symbols
-        )
+        self._catch_up()
+        return name in self._names
 
     def forms(self, name: str) -> set[tuple[sympy.Basic, ...]]:
         """The argument lists the statements so far apply `name` to (y(x) above makes dy/dx y'(x) here)."""
-        return {
-            applied.args
-            for statement in self._statements
-            for part in statement.parts
-            for applied in part.atoms(AppliedUndef)
-            if applied.func.__name__ == name
-        }
+        self._catch_up()
+        return set(self._forms.get(name, ()))
 
     def __iter__(self) -> Iterator[str]:
-        names = {getattr(s, "name", "") for st in self._statements for part in st.parts for s in part.free_symbols}
-        return iter(sorted(names - {""}))
+        self._catch_up()
+        return iter(sorted(self._names))
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        self._catch_up()
+        return len(self._names)
 
 
 class _Leaves(Mapping[str, frozenset[str]]):

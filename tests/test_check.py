@@ -308,6 +308,12 @@ IMPLICIT = [
     ("d/dx(y(x)^2) + y(0) = 2 y(x) dy/dx + y(0)", "proved"),
     ("d/dx(x^2 + y(x)^2) = 2x + 2y(x) y'(x)\n= 2x + 2y(x) dy/dx", "proved"),  # y(x) on the line above
     ("d/dx(x^2 + y(x)^2) = 2x + 2y(x) y'(x)\n= 2x + 2 dy/dx", "refuted"),
+    ("y(x) + dy/dx(0) = y(x) + dy/dx(1)", "refuted"),  # y'(0) = y'(1) does not hold: x is bound at a point only
+    ("y + 1 = 1 + y\ny(x) + dy/dx(0) = y(x) + dy/dx(1)", "refuted"),
+    # dy/dx of a variable y is 0, and a derivative is no variable a defined name could be written in
+    ("g = sin(y)\ng(dy/dx) = g", "refuted"),
+    ("E = 1/2*(a - y)^2\nE(dy/dz) = E", "refuted"),
+    ("f'(dy/dx) + y = f'(0) + y", "proved"),
 ]
 
 
@@ -334,6 +340,25 @@ def test_implicit_differentiation_with_the_function_written_on_the_line_is_check
 def test_a_leibniz_derivative_of_a_function_applied_otherwise_is_still_an_error(text):
     with pytest.raises(ParseError, match="which is not defined before this line"):
         check(text)
+
+
+def test_a_leibniz_derivative_is_no_variable_to_differentiate_by():
+    for text in ("diff(x^2 + y, dy/dx) = 0", "diff(y(x)^2, dy/dx) = 0"):
+        with pytest.raises(ParseError, match="diff needs a variable"):
+            check(text)
+
+
+def test_the_lines_above_are_read_once_for_the_leibniz_derivatives_of_undefined_names(monkeypatch):
+    import sys
+
+    module = sys.modules["derive.parse"]  # `derive.parse` is the function
+    calls = []
+    real = module.function_forms
+    monkeypatch.setattr(module, "function_forms", lambda exprs: calls.append(1) or real(exprs))
+    lines = 60
+    report = check("\n".join(f"d/dx(y(x)^2 + x^{k}) = 2 y(x) dy/dx + {k} x^{k - 1}" for k in range(2, lines + 2)))
+    assert report.ok and len(report.steps) == lines
+    assert len(calls) <= 2 * lines  # once for the line, at most once more for it as a line above: linear
 
 
 @pytest.mark.parametrize(
