@@ -247,14 +247,15 @@ def _defined_earlier(name: str | None, earlier: dict[str, int], block: Block) ->
 
 
 def _with_earlier_notes(steps: tuple[StepCheck, ...], earlier: dict[str, int], block: Block) -> list[StepCheck]:
-    """A step that does not hold and uses a name only an earlier block defines says so in its note."""
+    """A step that does not hold, or holds with a note (dE/dx is 0: E does not depend on x), and uses a name
+    only an earlier block defines says so in its note."""
     if not earlier:
         return list(steps)
     from sympy.core.function import AppliedUndef
 
     noted = []
     for step in steps:
-        if step.verdict.value not in ("refuted", "unknown"):
+        if step.verdict.value not in ("refuted", "unknown") and step.note is None:
             noted.append(step)
             continue
         used = {getattr(s, "name", None) for side in (step.lhs, step.rhs) for s in side.free_symbols}

@@ -309,3 +309,10 @@ def test_a_wrong_step_using_a_name_defined_only_in_an_earlier_block_says_so() ->
     report = check_source("page.md", DEFINED_IN_AN_EARLIER_BLOCK.format("y = sigmoid(z)\nd/dz y = y(1 - y)"))
     assert [s.verdict.value for s in report.steps] == ["proved"]
     assert report.steps[0].note is None
+
+
+def test_a_step_that_holds_as_0_0_with_a_name_defined_only_in_an_earlier_block_says_so() -> None:
+    (step,) = check_source("page.md", DEFINED_IN_AN_EARLIER_BLOCK.format("d/dz(E^2) = 2 E dE/dz")).steps
+    assert step.verdict.value == "proved"  # E is a variable in this block: 0 = 0
+    assert "E is defined in the block at line 2; each block is read on its own" in step.note
+
