@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import sympy
 from sympy.core.function import AppliedUndef
-from sympy.printing.conventions import split_super_sub
-from sympy.printing.latex import LatexPrinter, translate
+from sympy.printing.conventions import requires_partial, split_super_sub
+from sympy.printing.latex import LatexPrinter, accepted_latex_functions, translate
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
@@ -35,6 +35,10 @@ class PlainTextPrinter(StrPrinter):
 
     def _print_Heaviside(self, expr: sympy.Expr) -> str:
         return f"heaviside({self._print(expr.args[0])})"
+
+    def _print_DiracDelta(self, expr: sympy.Expr) -> str:
+        order = 1 + (int(expr.args[1]) if len(expr.args) > 1 else 0)
+        return f"heaviside{chr(39) * order}({self._print(expr.args[0])})"
 
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         inner = expr.expr
@@ -192,28 +196,44 @@ class DeriveLatexPrinter(LatexPrinter):
         # accent derive reads is set in \mathrm, in the name and in its subscripts.
         if expr.name == "sigma":  # braced: \sigma \left(x\right) reads as the sigmoid of x, not σ·x
             return r"{\sigma}"
-        base, supers, subs = split_super_sub(expr.name)
-        text = self._word(base)
+        return self._name(expr.name, r"\mathrm")
+
+    def _hprint_Function(self, func: str) -> str:
+        """The name of an applied function of the user's, written as its symbol would be (y_{\\mathrm{out}},
+        \\hat{y}, x_{1_2}), a word in \\operatorname; sympy's y_{out} reads as y_o·u·t."""
+        if func in accepted_latex_functions:
+            return super()._hprint_Function(func)
+        return self._name(func, r"\operatorname")
+
+    def _name(self, name: str, command: str) -> str:
+        base, supers, subs = split_super_sub(name)
+        text = self._word(base, command)
         if supers:
-            text += "^{" + " ".join(self._word(s, accents=False) for s in supers) + "}"
+            text += "^{" + " ".join(self._word(s, r"\mathrm", accents=False) for s in supers) + "}"
         if subs:  # x_1_2 is x_{1_2}: x_{1 2} would read as x12
-            text += "_{" + "_".join(self._word(s, accents=False) for s in subs) + "}"
+            text += "_{" + "_".join(self._word(s, r"\mathrm", accents=False) for s in subs) + "}"
         return text
 
     @staticmethod
-    def _word(word: str, accents: bool = True) -> str:
+    def _word(word: str, command: str, accents: bool = True) -> str:
         """One part of a name; an accent reads back on a name's first letter only (w_{\\hat{x}} is w_hatx)."""
         if len(word) <= 1 or word.isdigit() or word in _GREEK_WORDS:
             return translate(word)
         if accents and word[0].isalpha() and word[1:] in _ACCENTS_READ:
             return rf"\{word[1:]}{{{word[0]}}}"
-        return rf"\mathrm{{{word}}}"
+        return rf"{command}{{{word}}}"
 
     def _leibniz(self, name: sympy.Basic) -> str:
         """A name after the d of a Leibniz derivative, where a brace would end the d: \\frac{d\\sigma}{dz}."""
         if isinstance(name, sympy.Symbol) and name.name == "sigma":
             return r"\sigma"
         return self._print(name)
+
+    def _print_DiracDelta(self, expr: sympy.Expr, exp: object = None) -> str:
+        # the derivative of the step, which derive writes heaviside' (sympy's \delta would be a function δ)
+        order = 1 + (int(expr.args[1]) if len(expr.args) > 1 else 0)
+        text = rf"\operatorname{{heaviside}}{chr(39) * order}\left({self._print(expr.args[0])}\right)"
+        return rf"\left({text}\right)^{{{exp}}}" if exp is not None else text
 
     def _print_Heaviside(self, expr: sympy.Expr, exp: object = None) -> str:
         # sympy's \theta(x) would read back as a function θ of the reader's
@@ -223,27 +243,30 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Derivative(self, expr: sympy.Derivative) -> str:
         (var, order), *rest = expr.variable_count
         inner = expr.expr
-        if not rest and order == 1 and isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol | AppliedUndef):
+        # dσ/dz of a variable σ would read back as the sigmoid's derivative: written d/dz σ instead
+        leibniz = isinstance(inner, sympy.Symbol) and inner.name != "sigma"
+        if not rest and order == 1 and leibniz and isinstance(var, sympy.Symbol | AppliedUndef):
             return rf"\frac{{d{self._leibniz(inner)}}}{{d{self._leibniz(var)}}}"
-        if not rest and isinstance(inner, sympy.Symbol) and isinstance(var, sympy.Symbol):  # d^2E/dy^2
+        if not rest and leibniz and isinstance(var, sympy.Symbol):  # d^2E/dy^2
             return rf"\frac{{d^{{{order}}}{self._leibniz(inner)}}}{{d{self._leibniz(var)}^{{{order}}}}}"
         if not rest and isinstance(inner, AppliedUndef) and inner.args == (var,):
             return self._prime(inner, order, var)
-        if rest and len({v for v, _ in expr.variable_count}) > 1:
-            # by several variables: one operator each, innermost last, as \frac{\partial^{2}}{\partial q
-            # \partial p} does not read back
-            text = self._print(inner)
-            for v, n in expr.variable_count:
-                name = self._leibniz(v)
-                text = (rf"\frac{{\partial}}{{\partial {name}}} {text}" if n == 1
-                        else rf"\frac{{\partial^{{{n}}}}}{{\partial {name}^{{{n}}}}} {text}")
-            return text
-        # sympy prints the variable as it prints it elsewhere, and σ alone is braced: \frac{d}{d \sigma}
-        return re.sub(r"(d|\\partial) \{\\sigma\}", r"\1 \\sigma", super()._print_Derivative(expr))
+        # One operator per variable, innermost last (sympy's \frac{\partial^{2}}{\partial q \partial p} does
+        # not read back), the variable as after a d (\sigma, not {\sigma}), a sum or a sign bracketed.
+        d = r"\partial" if requires_partial(expr) else "d"
+        negative = any(arg.could_extract_minus_sign() for arg in expr.args)
+        text = self.parenthesize(inner, PRECEDENCE["Mul"], is_neg=negative, strict=True)
+        for v, n in expr.variable_count:
+            name = self._leibniz(v)
+            operator = rf"\frac{{{d}}}{{{d} {name}}}" if n == 1 else rf"\frac{{{d}^{{{n}}}}}{{{d} {name}^{{{n}}}}}"
+            text = f"{operator} {text}"
+        return text
 
     def _prime(self, function: sympy.Function, order: int, point: sympy.Basic) -> str:
         if isinstance(function, AppliedUndef):
             head = self._print(sympy.Symbol(type(function).__name__))
+        elif function.func is sympy.exp:  # printed e^{x}, which has no head to prime
+            head = r"\exp"
         else:  # a known function: its own symbol (\sin, \sigma) with the prime
             head = re.sub(r"\s*(\{\\left\(|\\left\().*$", "", self._print(function.func(sympy.Symbol("_"))))
         return rf"{head}{chr(39) * order}\left({self._print(point)}\right)"
@@ -279,12 +302,13 @@ def to_latex(expr: sympy.Basic) -> str:
 
 
 def definition_to_latex(name: str, params: Sequence[sympy.Symbol], expr: sympy.Expr) -> tuple[str, str]:
-    """The two sides of a definition in LaTeX that reads back as it: `y`, or `\\operatorname{y}\\left(z\\right)`
-    for a function (y{\\left(z \\right)} is an application, not a definition's head)."""
-    head = to_latex(sympy.Symbol(name))
-    if params:
-        head = rf"\operatorname{{{name}}}\left({', '.join(to_latex(p) for p in params)}\right)"
-    return head, to_latex(expr)
+    """The two sides of a definition in LaTeX that reads back as it: `y`, or `y\\left(z\\right)` for a
+    function (sympy's y{\\left(z \\right)} is an application, not a definition's head)."""
+    if not params:
+        return to_latex(sympy.Symbol(name)), to_latex(expr)
+    # as its applications print (y_{\mathrm{out}}, \operatorname{act}); \sigma would be the sigmoid
+    called = _LATEX_PRINTER._hprint_Function(name) if name != "sigma" else r"\operatorname{sigma}"
+    return rf"{called}\left({', '.join(to_latex(p) for p in params)}\right)", to_latex(expr)
 
 
 class DeriveMathMLPrinter(MathMLPresentationPrinter):

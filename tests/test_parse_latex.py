@@ -114,6 +114,16 @@ FUNCTIONS = [
     (r"y(z)", Y(z)),
     (r"f(g(x))", f(g(x))),
     (r"\phi(x)", function("phi")(x)),
+    # a name applied is an application after a function command too (it was log(σ)·z)
+    (r"\log \sigma(z)", log(sigmoid(z))),
+    (r"\log f(x) + 1", log(f(x)) + 1),
+    (r"\ln y(z)", log(Y(z))),
+    # primes on function commands, as derive prints them
+    (r"\sin'(x)", Derivative(sympy.sin(x), x)),
+    (r"\operatorname{relu}'(x)", Derivative(relu(x), x)),
+    (r"\exp'(x)", Derivative(exp(x), x)),
+    (r"\sigma^{\prime}(z)", Derivative(sigmoid(z), z)),
+    (r"\sigma^{2}(z)", sigmoid(z) ** 2),
 ]
 
 DERIVATIVES = [

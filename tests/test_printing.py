@@ -165,13 +165,18 @@ NAMES_IN_LATEX = [
     ("yhat + alpha_1", r"\alpha_{1} + \hat{y}"),
     ("heaviside(x)", r"\operatorname{heaviside}\left(x\right)"),
     ("sigma*(x + 1)", r"{\sigma} \left(x + 1\right)"),
-    ("d^2sigma/dx^2", r"\frac{d^{2}\sigma}{dx^{2}}"),
+    ("d^2sigma/dx^2", r"\frac{d^{2}}{d x^{2}} {\sigma}"),  # \frac{d^{2}\sigma}{dx^{2}} is the sigmoid's
     ("d/dsigma (sigma^2)", r"\frac{d}{d \sigma} {\sigma}^{2}"),  # a brace after d would end the d
     ("x*sin(x) + loss(x)", r"x \sin{\left(x \right)} + \operatorname{loss}{\left(x \right)}"),  # functions
     ("x_1_2", r"x_{1_2}"),  # two subscripts, not x_{1 2} (x12)
     ("w_xhat", r"w_{\mathrm{xhat}}"),  # not w_{\hat{x}} (w_hatx)
     ("relu'(w*x)", r"\operatorname{relu}'\left(w x\right)"),
     ("sin'(2*x) + tanh''(2*x)", r"\sin'\left(2 x\right) + \tanh''\left(2 x\right)"),
+    ("d/dq(d/dp(p^2 q^2 + p q))",
+     r"\frac{\partial}{\partial q} \frac{\partial}{\partial p} \left(p^{2} q^{2} + p q\right)"),
+    ("d/dx(-g(x, y))", r"\frac{\partial}{\partial x} \left(- g{\left(x,y \right)}\right)"),
+    ("y_out(z) + act(z)", r"\operatorname{act}{\left(z \right)} + y_{\mathrm{out}}{\left(z \right)}"),
+    ("exp'(x^2) + heaviside'(2x)", r"\operatorname{heaviside}'\left(2 x\right) + \exp'\left(x^{2}\right)"),
     ("d/dq(d/dp(g(p, q)))", r"\frac{\partial}{\partial q} \frac{\partial}{\partial p} g{\left(p,q \right)}"),
 ]
 

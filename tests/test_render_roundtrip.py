@@ -63,3 +63,24 @@ def test_the_markdown_output_has_one_math_block_and_one_verdict_mark_per_step(ex
     text = derivation.to_markdown()
     assert text.count("$$") >= 2 * len(derivation.steps)
     assert sum(text.count(mark) for mark in "✓≈✗?") >= len(derivation.steps)
+
+
+# The promise of the LaTeX output: it checks as it stands (a paper's `% derive: check` block, or piped).
+CHECKS_AS_IT_STANDS = [
+    *CORPUS,
+    ("1/2*(a - y_out)^2", "z", ("y_out(z) = sigmoid(z)",)),
+    ("3*x_1_2(z)", "z", ("x_1_2(z) = z^2",)),
+    ("x + sigma", "x", ()),
+    ("d/dx(x^2*y^2 + x*y)", "y", ()),
+    ("-log(sigma) - (x - mu)^2/(2*sigma^2)", "sigma", ()),
+    ("relu(x)^2", "x", ()),
+]
+
+
+@pytest.mark.parametrize(("expr", "wrt", "where"), CHECKS_AS_IT_STANDS, ids=[c[0] for c in CHECKS_AS_IT_STANDS])
+@pytest.mark.parametrize("style", ["expand", "leibniz"])
+def test_the_latex_output_checks_as_it_stands(expr, wrt, where, style):
+    derivation = derive.differentiate(expr, wrt, where=where, style=style)
+    report = derive.check(derivation.to_latex(), latex=True)
+    assert len(report.steps) == len(derivation.steps)
+    assert report.ok, [(s.line, s.verdict.value, s.lhs, s.rhs) for s in report.steps if not s.ok]
