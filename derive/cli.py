@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: leibniz with --where, else expand)")
     diff.add_argument("--format", choices=("text", "latex", "markdown", "html", "json"), default="text")
     diff.add_argument("--latex", action=argparse.BooleanOptionalAction, default=None,
-                      help="read EXPR as LaTeX (default: when it contains a backslash)")
+                      help="read EXPR as LaTeX (default: when it contains a backslash or a brace)")
 
     check = commands.add_parser("check", help="check a derivation line by line",
                                 description="Check every step of the derivations in FILEs (or standard input).",
@@ -104,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="*", metavar="FILE", help="files to check; none or - reads standard input")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--latex", action=argparse.BooleanOptionalAction, default=None,
-                       help="read plain and Markdown derivations as LaTeX (default: when they contain a backslash)")
+                       help="read plain and Markdown derivations as LaTeX "
+                            "(default: when they contain a backslash or a brace)")
     check.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                        help="check files in N processes at once (default 1)")
     return parser

@@ -59,6 +59,7 @@ class Derivation:
     # stands (`derive diff ... --format latex | derive check`); the text output names E.
     named: Definition | None = None
     definitions: tuple[Definition, ...] = ()
+    expression: sympy.Expr | None = None  # the input as read (with no steps, `d/dz f(z) = f'(z)` is shown)
 
     @property
     def ok(self) -> bool:

@@ -545,7 +545,8 @@ def _settle(result: sympy.Expr | Chain, pending: list[_Pending], tree: Tree, lat
         if len(candidates) == 1 and p.name not in bare:
             meaning[p.placeholder] = sympy.Derivative(function(p.name)(*candidates[0]), (p.wrt, p.order))
         elif candidates:
-            _raise_at(source, begin + (p.tok.start_pos or 0), _both_forms(p, candidates, bare))
+            message = _both_forms(p, candidates, bare, forms.get(p.name, set()))
+            _raise_at(source, begin + (p.tok.start_pos or 0), message)
         elif context.defined_in == "above" and (p.name in bare or p.name in context.seen):
             meaning[p.placeholder] = sympy.Derivative(symbol(p.name), (p.wrt, p.order), evaluate=False)
         else:
@@ -582,11 +583,15 @@ def function_forms(exprs: Iterable[sympy.Basic]) -> dict[str, set[tuple[sympy.Ba
     return forms
 
 
-def _both_forms(p: _Pending, candidates: list[tuple[sympy.Basic, ...]], bare: set[str]) -> str:
-    written = " and ".join(sorted(f"{p.name}({', '.join(str(a) for a in args)})" for args in candidates))
+def _both_forms(p: _Pending, candidates: list[tuple[sympy.Basic, ...]], bare: set[str],
+                on_line: set[tuple[sympy.Basic, ...]]) -> str:
+    def written(args: tuple[sympy.Basic, ...]) -> str:
+        return f"{p.name}({', '.join(str(a) for a in args)})" + ("" if args in on_line else " on a line above")
+
+    ways = " and ".join(sorted(written(args) for args in candidates))
     if p.name in bare:
-        written += f" and as {p.name} alone"
-    return (f"{p.tok.strip()}: {p.name} is written on this line as {written}, so its derivative cannot be told; "
+        ways += f" and as {p.name} alone on this line"
+    return (f"{p.tok.strip()}: {p.name} is written as {ways}, so its derivative cannot be told; "
             f"write it one way throughout: {p.name}({p.wrt}) for a function of {p.wrt}, {p.name} for a variable")
 
 
@@ -602,7 +607,7 @@ def _undefined_message(p: _Pending) -> str:
     if _CONTEXT.get().defined_in == "above":
         where = f"before this line (define {p.name} = ... above it{function})"
     else:
-        where = f'here (define it with --where "{p.name} = ..."{function})'
+        where = f'here (define it with --where "{p.name} = ...", where= in Python{function})'
     return f"{written} reads as the derivative of {p.name}, which is not defined {where}{quotient}"
 
 

@@ -251,8 +251,13 @@ class DeriveLatexPrinter(LatexPrinter):
             return rf"\frac{{d^{{{order}}}{self._leibniz(inner)}}}{{d{self._leibniz(var)}^{{{order}}}}}"
         if not rest and isinstance(inner, AppliedUndef) and inner.args == (var,):
             return self._prime(inner, order, var)
-        # One operator per variable, innermost last (sympy's \frac{\partial^{2}}{\partial q \partial p} does
-        # not read back), the variable as after a d (\sigma, not {\sigma}), a sum or a sign bracketed.
+        return self._operator(expr)
+
+    def _operator(self, expr: sympy.Derivative) -> str:
+        """\\frac{d}{d x} applied: one operator per variable, innermost last (sympy's \\frac{\\partial^{2}}
+        {\\partial q \\partial p} does not read back), the variable as after a d (\\sigma, not {\\sigma}), a
+        sum or a sign bracketed."""
+        inner = expr.expr
         d = r"\partial" if requires_partial(expr) else "d"
         negative = any(arg.could_extract_minus_sign() for arg in expr.args)
         text = self.parenthesize(inner, PRECEDENCE["Mul"], is_neg=negative, strict=True)
@@ -263,8 +268,8 @@ class DeriveLatexPrinter(LatexPrinter):
         return text
 
     def _prime(self, function: sympy.Function, order: int, point: sympy.Basic) -> str:
-        if isinstance(function, AppliedUndef):
-            head = self._print(sympy.Symbol(type(function).__name__))
+        if isinstance(function, AppliedUndef):  # as its applications print: \operatorname{loss}, y_{\mathrm{out}}
+            head = self._hprint_Function(type(function).__name__)
         elif function.func is sympy.exp:  # printed e^{x}, which has no head to prime
             head = r"\exp"
         else:  # a known function: its own symbol (\sin, \sigma) with the prime
@@ -299,6 +304,12 @@ _LATEX_PRINTER = DeriveLatexPrinter()
 def to_latex(expr: sympy.Basic) -> str:
     """LaTeX that derive's LaTeX reader reads back to an equal expression."""
     return _LATEX_PRINTER.doprint(_displayable(expr))
+
+
+def derivative_to_latex(expr: sympy.Expr, var: sympy.Symbol) -> str:
+    """d/dvar of expr written as the operator applied, `\\frac{d}{d x} g{\\left(x \\right)}`, where to_latex
+    would write the derivative of a function of its variable with a prime."""
+    return _LATEX_PRINTER._operator(sympy.Derivative(_displayable(expr), var))
 
 
 def definition_to_latex(name: str, params: Sequence[sympy.Symbol], expr: sympy.Expr) -> tuple[str, str]:

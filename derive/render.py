@@ -9,7 +9,7 @@ from typing import Protocol
 import sympy
 
 from derive.printing import _MATHML_PRINTER as _MATHML
-from derive.printing import definition_to_latex, to_mathml_equation, to_unicode
+from derive.printing import definition_to_latex, derivative_to_latex, to_mathml_equation, to_unicode
 from derive.printing import to_latex as _latex
 from derive.printing import to_text as _plain_text
 
@@ -37,6 +37,7 @@ class _Derivation(Protocol):
     wrt: str
     named: _Definition | None
     definitions: Sequence[_Definition]
+    expression: sympy.Expr | None
 
     @property
     def ok(self) -> bool: ...
@@ -95,7 +96,10 @@ def to_latex(derivation: _Derivation) -> str:
         left = "" if _continues(previous, step) else tex(step.before)
         rule = _escape_text(step.rule)
         rows.append(rf"{left} &= {tex(step.after)} && \text{{{rule}}}")
-    if not rows:
+    if not rows and derivation.expression is not None:  # d/dz f(z) = f'(z): the result as the one row
+        derivative = derivative_to_latex(derivation.expression, sympy.Symbol(derivation.wrt))
+        rows.append(rf"{derivative} &= {tex(derivation.result)}")
+    elif not rows:
         rows.append(rf"&{tex(derivation.result)}")
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 

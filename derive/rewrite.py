@@ -1009,7 +1009,7 @@ def differentiate(
         first, steps, result, named = _derive(expression, var, defs, chosen)
     return Derivation(
         steps=(*first, *steps), result=result, input=text, wrt=var.name, where=where_texts, style=chosen,
-        named=named, definitions=tuple(defs),
+        named=named, definitions=tuple(defs), expression=expression,
     )
 
 

@@ -342,6 +342,13 @@ def test_a_leibniz_derivative_of_a_function_applied_otherwise_is_still_an_error(
         check(text)
 
 
+def test_a_function_written_above_and_a_variable_on_the_line_is_an_error_that_says_where():
+    expected = "y is written as y.x. on a line above and as y alone on this line"
+    with pytest.raises(ParseError, match=expected) as caught:
+        check("d/dx(y(x)) = dy/dx\nd/dx(y^2) = 2y dy/dx")
+    assert (caught.value.line, caught.value.column) == (2, 16)
+
+
 def test_a_leibniz_derivative_is_no_variable_to_differentiate_by():
     for text in ("diff(x^2 + y, dy/dx) = 0", "diff(y(x)^2, dy/dx) = 0"):
         with pytest.raises(ParseError, match="diff needs a variable"):

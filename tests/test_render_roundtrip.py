@@ -74,6 +74,8 @@ CHECKS_AS_IT_STANDS = [
     ("d/dx(x^2*y^2 + x*y)", "y", ()),
     ("-log(sigma) - (x - mu)^2/(2*sigma^2)", "sigma", ()),
     ("relu(x)^2", "x", ()),
+    ("g(x)", "x", ()),  # no steps: the one row is d/dx g(x) = g'(x)
+    ("d/dx(f(x))", "x", ()),
 ]
 
 
@@ -82,5 +84,5 @@ CHECKS_AS_IT_STANDS = [
 def test_the_latex_output_checks_as_it_stands(expr, wrt, where, style):
     derivation = derive.differentiate(expr, wrt, where=where, style=style)
     report = derive.check(derivation.to_latex(), latex=True)
-    assert len(report.steps) == len(derivation.steps)
+    assert len(report.steps) == max(len(derivation.steps), 1)
     assert report.ok, [(s.line, s.verdict.value, s.lhs, s.rhs) for s in report.steps if not s.ok]
