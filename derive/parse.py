@@ -505,9 +505,11 @@ def _leibniz_of(name: str, wrt: sympy.Expr, order: int, tok: Token) -> sympy.Exp
     defined = not context.derivation or context.is_defined(name)
     if defined or (isinstance(wrt, sympy.Symbol) and wrt.name == name):  # dx/dx
         return sympy.Derivative(symbol(name), (wrt, order), evaluate=False)
-    # A derivative of a variable of its own: not a Symbol (g(dy/dx) is a product, f'(dy/dx) at a point),
-    # and found again, alone, once the line is read.
-    placeholder = sympy.Derivative(sympy.Dummy(name), (wrt, order), evaluate=False)
+    # A function named as written, of the variable: not a Symbol (g(dy/dx) is a product, f'(dy/dx) at a
+    # point), not a derivative sympy would merge with the one around it (d/dx(dy/dx)), found again once the
+    # line is read. Its name cannot be typed as a function's, and in a message it reads as written.
+    stand_in = function(f"d{'^' + str(order) if order > 1 else ''}{name}/d{wrt}{'^' + str(order) if order > 1 else ''}")
+    placeholder = stand_in(wrt)
     _UNDEFINED.get().append(_Pending(name, wrt, order, tok, placeholder))
     return placeholder
 
@@ -520,7 +522,7 @@ class _Pending:
     wrt: sympy.Expr
     order: int
     tok: Token
-    placeholder: sympy.Derivative
+    placeholder: sympy.Expr
 
 
 _UNDEFINED: ContextVar[list[_Pending]] = ContextVar("derive_undefined_leibniz")
@@ -557,12 +559,14 @@ def _settle(result: sympy.Expr | Chain, pending: list[_Pending], tree: Tree, lat
 
 
 def _bare_names(tree: Tree, latex: bool) -> set[str]:
-    """The names written on the line as names, not applied (`y`, `d/dx(y)`; not `y(x)`, not `dy/dx`)."""
+    """The names written on the line as names, not applied (`y`, `d/dx(y)`; not `y(x)`, not `dy/dx`, not
+    the y of sympy's y^{2}{\\left(x \\right)}, which is y(x)^2)."""
     builder = _BUILDERS[latex]
+    applied = {id(node.children[0]) for node in tree.iter_subtrees() if node.data == "call_power"}
     return {
         symbol(builder._name(node.children[0])).name
         for node in tree.iter_subtrees()
-        if node.data == "name" and isinstance(node.children[0], Token)
+        if node.data == "name" and isinstance(node.children[0], Token) and id(node) not in applied
     }
 
 

@@ -231,6 +231,7 @@ def test_the_expression_is_read_under_its_definitions(expr, wrt, where, oracle, 
 # was silently 0 (`x*dy/dx` dropped from the result).
 LEIBNIZ_IN_THE_EXPRESSION = [
     ("y(x)^2 + x*dy/dx", "x", [], sympy.diff(Y(x) ** 2 + x * Y(x).diff(x), x)),
+    ("d/dx(dy/dx) + y(x)", "x", [], sympy.diff(Y(x).diff(x, 2) + Y(x), x)),
     ("dσ/dz", "z", [], sympy.diff(sigmoid(z), z, 2)),
 ]
 
