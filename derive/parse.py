@@ -466,7 +466,14 @@ class _Builder(Transformer_NonRecursive):
             raise _Fault(f"{written}(...) is taken at a number; write {written} * (...) for a product", tok)
         name = symbol(self._name(m.group("n")))
         order = _derivative_order(m, tok)
-        wrt = _apply_name(self._name(m.group("v")), args, tok)
+        variable = self._name(m.group("v"))
+        context = _CONTEXT.get()
+        leaves = context.variables.get(name.name, frozenset()) if not context.is_defined(variable) else ()
+        if variable in leaves and all(isinstance(a, sympy.Symbol) for a in args):
+            # dE/dy(z) with E = 1/2 (a - y)^2: y is a variable of E's, written as y(z) here (not a function y,
+            # by which E's derivative would be 0)
+            return _leibniz_of(name.name, symbol(variable), order, tok)
+        wrt = _apply_name(variable, args, tok)
         if not isinstance(wrt, (sympy.Symbol, AppliedUndef)):
             raise _Fault(f"cannot differentiate with respect to {m.group('v')}(...)", tok)
         return _leibniz_of(name.name, wrt, order, tok)

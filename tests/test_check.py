@@ -281,6 +281,10 @@ def test_a_leibniz_derivative_of_a_name_not_defined_above_is_an_error_at_it(text
         ("d/dw(b + w x) = db/dw + x", "proved"),  # b is a variable on the line: db/dw is 0
         ("dσ/dz = σ(z)(1 - σ(z))", "proved"),  # σ undefined: the sigmoid of the variable, as ML notes mean it
         ("x dσ/dσ = x", "proved"),  # by σ itself: 1, as dx/dx
+        # dE/dy(z) is dE/dy, y written as y(z), also for a variable y of E's definition (it was 0)
+        ("E = y^3\ndE/dy(t) = 0", "refuted"),
+        ("E = y^3\ndE/dy(t) = 3 y^2", "proved"),
+        ("E = 1/2*(a - y)^2\ndE/dy(z) = dE/dy", "proved"),
         ("\\frac{d\\sigma}{dz} = \\sigma(z)(1 + \\sigma(z))", "refuted"),
         ("E = y^2\ndE/dz = dE/dy * dy/dz", "proved"),  # y is a variable in E's definition: 0 = 2y * 0
         ("x^2 + y^2 = 1\n2x + 2y dy/dx = 0", "refuted"),  # y is a variable, not a function of x
