@@ -505,9 +505,9 @@ def _pow(base: sympy.Expr, exponent: sympy.Expr, token: Token | None) -> sympy.E
 
 
 def _leibniz_of(name: str, wrt: sympy.Expr, order: int, tok: Token) -> sympy.Expr:
-    """dN/dv. In a derivation, of a name N not defined above the line, a placeholder until the whole line is
+    """dN/dv. In a derivation, of a name N not defined above the line, a stand-in until the whole line is
     read (`_settle`): N may be written there as a function of v (implicit differentiation), used as a
-    variable, or neither (an error). A placeholder, not sympy's Derivative(N, v): d/dv(N) is that too."""
+    variable, or neither (an error). A stand-in, not sympy's Derivative(N, v): d/dv(N) is that too."""
     context = _CONTEXT.get()
     defined = not context.derivation or context.is_defined(name)
     if defined or (isinstance(wrt, sympy.Symbol) and wrt.name == name):  # dx/dx
@@ -515,8 +515,8 @@ def _leibniz_of(name: str, wrt: sympy.Expr, order: int, tok: Token) -> sympy.Exp
     # A function named as written, of the variable: not a Symbol (g(dy/dx) is a product, f'(dy/dx) at a
     # point), not a derivative sympy would merge with the one around it (d/dx(dy/dx)), found again once the
     # line is read. Its name cannot be typed as a function's, and in a message it reads as written.
-    stand_in = function(f"d{'^' + str(order) if order > 1 else ''}{name}/d{wrt}{'^' + str(order) if order > 1 else ''}")
-    placeholder = stand_in(wrt)
+    power = f"^{order}" if order > 1 else ""
+    placeholder = function(f"d{power}{name}/d{wrt}{power}")(wrt)
     _UNDEFINED.get().append(_Pending(name, wrt, order, tok, placeholder))
     return placeholder
 
