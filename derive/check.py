@@ -21,6 +21,7 @@ from derive.definitions import Definition, Definitions, Model, depends_on, inter
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
 from derive.jets import in_jets
+from derive.printing import to_text
 from derive.rational import vanishes_as_rational_function
 from derive.report import Report, StepCheck
 from derive.statements import at_statement, read_statements
@@ -155,6 +156,11 @@ def _constant_derivatives(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -
                 return f"{shown}: {name.name} is a variable here, not a function of {variable.name}"
             if not depends_on(defs, name.name, variable.name):
                 return f"{shown}: {name.name} does not depend on {variable.name}"
+            body = defs[name.name].expr
+            applied = sorted({f for f in body.atoms(AppliedUndef) if f.func.__name__ == variable.name}, key=str)
+            if applied and variable not in body.free_symbols:  # E = y(x)^2: y is a function there
+                return (f"{shown}: {name.name} is written with {to_text(applied[0])}, a function, not with "
+                        f"a variable {variable.name}")
     return None
 
 

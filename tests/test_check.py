@@ -194,6 +194,12 @@ def test_a_step_that_holds_as_0_0_because_a_name_is_misspelt_says_so():
     assert step.verdict is Verdict.PROVED and step.note is None  # E(y): E depends on z through y
 
 
+def test_a_derivative_by_a_name_the_definition_only_applies_holds_as_0_0_and_says_so():
+    (step,) = check("E = y(x)^2\ndE/dy = 0").steps
+    assert step.verdict is Verdict.PROVED  # E has no variable y: 0 = 0
+    assert "dE/dy is 0: E is written with y(x), a function, not with a variable y" in step.note
+
+
 def test_implicit_differentiation_of_a_variable_holds_as_0_0_and_says_so():
     (step,) = check("d/dx sin(y) = 3 cos(y) dy/dx").steps
     assert step.verdict is Verdict.PROVED
