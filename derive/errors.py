@@ -10,11 +10,14 @@ class DeriveError(ValueError):
 class ParseError(DeriveError):
     """Input text that cannot be read; carries the position and a caret under the fault."""
 
-    def __init__(self, message: str, *, line: int = 1, column: int = 1, context: str = "") -> None:
+    def __init__(self, message: str, *, line: int = 1, column: int = 1, context: str = "",
+                 undefined: str | None = None) -> None:
         self.message = message
         self.line = line
         self.column = column
         self.context = context
+        # the name N of a dN/dv it refuses, N not being defined (a file's reader says where else it is)
+        self.undefined = undefined
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
@@ -22,11 +25,12 @@ class ParseError(DeriveError):
         return f"{text}\n{self.context}" if self.context else text
 
     def __reduce__(self):  # keep the keyword-only fields across pickling (worker processes)
-        return (_rebuild_parse_error, (self.message, self.line, self.column, self.context))
+        return (_rebuild_parse_error, (self.message, self.line, self.column, self.context, self.undefined))
 
 
-def _rebuild_parse_error(message: str, line: int, column: int, context: str) -> ParseError:
-    return ParseError(message, line=line, column=column, context=context)
+def _rebuild_parse_error(message: str, line: int, column: int, context: str,
+                         undefined: str | None = None) -> ParseError:
+    return ParseError(message, line=line, column=column, context=context, undefined=undefined)
 
 
 class LimitError(ParseError):

@@ -559,7 +559,7 @@ def _settle(result: sympy.Expr | Chain, pending: list[_Pending], tree: Tree, lat
         elif context.defined_in == "above" and (p.name in bare or p.name in context.seen):
             meaning[p.placeholder] = sympy.Derivative(symbol(p.name), (p.wrt, p.order), evaluate=False)
         else:
-            _raise_at(source, begin + (p.tok.start_pos or 0), _undefined_message(p))
+            _raise_at(source, begin + (p.tok.start_pos or 0), _undefined_message(p), undefined=p.name)
     if isinstance(result, Chain):
         return replace(result, parts=tuple(part.xreplace(meaning) for part in parts))
     return result.xreplace(meaning)
@@ -999,10 +999,12 @@ def _matching_bracket(text: str, i: int) -> int | None:
     return None
 
 
-def _raise_at(source: str, index: int, message: str, *, limit: bool = False) -> None:
+def _raise_at(source: str, index: int, message: str, *, limit: bool = False, undefined: str | None = None) -> None:
     line, column = line_column(source, index)
-    cls = LimitError if limit else ParseError
-    raise cls(message, line=line, column=column, context=caret_context(source, line, column))
+    if limit:
+        raise LimitError(message, line=line, column=column, context=caret_context(source, line, column))
+    raise ParseError(message, line=line, column=column, context=caret_context(source, line, column),
+                     undefined=undefined)
 
 
 # --------------------------------------------------------------------------------------------------

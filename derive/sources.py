@@ -218,24 +218,15 @@ def check_source(path: str, text: str, *, latex: bool | None = None) -> Report:
         try:
             report = check_block(block, text)
         except ParseError as error:
-            hint = _defined_earlier(_undefined_name(error.message), earlier, block)
+            hint = _defined_earlier(error.undefined, earlier, block)
             if hint is None:
                 raise
-            raise type(error)(f"{error.message}; {hint}", line=error.line, column=error.column,
-                              context=error.context) from None
+            raise ParseError(f"{error.message}; {hint}", line=error.line, column=error.column,
+                             context=error.context, undefined=error.undefined) from None
         own = {d.name for d in report.definitions}
         steps.extend(_with_earlier_notes(report.steps, {k: v for k, v in earlier.items() if k not in own}, block))
         definitions.extend(report.definitions)
     return Report(steps=tuple(steps), definitions=tuple(definitions))
-
-
-_UNDEFINED_NAME = re.compile(r"reads as the derivative of (?P<name>\w+), which is not defined")
-
-
-def _undefined_name(message: str) -> str | None:
-    """The name of derive.parse's error on dN/dv of a name N not defined before the line."""
-    m = _UNDEFINED_NAME.search(message)
-    return m.group("name") if m else None
 
 
 def _defined_earlier(name: str | None, earlier: dict[str, int], block: Block) -> str | None:
@@ -293,8 +284,8 @@ def check_block(block: Block, source: str) -> Report:
     except ParseError as error:
         line = file_line(error.line)
         column = error.column if error.line > len(prefix) else block.definitions[max(error.line, 1) - 1].column
-        raise type(error)(error.message, line=line, column=column,
-                          context=caret_context(source, line, column)) from None
+        raise type(error)(error.message, line=line, column=column, context=caret_context(source, line, column),
+                          undefined=error.undefined) from None
     except DefinitionError as error:
         if error.line is None:
             raise

@@ -316,3 +316,13 @@ def test_a_step_that_holds_as_0_0_with_a_name_defined_only_in_an_earlier_block_s
     assert step.verdict.value == "proved"  # E is a variable in this block: 0 = 0
     assert "E is defined in the block at line 2; each block is read on its own" in step.note
 
+
+
+def test_the_name_of_an_undefined_leibniz_derivative_survives_a_worker_process() -> None:
+    import pickle
+
+    with pytest.raises(ParseError) as caught:
+        check_source("page.md", "```derivation\ndE/dz = 0\n```\n")
+    assert caught.value.undefined == "E"
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (again.undefined, again.line, again.column, again.message) == ("E", 2, 1, caught.value.message)
