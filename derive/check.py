@@ -204,10 +204,32 @@ def holds_locally(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> bool:
     if not defs or _one_name_two_symbols(lhs, rhs):
         return False
     try:
-        shaped = run_bounded(lambda: Shaped.of(local_model(lhs, rhs, defs)), seconds=LOCAL_TIMEOUT)
+        model = run_bounded(local_model, lhs, rhs, defs, seconds=LOCAL_TIMEOUT)
+        if model is not None and _pieces_of_held_names(model, defs):
+            return False
+        shaped = run_bounded(Shaped.of, model, seconds=LOCAL_TIMEOUT)
     except (BoundExceeded, *_SYMPY_FAILURES):
         return False  # a bad definition is reported when the step is read in full
     return shaped is not None and _holds_in_shape(shaped)
+
+
+# Functions whose derivative is sign or Heaviside: proved "except where the argument is 0" (verify's
+# almost-everywhere tier), which holds for a free symbol but not for a name that is 0 on an interval.
+_PIECEWISE = (sympy.sign, sympy.Heaviside, sympy.Abs, sympy.Max, sympy.Min, sympy.Piecewise)
+
+
+def _pieces_of_held_names(model: Model, defs: Definitions) -> bool:
+    """Does the model apply a function of pieces to a name it holds as a symbol (r in sign(r)^2 = 1, with
+    r = (x + |x|)/2 defined outside it)? Such a model cannot prove the step: the full reading decides."""
+    kept = {d.name for d in model.definitions}
+    held = {d.name for d in defs} - kept
+    if not held:
+        return False
+    for e in (model.left, model.right, *(d.expr for d in model.definitions)):
+        pieces = e.atoms(*_PIECEWISE) | {f for f in e.atoms(sympy.Function) if type(f).__name__ == "relu"}
+        if any(s.name in held for f in pieces for s in f.free_symbols):
+            return True
+    return False
 
 
 class _Keyed:

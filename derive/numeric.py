@@ -114,6 +114,16 @@ def digits_needed(expr: sympy.Expr) -> int:
                 most = max(most, int(abs(exponent + bits) * 0.30103) + 1, int(atom._prec * 0.30103) + 1)
         else:
             most = max(most, len(str(abs(atom.p))), len(str(atom.q)))
+    # A function of a large constant can differ from its limit by e^-|a| or less: 1 - tanh(100) is
+    # 2.8e-87, softplus(-200) 1.4e-87. Twice |a| / ln(10) digits show such a difference.
+    for f in expr.atoms(sympy.Function):
+        if f.args and not f.free_symbols and all(a.is_number for a in f.args):
+            try:
+                size = max(abs(float(a.evalf(15))) for a in f.args)
+            except (TypeError, ValueError, OverflowError):
+                continue
+            if size > 20:
+                most = max(most, int(2 * min(size, 10**6) / 2.302585) + 1)
     return min(most, _MAX_EXTRA_DIGITS)
 
 

@@ -79,6 +79,8 @@ _KNOWN: dict[str, tuple[Callable[..., sympy.Expr], tuple[int, ...]]] = {
     "sqrt": (sympy.sqrt, (1,)), "abs": (_abs, (1,)),
     "sign": (sympy.sign, (1,)), "sgn": (sympy.sign, (1,)), "heaviside": (sympy.Heaviside, (1,)),
     "sigmoid": (sigmoid, (1,)), "softplus": (softplus, (1,)), "relu": (relu, (1,)), "ReLU": (relu, (1,)),
+    # max(0, x) as ML notes write relu; an unknown max would be an abstract function (or a definition)
+    "max": (sympy.Max, tuple(range(2, 9))), "min": (sympy.Min, tuple(range(2, 9))),
 }
 # Applied, sigma is the sigmoid (σ(z)); alone it is the symbol σ.
 _SIGMOID_ALIASES = ("sigma",)

@@ -110,6 +110,9 @@ FUNCTIONS = [
     (r"\operatorname{softplus}(x)", softplus(x)),
     (r"\operatorname{relu}(x)", relu(x)),
     (r"\mathrm{ReLU}(x)", relu(x)),
+    (r"\max(0, x)", sympy.Max(0, x)),
+    (r"\max\left(0, x\right)", sympy.Max(0, x)),  # as sympy prints it
+    (r"\min (x, 1)", sympy.Min(x, 1)),
     (r"\frac{1}{\sigma(z)}", 1 / sigmoid(z)),
     (r"y(z)", Y(z)),
     (r"f(g(x))", f(g(x))),

@@ -133,6 +133,8 @@ KNOWN_FUNCTIONS = [
     ("sigma(z)", sigmoid(z)),
     ("softplus(x)", softplus(x)),
     ("relu(x)", relu(x)),
+    ("max(0, x)", sympy.Max(0, x)),
+    ("min(x, y, z)", sympy.Min(x, y, z)),
     ("sin(x)cos(x)", sympy.sin(x) * sympy.cos(x)),
 ]
 

@@ -6,6 +6,7 @@ a numeric checker with too little precision, or a simplifier that assumes too mu
 
 from __future__ import annotations
 
+import mpmath
 import pytest
 import sympy
 
@@ -96,3 +97,55 @@ def test_a_near_miss_is_refused_in_the_isolated_worker_too(step: str, rhs: str, 
     from derive.verify import verify_isolated
 
     assert verify_isolated(derive.parse(rhs), derive.parse(wrong), timeout=5).verdict not in ACCEPTED
+
+
+# False claims that once passed, each with a witness: a point and both sides there, computed with mpmath
+# at 200 digits from the formulas written out by hand (no derive, no sympy simplification).
+def _tanh(v: object) -> object:
+    return mpmath.tanh(v)
+
+
+FALSE_CLAIMS = [
+    # 0 on a half-line: sign(x + |x|) is 0 for every x < 0 (an "almost everywhere" proof was wrong here)
+    ("sign(x + abs(x))^2 = 1", lambda: (mpmath.sign(-1 + abs(-1)) ** 2, 1)),
+    ("heaviside(x + abs(x))^2 = heaviside(x + abs(x))", lambda: (mpmath.mpf(1) / 4, mpmath.mpf(1) / 2)),
+    ("r = (x + abs(x))/2\nsign(r)^2 = 1", lambda: (0, 1)),  # r held as a symbol in a smaller model
+    ("sign(max(x, 0))^2 = 1", lambda: (0, 1)),
+    # a tiny difference written compactly: e^-200 needs 87 digits, not 50
+    ("tanh(100) = 1", lambda: (_tanh(100), 1)),
+    ("softplus(-200) = 0", lambda: (mpmath.log(1 + mpmath.exp(-200)), 0)),
+    ("1 - 2 exp(-200) = tanh(100)", lambda: (1 - 2 * mpmath.exp(-200), _tanh(100))),
+    ("x + exp(-150) = x", lambda: (1 + mpmath.exp(-150), 1)),
+    ("d/dx (x^2 + exp(-300) x) = 2x", lambda: (2 + mpmath.exp(-300), 2)),
+    ("sin(x)^2 + cos(x)^2 = 1 + exp(-200)", lambda: (1, 1 + mpmath.exp(-200))),
+    # true for t^2 + 1, 3t - 2, e^t and sin(t) + 2 (f''' is 0 or ±f'), false for f = t^3 - t + 1 at x = 1
+    ("f'''(x)^3 = f'''(x) f'(x)^2", lambda: (6**3, 6 * 2**2)),
+    # max and min are functions, not abstract ones (nor a definition of min)
+    ("min(x, y) = (x + y + abs(x - y))/2", lambda: (min(0, 1), (0 + 1 + abs(0 - 1)) / 2)),
+    ("max(x, 0) = x", lambda: (max(-1, 0), -1)),
+]
+
+
+@pytest.mark.parametrize(("text", "witness"), FALSE_CLAIMS, ids=[t for t, _ in FALSE_CLAIMS])
+def test_a_false_claim_is_never_accepted(text: str, witness) -> None:
+    with mpmath.workdps(200):
+        left, right = witness()
+        assert left != right  # the oracle: the claim is false
+    (*_, step) = derive.check(text).steps
+    assert step.verdict not in ACCEPTED, step.note
+
+
+@pytest.mark.parametrize("text", [
+    "d/dx abs(x) = sign(x)",  # the almost-everywhere tier still proves what it should
+    "d/dx relu(x) = heaviside(x)",
+    "sign(x)^2 = 1",  # false only at x = 0, where sign(x)^2 = 0: held almost everywhere, as derivatives are
+    "relu(x) = max(0, x)",
+    r"\operatorname{relu}(x) = \max(0, x)",
+    "min(x, y) = (x + y - abs(x - y))/2",
+    "d/dx max(0, x) = heaviside(x)",
+    "tanh(100) = tanh(100)",
+    "h = w x + b\ny = relu(h)\ndy/dw = heaviside(h) x",
+])
+def test_the_true_claims_next_to_them_still_hold(text: str) -> None:
+    (*_, step) = derive.check(text).steps
+    assert step.verdict in ACCEPTED, step.note
