@@ -8,7 +8,7 @@ really is and, when the right side matches a classic mistake, its name (`diagnos
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -20,6 +20,7 @@ from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_
 from derive.definitions import Definition, Definitions, Model, depends_on, interpret, local_model
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
+from derive.givens import Given, on_givens
 from derive.jets import in_jets
 from derive.printing import to_text
 from derive.rational import vanishes_as_rational_function
@@ -52,6 +53,7 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
     statements = read_statements(text, latex=latex)
     defs = Definitions()
     definitions: list[Definition] = []
+    givens: list[Given] = []
     steps: list[StepCheck] = []
     head: sympy.Expr | None = None
     head_holds = False
@@ -68,17 +70,22 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
                 definitions.append(statement.definition)
                 head = None  # a line `= ...` below continues from the definition's body
                 continue
+            if statement.kind == "given":
+                givens.append(read_given(statement.parts[0], statement.parts[1], defs, statement.line))
+                head = None
+                continue
             if not statement.continues or head is None:
                 head, head_holds = statement.parts[0], True
             for k, lhs, rhs in statement.steps:
                 # The chain's head names what the left side really is only while every step since holds.
                 origin = head if head_holds and head is not None and head is not lhs else None
-                step = check_step(lhs, rhs, defs, line=statement.line, k=first_k + k, origin=origin, timeout=timeout)
+                step = check_step(lhs, rhs, defs, line=statement.line, k=first_k + k, origin=origin, timeout=timeout,
+                                  givens=givens)
                 head_holds = head_holds and step.ok
                 steps.append(step)
         except DefinitionError as error:
             raise at_statement(error, text, statement.line, statement.column) from None
-    return Report(steps=tuple(steps), definitions=tuple(definitions))
+    return Report(steps=tuple(steps), definitions=tuple(definitions), givens=tuple(givens))
 
 
 def check_step(
@@ -91,10 +98,12 @@ def check_step(
     origin: sympy.Expr | None = None,
     timeout: float = STEP_TIMEOUT,
     explain: bool = True,
+    givens: Sequence[Given] = (),
 ) -> StepCheck:
     """One step `lhs = rhs` under the definitions in force; `origin` is an expression known to equal lhs
     (the head of its chain), which helps name a mistake. With `explain=False` a wrong step gets its
-    verdict and counterexample only (no expected value, no diagnosis)."""
+    verdict and counterexample only (no expected value, no diagnosis). A step that is not an identity
+    is checked again on the latest of `givens` that shares a function with it, whose verdict decides."""
     # derive's mathematics is real analysis: both sides and every definition over real symbols
     written = (lhs, rhs, origin)
     lhs, rhs = real(lhs), real(rhs)
@@ -115,11 +124,17 @@ def check_step(
     verification = verify_equal(left, right, timeout=timeout)
     if verification.verdict is Verdict.UNKNOWN and left != 0 and _opposite(left, right):
         verification = _opposite_sides(left, timeout) or verification
+    on_given = on_givens(left, right, givens, timeout=timeout) if givens and not verification.ok else None
+    if on_given is not None:  # a point off the given refutes nothing that is claimed only on it
+        verification = on_given.verification
     note = verification.note
     extra = _constant_derivatives(lhs, rhs, defs) if verification.ok else _both_roles(written[0], written[1])
     note = "; ".join(filter(None, [note, extra])) or None
     expected = diagnosis = None
-    if explain and verification.verdict is Verdict.REFUTED:
+    if on_given is not None:
+        if explain and on_given.expected is not None and verification.verdict is Verdict.REFUTED:
+            expected = as_written(on_given.expected)
+    elif explain and verification.verdict is Verdict.REFUTED:
         expected = expected_value(lhs, defs)
         expected = as_written(expected) if expected is not None else None
         targets = (lhs,) if origin is None or not origin.has(sympy.Derivative) else (lhs, origin)
@@ -573,6 +588,20 @@ def _opposite_sides(left: sympy.Expr, timeout: float) -> Verification | None:
     value = zero.lhs_value
     opposite = value[1:] if value.startswith("-") else f"-{value}"
     return replace(zero, rhs_value=opposite)
+
+
+def read_given(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions, line: int) -> Given:
+    """A `given` line as the checker uses it: lhs - rhs in the leaf variables, as a claim's sides are read."""
+    try:
+        left, right = run_bounded(_meanings, real(lhs), real(rhs), real_definitions(defs), seconds=READ_TIMEOUT)
+    except DefinitionError as error:
+        raise DefinitionError(error.message, line=error.line or line, name=error.name) from None
+    except (BoundExceeded, *_SYMPY_FAILURES) as error:
+        raise DefinitionError(f"cannot read the given: {error or 'time limit reached'}", line=line) from None
+    if not (left - right).atoms(AppliedUndef):
+        raise DefinitionError("a given ties functions together, such as y(x) in given x^2 + y(x)^2 = 1: write "
+                              "the function that depends on the variable as y(x)", line=line)
+    return Given(line=line, equation=left - right, written=f"{to_text(lhs)} = {to_text(rhs)}", lhs=lhs, rhs=rhs)
 
 
 def _meanings(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> tuple[sympy.Expr, sympy.Expr]:

@@ -392,6 +392,17 @@ def render_report(report: Report, source: str = "", *, expect_errors: bool = Fal
                 f"{_source_line(written, line)}</div></li>",
             )
         )
+    for given in report.givens:
+        items.append(
+            (
+                given.line,
+                -1,
+                f'<li class="derive-line derive-definition" value="{given.line}"><div class="derive-row">'
+                f'{_math(f"{tex(given.lhs)} = {tex(given.rhs)}")}'
+                f'<p class="derive-label"><span class="derive-rule">given</span></p>'
+                f"{_source_line(written, given.line)}</div></li>",
+            )
+        )
     previous: StepCheck | None = None
     for step in report.steps:
         continues = previous is not None and previous.line <= step.line and previous.rhs == step.lhs

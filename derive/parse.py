@@ -145,6 +145,7 @@ class Chain:
     # How the first part is written: "name" (`w`, `(w)`, `\\hat{y}`), "call" (`y(z)`, `exp(log(x))`) or
     # None (anything else). Its sympy value cannot tell: `2w - w` is sympy's w, and `2w - w = 5` a claim.
     written: str | None = None
+    given: bool = False  # the line starts with `given`: an equation assumed, not claimed
 
 
 # --------------------------------------------------------------------------------------------------
@@ -490,7 +491,8 @@ class _Builder(Transformer_NonRecursive):
         chain = items[-1]
         if not isinstance(chain, Chain):
             chain = Chain(parts=(chain,), continues=False, let=False)  # type: ignore[arg-type]
-        return Chain(parts=chain.parts, continues=chain.continues, let=len(items) > 1)
+        keyword = items[0].type if len(items) > 1 and isinstance(items[0], Token) else None
+        return Chain(parts=chain.parts, continues=chain.continues, let=keyword == "LET", given=keyword == "GIVEN")
 
 
 def _limit(problem: str | None, token: Token | None) -> None:

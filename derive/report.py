@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy
 
 from derive.definitions import Definition
 from derive.printing import to_latex, to_mathml_equation, to_sympy_string, to_text
 from derive.verify import Verdict
+
+if TYPE_CHECKING:
+    from derive.givens import Given
 
 MARKS: dict[Verdict, str] = {
     Verdict.PROVED: "✓",
@@ -96,6 +99,7 @@ class Report:
 
     steps: tuple[StepCheck, ...]
     definitions: tuple[Definition, ...] = ()
+    givens: tuple[Given, ...] = ()  # the `given` lines, which the steps below them may hold on
 
     @property
     def first_error(self) -> StepCheck | None:

@@ -31,11 +31,12 @@ class Statement:
 
     For a claim, `parts` is the chain `A = B = C` (a continuation line `= D` starts with the last part of
     the chain above), so step k compares parts[k] with parts[k + 1]. For a definition, `definition`
-    holds it and `parts` is `(lhs, rhs)`.
+    holds it and `parts` is `(lhs, rhs)`. For a given (`given x^2 + y(x)^2 = 1`), `parts` is the equation
+    assumed: claims below may hold only where it does (derive.givens).
     """
 
     line: int
-    kind: Literal["definition", "claim"]
+    kind: Literal["definition", "claim", "given"]
     parts: tuple[sympy.Expr, ...]
     continues: bool = False
     definition: Definition | None = None
@@ -78,7 +79,7 @@ def _plain_comments(text: str) -> str:
     return text
 
 
-_LET_WORD = re.compile(r"\\(?:text|textrm|mathrm|mbox|textbf|textit)\s*\{\s*(let)\s*\}")
+_LET_WORD = re.compile(r"\\(?:text|textrm|mathrm|mbox|textbf|textit)\s*\{\s*(let|[Gg]iven)\s*,?\s*\}")
 # `y = \sigma(z) \text{ where } z = wx + b`: a remark that joins two statements written on one row.
 _JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox)\s*\{\s*,?\s*(?:where|and|with)\s*,?\s*\}")
 _ROW_END = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
@@ -378,8 +379,17 @@ def _classify(
         if not earlier:
             raise _error(text, index, "a line that starts with '=' continues the equation above, but there is none")
         previous = earlier[-1]
+        if previous.kind == "given":
+            raise _error(text, index, "a line that starts with '=' continues an equation, but the line above is "
+                                      "a given: write the claim in full")
         return Statement(line=line, kind="claim", parts=(previous.parts[-1], *chain.parts), continues=True)
+    if chain.given:
+        if len(chain.parts) != 2:
+            raise _error(text, index, "after 'given', write one equation: A = B, e.g. given x^2 + y(x)^2 = 1")
+        return Statement(line=line, kind="given", parts=chain.parts)
     definition = _as_definition(chain, line, definitions, force=chain.let)
+    if definition is not None and not chain.let and definition.params and definition.name in _given_functions(earlier):
+        definition = None  # after `given x^2 + y(x)^2 = 1`, `y(x) = sqrt(1 - x^2)` claims a solution
     if definition is not None:
         return Statement(line=line, kind="definition", parts=chain.parts, definition=definition)
     if chain.let:
@@ -387,6 +397,12 @@ def _classify(
     if len(chain.parts) < 2:
         raise _error(text, index, "expected an equation (A = B) or a definition (NAME = EXPR)")
     return Statement(line=line, kind="claim", parts=chain.parts)
+
+
+def _given_functions(earlier: list[Statement]) -> set[str]:
+    """The functions that the given lines so far tie together."""
+    return {f.func.__name__ for statement in earlier if statement.kind == "given"
+            for part in statement.parts for f in part.atoms(AppliedUndef)}
 
 
 def _as_definition(

@@ -1,0 +1,165 @@
+"""`given` lines: claims checked where an assumed equation holds (implicit differentiation, related rates).
+
+The table is the specification: each row a given, a claim below it and the verdict. Where the claim is
+an implicit derivative, the row also carries it in sympy's terms, and an oracle independent of derive
+(sympy.idiff, with y solved explicitly from the given on each branch) confirms that the verdict is right.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from derive import DeriveError, ParseError, check
+
+X, Y, T = sympy.symbols("x y t", real=True)
+
+CIRCLE = "given x^2 + y(x)^2 = 1"
+FOLIUM = "given x^3 + y(x)^3 = 6 x y(x)"
+LADDER = "given x(t)^2 + y(t)^2 = 25"
+
+# (given, claim, verdict, oracle: (F(x, y), order n, the claimed n-th derivative of y) or None)
+CASES = [
+    # the textbook circle, each line of its derivation, and its classic mistakes
+    (CIRCLE, "d/dx(x^2 + y(x)^2) = d/dx(1)", "proved", None),
+    (CIRCLE, "2x + 2y(x) dy/dx = 0", "proved", None),
+    (CIRCLE, "2x + 2y(x) = 0", "refuted", None),  # the forgotten dy/dx
+    (CIRCLE, "dy/dx = -x/y(x)", "proved", (X**2 + Y**2 - 1, 1, -X / Y)),
+    (CIRCLE, "dy/dx = x/y(x)", "refuted", (X**2 + Y**2 - 1, 1, X / Y)),  # the lost sign
+    (CIRCLE, "dy/dx = -y(x)/x", "refuted", (X**2 + Y**2 - 1, 1, -Y / X)),  # upside down
+    (CIRCLE, "dy/dx = -x/sqrt(1 - x^2)", "refuted", (X**2 + Y**2 - 1, 1, -X / sympy.sqrt(1 - X**2))),  # one branch
+    (CIRCLE, "d^2y/dx^2 = -1/y(x)^3", "proved", (X**2 + Y**2 - 1, 2, -1 / Y**3)),
+    (CIRCLE, "d^2y/dx^2 = -(x^2 + y(x)^2)/y(x)^3", "proved", (X**2 + Y**2 - 1, 2, -(X**2 + Y**2) / Y**3)),
+    (CIRCLE, "d^2y/dx^2 = -1/y(x)^2", "refuted", (X**2 + Y**2 - 1, 2, -1 / Y**2)),
+    (CIRCLE, "y(x)^2 = 1 - x^2", "proved", None),  # the given itself, solved for y^2
+    (CIRCLE, "y(x) = sqrt(1 - x^2)", "refuted", None),  # a claim, not a definition: false for y < 0
+    (CIRCLE, "d/dx(x y(x)) = y(x) + x dy/dx", "proved", None),  # an identity stays one
+    # the folium of Descartes
+    (FOLIUM, "dy/dx = (2y(x) - x^2)/(y(x)^2 - 2x)", "proved",
+     (X**3 + Y**3 - 6 * X * Y, 1, (2 * Y - X**2) / (Y**2 - 2 * X))),
+    (FOLIUM, "dy/dx = (2y(x) + x^2)/(y(x)^2 - 2x)", "refuted",
+     (X**3 + Y**3 - 6 * X * Y, 1, (2 * Y + X**2) / (Y**2 - 2 * X))),
+    # transcendental givens: y solved by Newton's method at each point
+    ("given x y(x) + sin(y(x)) = 1", "dy/dx = -y(x)/(x + cos(y(x)))", "proved",
+     (X * Y + sympy.sin(Y) - 1, 1, -Y / (X + sympy.cos(Y)))),
+    ("given x y(x) + sin(y(x)) = 1", "dy/dx = y(x)/(x + cos(y(x)))", "refuted",
+     (X * Y + sympy.sin(Y) - 1, 1, Y / (X + sympy.cos(Y)))),
+    ("given exp(y(x)) = x", "dy/dx = 1/x", "confirmed", (sympy.exp(Y) - X, 1, 1 / X)),  # needs y = log(x)
+    ("given exp(y(x)) = x", "dy/dx = x", "refuted", (sympy.exp(Y) - X, 1, X)),
+    # related rates: both move, tied by the given
+    (LADDER, "2x(t) dx/dt + 2y(t) dy/dt = 0", "proved", None),
+    (LADDER, "dy/dt = -x(t)/y(t) dx/dt", "proved", None),
+    (LADDER, "dy/dt = x(t)/y(t) dx/dt", "refuted", None),
+    (LADDER, "dy/dt = -x(t)/y(t)", "refuted", None),  # dx/dt dropped
+    # a differential equation as the given
+    ("given dy/dx = y(x)", "d^2y/dx^2 = y(x)", "proved", None),
+    ("given dy/dx = y(x)", "d^2y/dx^2 = 2y(x)", "refuted", None),
+    ("given dy/dx = x y(x)", "d^2y/dx^2 = (1 + x^2) y(x)", "proved", None),
+    # LaTeX, as pasted
+    (r"\text{given } x^2 + y(x)^2 = 1", r"\frac{dy}{dx} = -\frac{x}{y(x)}", "proved", None),
+    (r"\text{Given } x^2 + y(x)^2 = 1", r"2x + 2y(x)\frac{dy}{dx} = 0", "proved", None),
+]
+
+
+@pytest.mark.parametrize(("given", "claim", "verdict", "oracle"), CASES)
+def test_a_claim_below_a_given_is_checked_where_the_given_holds(given, claim, verdict, oracle):
+    (step,) = check(f"{given}\n{claim}").steps
+    assert step.verdict == verdict, (step.note, step.counterexample)
+
+
+@pytest.mark.parametrize(("given", "claim", "verdict", "oracle"), [c for c in CASES if c[3] is not None])
+def test_the_table_agrees_with_sympy_idiff_on_every_branch(given, claim, verdict, oracle):
+    """The oracle: sympy's implicit derivative against the claim at points of each explicit branch."""
+    f, n, claimed = oracle
+    difference = sympy.idiff(f, Y, X, n) - claimed
+    holds = True
+    for x0 in (sympy.Rational(1, 3), sympy.Rational(2, 5), sympy.Rational(3, 4)):
+        if not f.is_polynomial(Y):  # no closed form: y by nsolve
+            values = [sympy.nsolve(f.subs(X, x0), Y, 0, prec=40)]
+        else:
+            roots = sympy.Poly(f.subs(X, x0), Y).nroots(n=40)
+            values = [sympy.re(r) for r in roots if abs(sympy.im(r)) < 1e-30]
+        assert values, "the oracle found no point of the given"
+        for y0 in values:
+            at = difference.subs({X: x0, Y: y0}).evalf(40)
+            holds = holds and at.is_real is True and abs(at) < 1e-25
+    assert holds == (verdict in ("proved", "confirmed"))
+
+
+def test_a_refutation_is_a_point_on_the_given_with_the_function_as_its_taylor_polynomial():
+    (step,) = check(f"{CIRCLE}\ndy/dx = x/y(x)").steps
+    point = step.counterexample
+    x0 = sympy.Rational(point["x"])
+    taylor = sympy.sympify(point["y"])  # the contract's form of a function: Lambda(t, ...)
+    y0, slope = taylor(x0), sympy.diff(taylor(T), T).subs(T, x0)
+    assert abs(x0**2 + y0**2 - 1) < 1e-12  # on the circle
+    assert abs(slope + x0 / y0) < 1e-12  # with the circle's slope there
+    assert abs(float(step.lhs_value) - slope) < 1e-12 and abs(float(step.rhs_value) - x0 / y0) < 1e-12
+    assert str(step.expected) == "-x/y(x)"  # what dy/dx is on the given
+
+
+def test_a_point_off_the_given_refutes_nothing_the_lines_claim_on_it():
+    # as an identity, 2x + 2y y' = 0 fails at any point where y' is arbitrary; on the circle it holds
+    report = check(f"{CIRCLE}\n2x + 2y(x) dy/dx = 0")
+    assert report.ok and "not an identity" in report.steps[0].note
+
+
+def test_without_a_given_the_same_lines_are_identities_and_fail():
+    report = check("x^2 + y(x)^2 = 1\n2x + 2y(x) dy/dx = 0\ndy/dx = -x/y(x)")
+    assert [s.verdict for s in report.steps] == ["refuted", "refuted", "refuted"]
+
+
+def test_a_later_given_on_the_same_function_replaces_the_earlier_one():
+    text = f"{CIRCLE}\ndy/dx = -x/y(x)\ngiven x y(x) = 1\ndy/dx = -y(x)/x\ndy/dx = -x/y(x)"
+    assert [s.verdict for s in check(text).steps] == ["proved", "proved", "refuted"]
+
+
+def test_let_still_defines_a_function_a_given_ties():
+    report = check(f"{CIRCLE}\nlet y(x) = sqrt(1 - x^2)\ndy/dx = -x/sqrt(1 - x^2)")
+    assert report.ok and len(report.definitions) == 1
+
+
+def test_givens_and_definitions_together():
+    report = check("r = 5\ngiven x(t)^2 + y(t)^2 = r^2\ndy/dt = -x(t)/y(t) dx/dt\ny(t)^2 = 25 - x(t)^2")
+    assert [s.verdict for s in report.steps] == ["proved", "proved"]
+
+
+@pytest.mark.parametrize(("text", "message", "line"), [
+    ("given x^2 + y^2 = 1\ndy/dx = -x/y", "write the function that depends on the variable as y(x)", 1),
+    ("given x^2 + y(x)^2 = 1 = 2", "after 'given', write one equation", 1),
+    ("given x^2 + y(x)^2\n", "after 'given', write one equation", 1),
+    ("given x^2 + y(x)^2 = 1\n= 1 - 0", "the line above is a given", 2),
+])
+def test_a_given_that_cannot_be_used_is_an_error_at_its_line(text, message, line):
+    with pytest.raises(DeriveError) as caught:
+        check(text)
+    assert message in str(caught.value)
+    assert caught.value.line == line
+    if isinstance(caught.value, ParseError):
+        assert caught.value.column is not None
+
+
+def test_a_claim_about_a_function_the_given_does_not_tie_is_unknown_not_refuted():
+    (step,) = check(f"{CIRCLE}\ndy/dx = f(x)").steps
+    assert step.verdict == "unknown" and "f is not in it" in step.note
+
+
+def test_a_given_row_of_an_align_block_as_pasted_from_a_paper():
+    text = "\n".join([
+        r"\begin{align*}",
+        r"\text{given } x^2 + y(x)^2 &= 1 \\",
+        r"2x + 2y(x)\frac{dy}{dx} &= 0 \\",
+        r"\frac{dy}{dx} &= \frac{x}{y(x)}",
+        r"\end{align*}",
+    ])
+    report = check(text)
+    assert [(s.line, s.verdict) for s in report.steps] == [(3, "proved"), (4, "refuted")]
+    assert [g.line for g in report.givens] == [2]
+
+
+def test_the_site_shows_a_given_as_a_line_of_its_own():
+    from derive.mkdocs_ext import render_report
+
+    source = f"{CIRCLE}\ndy/dx = -x/y(x)"
+    html = render_report(check(source), source)
+    assert html.index('derive-rule">given') < html.index('data-verdict="proved"')
