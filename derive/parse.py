@@ -714,8 +714,9 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.E
                      "with d/dx, dy/dx(1), f'(u) or ∂_1 g(u, v)", tok)
     leaves = ctx.variables.get(name)
     if leaves is not None:
-        # y = sigmoid(z): y(z) is y written as a function of its own variables; y(1 - y) is a product.
-        if all(isinstance(a, sympy.Symbol) and a.name in leaves for a in args):
+        # y = sigmoid(z): y(z) is y written as a function of its own variables, or of a defined name made of
+        # them (z, with z = w x + b defined too); y(1 - y) is a product.
+        if all(isinstance(a, sympy.Symbol) and (a.name in leaves or _made_of(a.name, leaves, ctx)) for a in args):
             return symbol(name)
         if len(args) == 1:
             return symbol(name) * args[0]
@@ -725,6 +726,12 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.E
     if not args:
         raise _Fault(f"{name}() needs an argument", tok)
     return _user_function(name, tok)(*args)
+
+
+def _made_of(name: str, leaves: Collection[str], ctx: ParseContext) -> bool:
+    """Is `name` defined without parameters, in some of `leaves` only?"""
+    own = ctx.variables.get(name)
+    return own is not None and bool(own) and set(own) <= set(leaves)
 
 
 def _prime(name: str, arg: sympy.Expr, order: int, tok: Token) -> sympy.Expr:

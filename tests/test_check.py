@@ -130,6 +130,10 @@ def test_latex_can_be_forced_either_way():
         ("E(z) = 1/2*(a - sigmoid(z))^2\n\\frac{\\partial E(z)}{\\partial z} = (\\sigma(z) - a) \\sigma'(z)", "proved"),
         ("u = x y\nv = x + y\nf = u v\ndf/dx = df/du du/dx + df/dv dv/dx", "proved"),
         ("u = x y\nv = x + y\nf = u v\ndf/dx = df/du du/dx", "refuted"),
+        # dE/dy(z) is dE/dy also when z is defined: y(z) is y written as a function of z (it was an error)
+        ("z = w x + b\ny = sigmoid(z)\nE = 1/2*(a - y)^2\ndE/dy(z) = y - a", "proved"),
+        ("z = w x + b\ny = sigmoid(z)\nE = 1/2*(a - y)^2\ndE/dz = dE/dy(z) * dy/dz", "proved"),
+        ("z = w x + b\ny = sigmoid(z)\nE = 1/2*(a - y)^2\ndE/dy(z) = a - y", "refuted"),
     ],
     ids=[
         "the chain rule in Leibniz form holds",
@@ -141,6 +145,9 @@ def test_latex_can_be_forced_either_way():
         "partial of an applied definition",
         "a sum over paths",
         "a path left out",
+        "dE/dy(z) with z defined",
+        "the chain rule with dE/dy(z), z defined",
+        "dE/dy(z) with z defined, a sign lost",
     ],
 )
 def test_leibniz_derivatives_mean_what_the_contract_says(text: str, verdict: str):
