@@ -110,7 +110,8 @@ def check_step(
     origin = real(origin) if origin is not None else None
     defs = real_definitions(defs)
     if holds_locally(lhs, rhs, defs):
-        return StepCheck(line, k, *written[:2], Verdict.PROVED, note=_constant_derivatives(lhs, rhs, defs))
+        note = _function_by_another_variable(lhs, rhs, defs) or _constant_derivatives(lhs, rhs, defs)
+        return StepCheck(line, k, *written[:2], Verdict.PROVED, note=note)
     try:
         sides = run_bounded(_meanings, lhs, rhs, defs, seconds=READ_TIMEOUT)
     except DefinitionError as error:  # at this step, unless it is about a definition's own line
@@ -128,7 +129,8 @@ def check_step(
     if on_given is not None:  # a point off the given refutes nothing that is claimed only on it
         verification = on_given.verification
     note = verification.note
-    extra = _constant_derivatives(lhs, rhs, defs) if verification.ok else _both_roles(written[0], written[1])
+    extra = _function_by_another_variable(lhs, rhs, defs) or (
+        _constant_derivatives(lhs, rhs, defs) if verification.ok else _both_roles(written[0], written[1]))
     note = "; ".join(filter(None, [note, extra])) or None
     expected = diagnosis = None
     if on_given is not None:
@@ -176,6 +178,23 @@ def _constant_derivatives(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -
             if applied and variable not in body.free_symbols:  # E = y(x)^2: y is a function there
                 return (f"{shown}: {name.name} is written with {to_text(applied[0])}, a function, not with "
                         f"a variable {variable.name}")
+    return None
+
+
+def _function_by_another_variable(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> str | None:
+    """A note for ds/dz with s(u) = ... defined: 0, since s's definition has no z, where ML notes mean the
+    derivative of s at z, as dσ/dz means σ'(z)."""
+    for derivative in sympy.Tuple(lhs, rhs).atoms(sympy.Derivative):
+        name = derivative.expr
+        if not isinstance(name, sympy.Symbol) or name.name not in defs or defs.named_parameters(name.name):
+            continue  # E(y) = ... with y defined: E depends on what y depends on
+        params, body = defs[name.name].params, defs[name.name].expr
+        for variable in derivative.variables:
+            if params and isinstance(variable, sympy.Symbol) and variable not in params and \
+                    variable not in body.free_symbols:
+                n, v, p = name.name, variable.name, ", ".join(map(str, params))
+                return (f"d{n}/d{v} is 0: {n} is a function of {p}, and its definition has no {v}; for its "
+                        f"derivative at {v} write d/d{v} {n}({v}) or {n}'({v})")
     return None
 
 

@@ -655,3 +655,20 @@ def test_a_step_with_products_that_do_not_commute_is_never_judged(lhs, rhs):
         assert step.verdict is Verdict.UNKNOWN and "do not commute" in step.note
     assert not proved_locally(lhs, rhs)
     assert not vanishes_as_rational_function(lhs - rhs)
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    ("s(u) = 1/(1 + exp(-u))\nds/dz = s(z)(1 - s(z))", "refuted"),  # 0 by the contract: s's definition has no z
+    ("f(x) = x^2\ndf/dt = 2t", "refuted"),
+    ("f(x) = x^2\ndf/dt = 0", "proved"),
+])
+def test_a_function_differentiated_by_another_variable_says_how_to_write_its_derivative(text, verdict):
+    (step,) = check(text).steps
+    assert step.verdict == verdict
+    name, variable = step.lhs.expr.name, step.lhs.variables[0].name
+    assert f"write d/d{variable} {name}({variable}) or {name}'({variable})" in step.note
+
+
+def test_the_derivative_of_a_function_at_another_variable_written_so_holds():
+    report = check("s(u) = 1/(1 + exp(-u))\nd/dz s(z) = s(z)(1 - s(z))\ns'(z) = s(z)(1 - s(z))")
+    assert report.ok and all(step.note is None for step in report.steps)
