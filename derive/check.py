@@ -60,7 +60,11 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
     # The = signs before each statement on its line: rows of an align on one line (x &= a \\ &= b) or
     # several $...$ pieces number their steps along the line, as k is the index of the = on the line.
     equals_before: dict[int, int] = {}
+    applied: dict[str, tuple[int, sympy.Expr]] = {}  # undefined names written applied, y(x): where first
     for statement in statements:
+        for part in statement.parts:
+            for f in sorted(part.atoms(AppliedUndef), key=str):
+                applied.setdefault(f.func.__name__, (statement.line, f))
         first_k = equals_before.get(statement.line, 0)
         equals_before[statement.line] = first_k + len(statement.parts) - 1
         try:
@@ -82,7 +86,8 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
                 step = check_step(lhs, rhs, defs, line=statement.line, k=first_k + k, origin=origin, timeout=timeout,
                                   givens=givens)
                 head_holds = head_holds and step.ok
-                steps.append(step)
+                steps.append(_with_note(step, _variable_written_as_function(lhs, rhs, defs, applied, statement.line))
+                             if step.ok else step)
         except DefinitionError as error:
             raise at_statement(error, text, statement.line, statement.column) from None
     return Report(steps=tuple(steps), definitions=tuple(definitions), givens=tuple(givens))
@@ -179,6 +184,27 @@ def _constant_derivatives(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -
                 return (f"{shown}: {name.name} is written with {to_text(applied[0])}, a function, not with "
                         f"a variable {variable.name}")
     return None
+
+
+def _variable_written_as_function(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions,
+                                  applied: dict[str, tuple[int, sympy.Expr]], line: int) -> str | None:
+    """A note for a step that differentiates a bare y by x, 0 for a variable, where a line above writes
+    y(x), a function of x: d/dx(y^2) = 0 holds, but the writer most likely means y(x)^2."""
+    for derivative in sympy.Tuple(lhs, rhs).atoms(sympy.Derivative):
+        for y in sorted(derivative.expr.free_symbols, key=str):
+            if y.name in defs or y.name not in applied or applied[y.name][0] >= line:
+                continue
+            where, written = applied[y.name]
+            if any(v in written.args for v in derivative.variables):
+                return (f"{y.name} is a variable on this line, so its derivative is 0, though line {where} writes "
+                        f"{to_text(written)}, a function: write {to_text(written)} here too if it is meant")
+    return None
+
+
+def _with_note(step: StepCheck, note: str | None) -> StepCheck:
+    if not note or (step.note and "is a variable here" in step.note):  # said already, in other words
+        return step
+    return replace(step, note="; ".join(filter(None, [step.note, note])))
 
 
 def _function_by_another_variable(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> str | None:

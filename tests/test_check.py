@@ -672,3 +672,12 @@ def test_a_function_differentiated_by_another_variable_says_how_to_write_its_der
 def test_the_derivative_of_a_function_at_another_variable_written_so_holds():
     report = check("s(u) = 1/(1 + exp(-u))\nd/dz s(z) = s(z)(1 - s(z))\ns'(z) = s(z)(1 - s(z))")
     assert report.ok and all(step.note is None for step in report.steps)
+
+
+def test_a_bare_name_differentiated_below_its_function_form_says_so():
+    first, second = check("d/dx(y(x)^2) = 2 y(x) dy/dx\nd/dx(y^2) = 0").steps
+    assert first.note is None
+    assert second.verdict == "proved" and "line 1 writes y(x), a function" in second.note
+    # written the other way round, or with the function of another variable, there is nothing to say
+    assert all(s.note is None for s in check("d/dx(y^2) = 0\nd/dx(y(x)^2) = 2 y(x) dy/dx").steps)
+    assert all(s.note is None for s in check("d/dx(y(t)) = 0\nd/dx(y^2) = 0").steps)
