@@ -312,6 +312,9 @@ class _Builder(Transformer_NonRecursive):
         return _pow(base, exponent, token)
 
     def frac(self, tok: Token, numerator: sympy.Expr, denominator: sympy.Expr) -> sympy.Expr:
+        derivative = _differential_quotient(numerator, denominator, tok)
+        if derivative is not None:
+            return derivative
         if denominator == 0:
             raise _Fault("division by zero", tok)
         factors = [numerator, sympy.Pow(denominator, -1)]
@@ -449,11 +452,21 @@ class _Builder(Transformer_NonRecursive):
             return sympy.Derivative(sigmoid(var), (var, order), evaluate=False)
         return _leibniz_of(target.name, var, order, tok)
 
+    def _at_its_variable(self, m: re.Match[str], args: list[sympy.Expr]) -> bool:
+        """\\frac{df}{dx}(x), \\frac{dE}{dy}(z) with y = sigmoid(z): the derivative written at its own
+        variable, as dE/dy(z) in plain text; any other bracket after a fraction multiplies."""
+        if len(args) != 1 or not isinstance(args[0], sympy.Symbol):
+            return False
+        variable = self._name(m.group("v"))
+        leaves = _CONTEXT.get().variables.get(variable)
+        return args[0].name == variable or (leaves is not None and (args[0].name in leaves or
+                                                                    _made_of(args[0].name, leaves, _CONTEXT.get())))
+
     def leibniz_at(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         """dE/dy(z): the derivative of E with respect to y, y written as y(z); dy/dz(1), dy(z)/dz(1): at a point."""
         m = _match((_LATEX_LEIBNIZ, _LATEX_SLASH_LEIBNIZ) if self.latex else (_PLAIN_LEIBNIZ,), tok)
         fraction = self.latex and _FRACTION.match(tok) is not None
-        if fraction and not all(a.is_number for a in args):
+        if fraction and not all(a.is_number for a in args) and not self._at_its_variable(m, args):
             if len(args) != 1:
                 raise _Fault("\\frac{dy}{dx} is followed by one factor or one point, not a list", tok)
             return self._leibniz_derivative(m, tok) * args[0]
@@ -471,6 +484,8 @@ class _Builder(Transformer_NonRecursive):
         order = _derivative_order(m, tok)
         variable = self._name(m.group("v"))
         context = _CONTEXT.get()
+        if args == [symbol(variable)]:  # df/dx(x): at x itself, df/dx (not by a function x(x))
+            return _leibniz_of(name.name, symbol(variable), order, tok)
         leaves = context.variables.get(name.name, frozenset()) if not context.is_defined(variable) else ()
         if variable in leaves and all(isinstance(a, sympy.Symbol) for a in args):
             # dE/dy(z) with E = 1/2 (a - y)^2: y is a variable of E's, written as y(z) here (not a function y,
@@ -726,6 +741,38 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.E
     if not args:
         raise _Fault(f"{name}() needs an argument", tok)
     return _user_function(name, tok)(*args)
+
+
+_D = symbol("d")
+
+
+def _differential_quotient(numerator: sympy.Expr, denominator: sympy.Expr, tok: Token) -> sympy.Expr | None:
+    """\\frac{d x^3}{dx}, \\frac{d(x^2)}{dx}, \\frac{d^2 \\sin x}{dx^2}: d of an expression over dx, as
+    textbooks write a derivative (read as d·x³/(d·x) it was x², so a false step held). None for any
+    other fraction, or when d is a defined name."""
+    if _CONTEXT.get().is_defined("d"):
+        return None
+    over = sympy.Mul.make_args(denominator)
+    variables = [f for f in over if f != _D]
+    if len(over) != 2 or _D not in over or len(variables) != 1:
+        return None
+    variable, order = variables[0].as_base_exp()
+    if not (isinstance(variable, sympy.Symbol) and order.is_Integer and order > 0):
+        return None
+    if isinstance(numerator, AppliedUndef) and numerator.func.__name__ == "d" and len(numerator.args) == 1:
+        if order != 1:
+            return None
+        body = numerator.args[0]  # d(x^2): the differential of a bracket
+    else:
+        factors = sympy.Mul.make_args(numerator)
+        if sympy.Pow(_D, order) not in factors:
+            return None
+        body = sympy.Mul(*(f for f in factors if f != sympy.Pow(_D, order)))
+        if body.has(_D):
+            return None
+    if order > _MAX_DERIVATIVE_ORDER:
+        raise _Fault(f"at most {_MAX_DERIVATIVE_ORDER} derivatives", tok)
+    return sympy.Derivative(body, (variable, int(order)), evaluate=False)
 
 
 def _made_of(name: str, leaves: Collection[str], ctx: ParseContext) -> bool:

@@ -681,3 +681,17 @@ def test_a_bare_name_differentiated_below_its_function_form_says_so():
     # written the other way round, or with the function of another variable, there is nothing to say
     assert all(s.note is None for s in check("d/dx(y^2) = 0\nd/dx(y(x)^2) = 2 y(x) dy/dx").steps)
     assert all(s.note is None for s in check("d/dx(y(t)) = 0\nd/dx(y^2) = 0").steps)
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    (r"\frac{d x^3}{dx} = x^2", "refuted"),  # was proved: read as d·x³/(d·x)
+    (r"\frac{d x^3}{dx} = 3x^2", "proved"),
+    (r"\frac{d \sin x}{dx} = \frac{\sin x}{x}", "refuted"),
+    (r"\frac{d(x^2)}{dx} = 2x", "proved"),
+    ("E = \\frac{1}{2}(a - y)^2\ny = \\sigma(z)\n\\frac{dE}{dz} = \\frac{dE}{dy}(z) \\frac{dy}{dz}", "proved"),
+    ("f(x) = x^2\n\\frac{df}{dx}(x) = 2x", "proved"),
+    ("f(x) = x^2\ndf/dx(x) = 2x", "proved"),
+])
+def test_latex_derivatives_as_textbooks_write_them(text, verdict):
+    (*_, step) = check(text).steps
+    assert step.verdict == verdict

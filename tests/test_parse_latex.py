@@ -180,6 +180,17 @@ DERIVATIVES = [
     (r"\partial_1 \sin(u)", Derivative(sympy.sin(u), u)),
     (r"\partial_{1} \tanh\left(z^2\right)", Subs(Derivative(sympy.tanh(_t), _t), _t, z**2)),
     (r"\partial_1\partial_1 \operatorname{relu}(u)", Derivative(relu(u), (u, 2))),
+    # d of an expression over dx, as textbooks write it (read as d·x³/(d·x) it was x²)
+    (r"\frac{d x^3}{dx}", Derivative(x**3, x)),
+    (r"\frac{d(x^2)}{dx}", Derivative(x**2, x)),
+    (r"\frac{d \sin x}{dx}", Derivative(sympy.sin(x), x)),
+    (r"\frac{d (e^x)}{dx}", Derivative(exp(x), x)),
+    (r"\frac{d^2 x^3}{dx^2}", Derivative(x**3, (x, 2))),
+    (r"\frac{\mathrm{d} x^2}{\mathrm{d}x}", Derivative(x**2, x)),
+    (r"\frac{2d}{d}", sympy.Integer(2)),  # a plain fraction still
+    # \frac{dy}{dx}(x): at its own variable, dy/dx; another letter multiplies
+    (r"\frac{dy}{dx}(x)", Derivative(y, x)),
+    (r"\frac{dy}{dx}(w)", w * Derivative(y, x)),
 ]
 
 # What `sympy.latex` prints: people paste it, and the round-trip tests rely on it.
