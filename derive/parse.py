@@ -184,6 +184,10 @@ def latex_name(text: str) -> str:
         inner = sub.group(1) if sub.group(1) is not None else sub.group(2)
         inner = re.sub(r"\\(?:text|textrm|mathrm|mathit|operatorname)\s*", "", inner)  # w_{\text{out}}
         inner = re.sub(r"\\([A-Za-z]+)", r"\1", inner)  # w_{\alpha} -> w_alpha
+        # x_{n+1}, x_{n-1}, w_{1,12}: the signs and commas keep indices apart (all were x_n1, w_112), as
+        # words a name can hold (x_nplus1, x_nminus1, w_1_12); derive prints them back as written.
+        inner = re.sub(r"\s*,\s*", "_", inner.strip())
+        inner = re.sub(r"\s*\+\s*", "plus", re.sub(r"\s*[-−]\s*", "minus", inner))
         inner = re.sub(r"\W", "", inner)
         if inner:
             return f"{base}_{inner}"

@@ -211,8 +211,12 @@ class DeriveLatexPrinter(LatexPrinter):
         if supers:
             text += "^{" + " ".join(self._word(s, r"\mathrm", accents=False) for s in supers) + "}"
         if subs:  # x_1_2 is x_{1_2}: x_{1 2} would read as x12
-            text += "_{" + "_".join(self._word(s, r"\mathrm", accents=False) for s in subs) + "}"
+            text += "_{" + "_".join(self._index(s) for s in subs) + "}"
         return text
+
+    def _index(self, word: str) -> str:
+        """A subscript: x_nplus1 as x_{n+1}, as it was read (derive.parse.latex_name)."""
+        return _signed_index(word) or self._word(word, r"\mathrm", accents=False)
 
     @staticmethod
     def _word(word: str, command: str, accents: bool = True) -> str:
@@ -429,6 +433,19 @@ class UnicodePrinter(PlainTextPrinter):
 _GREEK = {word: letter for letter, word in GREEK_LETTERS.items() if letter not in "ϵϑϕςµπ"}
 _GREEK_NAME = re.compile(r"^(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?=_|\d|$)")
 _UNICODE = UnicodePrinter({"order": None})
+_SIGNED_INDEX = re.compile(r"^(.*)(plus|minus)([A-Za-z]|[0-9]+)$")  # the last sign of n+1, t-1, i+j, -1, 2n+k+1
+_SIMPLE_INDEX = re.compile(r"^[0-9]*[A-Za-z]?$")
+
+
+def _signed_index(word: str) -> str | None:
+    """An index with signs (nplus1, 2npluskminus1, minus1) as written, n+1; None for any other word."""
+    m = _SIGNED_INDEX.match(word)
+    if m is None:
+        return None
+    head = m.group(1) if _SIMPLE_INDEX.match(m.group(1)) else _signed_index(m.group(1))
+    if head is None:
+        return None
+    return f"{head}{'+' if m.group(2) == 'plus' else '-'}{m.group(3)}"
 
 
 def to_unicode(expr: sympy.Basic) -> str:

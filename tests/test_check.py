@@ -695,3 +695,14 @@ def test_a_bare_name_differentiated_below_its_function_form_says_so():
 def test_latex_derivatives_as_textbooks_write_them(text, verdict):
     (*_, step) = check(text).steps
     assert step.verdict == verdict
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    (r"a_{n+1} - a_{n-1} = 0", "refuted"),  # was proved: both were a_n1
+    (r"\frac{d}{dx}\left(x_{-1} x_{1}\right) = 0", "proved"),  # neither depends on x
+    (r"\frac{\partial}{\partial x_{i+1}}\left(x_{i+1} x_{i-1}\right) = x_{i-1}", "proved"),  # was refuted
+    ("h_t = \\tanh(w h_{t-1} + x_t)\n\\frac{\\partial h_t}{\\partial h_{t-1}} = w (1 - h_t^2)", "proved"),
+])
+def test_indices_with_signs_are_different_names(text, verdict):
+    (*_, step) = check(text).steps
+    assert step.verdict == verdict

@@ -66,6 +66,11 @@ CONSTANTS_AND_NAMES = [
     (r"\sigma", sigma),
     (r"\sigma^{2}", sigma**2),
     (r"w_{\text{out}}", symbol("w_out")),
+    # indices with signs and commas stay apart (x_{n+1} and x_{n-1} were both x_n1, w_{1,12} was w_{11,2})
+    (r"x_{n+1} - x_{n-1}", symbol("x_nplus1") - symbol("x_nminus1")),
+    (r"h_{t - 1}", symbol("h_tminus1")),
+    (r"a_{-1}", symbol("a_minus1")),
+    (r"w_{1,12} - w_{11,2}", symbol("w_1_12") - symbol("w_11_2")),
 ]
 
 ABSOLUTE_VALUES = [

@@ -178,6 +178,9 @@ NAMES_IN_LATEX = [
     ("y_out(z) + act(z)", r"\operatorname{act}{\left(z \right)} + y_{\mathrm{out}}{\left(z \right)}"),
     ("exp'(x^2) + heaviside'(2x)", r"\operatorname{heaviside}'\left(2 x\right) + \exp'\left(x^{2}\right)"),
     ("d/dq(d/dp(g(p, q)))", r"\frac{\partial}{\partial q} \frac{\partial}{\partial p} g{\left(p,q \right)}"),
+    ("h_tminus1 + x_nplus1", r"h_{t-1} + x_{n+1}"),  # indices as \LaTeX writes them, which read so
+    ("a_2npluskminus1", r"a_{2n+k-1}"),
+    ("x_surplus1", r"x_{\mathrm{surplus1}}"),  # a word, not an index
 ]
 
 
