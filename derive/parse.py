@@ -1019,15 +1019,42 @@ _SCIENTIFIC = re.compile(r"(?<![\w.])\d+(?:\.\d*)?[eE][+-]?\d+")
 
 
 # z^{(1)}, W^{[2]}: a layer's index (or f^{(2)}, a derivative's order), which read as a power is 1 or 2.
-_INDEX_SUPERSCRIPT = re.compile(r"\^\s*\{\s*(\(\s*\d+\s*\)|\[\s*\d+\s*\])\s*\}")
+# x^{(l)}, a^{[l-1]}, y^{(i)}, f^{(n)}: a letter or a letter and a number, not only digits.
+_INDEX_SUPERSCRIPT = re.compile(
+    r"\^\s*\{\s*(\(\s*[A-Za-z0-9](?:\s*[-+]\s*\d+)?\s*\)|\[\s*[A-Za-z0-9](?:\s*[-+]\s*\d+)?\s*\]|\[\s*\d+\s*\]|\(\s*\d+\s*\))\s*\}")
+# \theta^T x, W^{\top}: a transpose, which read as a power is θ to the T (e^T stays a power).
+_TRANSPOSE = re.compile(
+    r"(?<![A-Za-z\\])(?:[A-Za-df-z]|\\[A-Za-z]+|\})\s*\^\s*"
+    r"(\{\s*(?:T|\\top|\\intercal)\s*\}|T(?![A-Za-z])|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))")
+# f^{-1}(x): the inverse function, which read as a power is x/f (\sin^{-1} is asin, read before this)
+_INVERSE_FUNCTION = re.compile(r"(?<![\\A-Za-z])([A-Za-df-z])\s*\^\s*(?:\{\s*-\s*1\s*\}|-1)\s*(?=\(|\\left\s*\()")
 
 
 def _refuse_index_superscripts(text: str, source: str, begin: int) -> None:
-    """Refuse `z^{(1)}` rather than read it as z^1: z^{(1)} = w^{(1)} x would define z, or claim z = w x."""
-    m = _INDEX_SUPERSCRIPT.search(text)
+    """Refuse `z^{(1)}` rather than read it as z^1: z^{(1)} = w^{(1)} x would define z, or claim z = w x.
+    Likewise a transpose (θ^T) and an inverse function (f^{-1}(x), which reads as x/f)."""
+    # e^{(x+1)} is a power of Euler's number, with a bracket in its exponent
+    m = next((m for m in _INDEX_SUPERSCRIPT.finditer(text) if not _after_euler(text, m.start())), None)
     if m is not None:
-        _raise_at(source, begin + m.start(), f"^{{{m.group(1)}}} is an index (a layer, a derivative's order), "
-                  "which derive does not read; write a subscript for an index (z_{1}) or primes for a derivative")
+        index = " ".join(m.group(1).split())
+        _raise_at(source, begin + m.start(), f"^{{{index}}} is an index (a layer, an example, a derivative's order), "
+                  "which derive does not read; write a subscript for an index (z_{1}, a_{l-1}) or primes for a "
+                  "derivative")
+    m = _TRANSPOSE.search(text)
+    if m is not None:
+        _raise_at(source, begin + m.start(1) - 1, "^T reads as a transpose, and derive's expressions are scalars: "
+                  "write the products of the entries (w_1 x_1 + w_2 x_2)")
+    m = _INVERSE_FUNCTION.search(text)
+    if m is not None:
+        f = m.group(1)
+        _raise_at(source, begin + m.start(), f"{f}^{{-1}}(...) is the inverse function of {f}, which derive does not "
+                  f"read; for 1/{f} times a bracket write {f}^{{-1}} \\cdot (...)")
+
+
+def _after_euler(text: str, caret: int) -> bool:
+    """Is the ^ at `caret` written after a lone e (Euler's number, not the end of \\theta or of a name)?"""
+    before = text[:caret].rstrip()
+    return before.endswith("e") and not re.search(r"(\\[A-Za-z]*|[A-Za-z])e$", before)
 
 
 def _refuse_scientific_notation(text: str, source: str, begin: int) -> None:

@@ -233,9 +233,32 @@ def test_the_context_line_is_the_line_the_position_counts(end: str, line: int, c
     assert caught.value.context == shown + "\n" + " " * (column - 1) + "^"
 
 
-@pytest.mark.parametrize(("text", "column"), [(r"z^{(1)} = w^{(1)} x", 2), (r"a^{[2]}", 2), (r"f^{( 2 )}(x)", 2)])
+@pytest.mark.parametrize(("text", "column"), [
+    (r"z^{(1)} = w^{(1)} x", 2), (r"a^{[2]}", 2), (r"f^{( 2 )}(x)", 2),
+    # a letter index too: x^{(l)} read as x^l, a^{[l-1]} as a^(l - 1), f^{(n)}(x) as f^n x
+    (r"x^{(l)}", 2), (r"a_j^{(l)} = w x", 4), (r"a^{[l-1]}", 2), (r"y^{(i)} - \hat{y}^{(i)}", 2), (r"f^{(n)}(x)", 2),
+])
 def test_an_index_superscript_is_an_error_not_a_power(text: str, column: int) -> None:
     # z^{(1)} is layer 1 in ML texts; read as the power 1 it made z = w x a definition or a false claim
     with pytest.raises(ParseError, match="is an index") as caught:
         derive.check(text, latex=True)
     assert caught.value.column == column
+
+
+@pytest.mark.parametrize(("text", "message", "column"), [
+    (r"\theta^T x", "transpose", 7),  # read as θ to the power T
+    (r"W^{\top} x", "transpose", 2),
+    (r"f^{-1}(x) = \frac{x}{2}", "inverse function of f", 1),  # read as x/f
+])
+def test_a_transpose_or_an_inverse_function_is_an_error_not_a_power(text: str, message: str, column: int) -> None:
+    with pytest.raises(ParseError, match=message) as caught:
+        derive.check(text, latex=True)
+    assert caught.value.column == column
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"e^{(x+1)}", "exp(x + 1)"), (r"e^T", "exp(T)"), (r"e^{-1}(x)", "x*exp(-1)"), (r"\sin^{-1}(x)", "asin(x)"),
+    (r"x^{2}", "x**2"), (r"y^{-1}", "1/y"),
+])
+def test_powers_next_to_them_still_read_as_powers(text: str, expected: str) -> None:
+    assert str(derive.parse(text, latex=True)) == expected
