@@ -79,6 +79,13 @@ def _plain_comments(text: str) -> str:
     return text
 
 
+# `= 2x \qquad (2)`, `&= 3x^2 & (3.1)`: a hand-written equation number at the end of a row, like \tag (it was
+# multiplied in: 2x·2).
+_EQUATION_NUMBER = re.compile(
+    r"(?:\\q?quad|\\hfill|&)(?:\s|\\q?quad|\\hfill|&)*(\(\s*\d+(?:\.\d+)*[a-z]?\s*\))\s*(?=\\\\|\n|$)")
+# A remark and what follows it on the row, when that has no `=`: `= 2x \text{ for all } x` is a claim about
+# 2x, not 2x·x.
+_REMARK_TO_ROW_END = re.compile(r"\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]*\}([^=\n\\$]*?)(?=\\\\|\n|$)")
 _LET_WORD = re.compile(r"\\(?:text|textrm|mathrm|mbox|textbf|textit)\s*\{\s*(let|[Gg]iven)\s*,?\s*\}")
 # `y = \sigma(z) \text{ where } z = wx + b`: a remark that joins two statements written on one row.
 _JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox)\s*\{\s*,?\s*(?:where|and|with)\s*,?\s*\}")
@@ -99,6 +106,12 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
     # \text{let} y = ... is `let y = ...`: keep the word, blank the command around it.
     cleaned = _LET_WORD.sub(lambda m: m.group(1).ljust(len(m.group())), cleaned)
     joins = [(m.start(), m.end()) for m in _JOINING_WORD.finditer(cleaned)]
+    for m in reversed(list(_EQUATION_NUMBER.finditer(cleaned))):
+        cleaned = blank(cleaned, m.start(1), m.end(1))
+    for m in reversed(list(_REMARK_TO_ROW_END.finditer(cleaned))):
+        noise = _LATEX_NOISE.match(cleaned, m.start())  # a remark, not \text{relu}(x) or y_{\text{pred}}
+        if noise is not None and noise.end() == m.start(1) and m.group(1).strip():
+            cleaned = blank(cleaned, m.start(1), m.end(1))  # the remark itself goes with the noise below
     cleaned = _LATEX_NOISE.sub(lambda m: " " * len(m.group()), cleaned)
     cleaned = _JOINING_WORD.sub(lambda m: " " * len(m.group()), cleaned)
     spans: list[tuple[int, int]] = []

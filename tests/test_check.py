@@ -706,3 +706,15 @@ def test_latex_derivatives_as_textbooks_write_them(text, verdict):
 def test_indices_with_signs_are_different_names(text, verdict):
     (*_, step) = check(text).steps
     assert step.verdict == verdict
+
+
+@pytest.mark.parametrize("text", [
+    r"\frac{d}{dx} x^2 = 2x \qquad (2)",  # was 4x: the equation number multiplied in
+    r"\frac{d}{dx} x^2 = 2x \qquad\qquad (2.3)",
+    "\\begin{align*}\n\\frac{d}{dx} x^3 &= 3x^2 & (3) \\\\\n&= 3 x x & (4)\n\\end{align*}",
+    r"\frac{d}{dx} x^2 = 2x \text{ for all } x",  # was 2x·x: the words after a remark go with it
+    r"\frac{d}{dx} x^2 \text{ (power rule) } = 2x",  # a remark before the = keeps the rest of the row
+])
+def test_equation_numbers_and_trailing_remarks_are_not_multiplied_in(text):
+    report = check(text)
+    assert report.ok and all(str(step.rhs) in ("2*x", "3*x**2") for step in report.steps)
