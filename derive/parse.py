@@ -112,6 +112,9 @@ class ParseContext:
     # Where a name is defined, for that error: on a line above ("above") or, for an expression to
     # differentiate, in the definitions given with it ("where": `derive diff --where`, `where=`).
     defined_in: str = "above"
+    # The derivation defines a name e on some line: e is that name everywhere in it, not Euler's number
+    # (the contract), also above its definition, as any other name would be (E = 1/2 e^2, then e = y - t).
+    e_is_a_name: bool = False
 
     def is_defined(self, name: str) -> bool:
         """Whether the derivation defines `name` (a membership test: derivations may define thousands)."""
@@ -258,7 +261,7 @@ class _Builder(Transformer_NonRecursive):
         ctx = _CONTEXT.get()
         if ctx.is_defined(name):
             return symbol(name)
-        if name == "e":
+        if name == "e" and not ctx.e_is_a_name:
             return sympy.E
         if name == "pi" and not self.latex:
             return sympy.pi
@@ -740,7 +743,7 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.E
         if len(args) == 1:
             return symbol(name) * args[0]
         raise _Fault(f"{name} is defined without arguments, so {name}(...) cannot take {len(args)}", tok)
-    if name == "e" and not ctx.is_defined("e") and len(args) == 1:
+    if name == "e" and not ctx.is_defined("e") and not ctx.e_is_a_name and len(args) == 1:
         return sympy.E * args[0]  # e(x + 1): Euler's number times (x + 1), not a function called e
     if not args:
         raise _Fault(f"{name}() needs an argument", tok)

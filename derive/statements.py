@@ -190,9 +190,12 @@ def rows(text: str, *, latex: bool) -> tuple[str, list[tuple[int, int]]]:
 
 
 def read_statements(
-    text: str, *, latex: bool | None = None, limits: Limits = DEFAULT_LIMITS
+    text: str, *, latex: bool | None = None, limits: Limits = DEFAULT_LIMITS, e_is_a_name: bool = False
 ) -> list[Statement]:
-    """Read a derivation: definitions in order, claims as chains, continuations joined to the chain above."""
+    """Read a derivation: definitions in order, claims as chains, continuations joined to the chain above.
+
+    A derivation that defines a name e below a line that wrote e (as Euler's number, then) is read again
+    with e a name throughout, as the contract says."""
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
     if len(text) > limits.max_text_chars:
@@ -210,13 +213,16 @@ def read_statements(
     for begin, end in spans:
         first = begin + (len(cleaned[begin:end]) - len(cleaned[begin:end].lstrip()))
         line, column = line_column(text, first)
-        chain = parse_span(text, begin, end, latex=latex, start="statement",
-                           context=_context(definitions, limits, seen), cleaned=cleaned)
+        context = replace(_context(definitions, limits, seen), e_is_a_name=e_is_a_name)
+        chain = parse_span(text, begin, end, latex=latex, start="statement", context=context, cleaned=cleaned)
         assert isinstance(chain, Chain)
         try:
             statement = replace(_classify(chain, line, definitions, statements, text, first), column=column)
         except DefinitionError as error:
             raise at_statement(error, text, line, column) from None
+        if (statement.definition is not None and statement.definition.name == "e" and not e_is_a_name
+                and any(part.has(sympy.E, sympy.exp) for earlier in statements for part in earlier.parts)):
+            return read_statements(text, latex=latex, limits=limits, e_is_a_name=True)
         if statement.definition is not None:
             definitions.pop(statement.definition.name, None)
             definitions[statement.definition.name] = statement.definition

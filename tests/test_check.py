@@ -718,3 +718,18 @@ def test_indices_with_signs_are_different_names(text, verdict):
 def test_equation_numbers_and_trailing_remarks_are_not_multiplied_in(text):
     report = check(text)
     assert report.ok and all(str(step.rhs) in ("2*x", "3*x**2") for step in report.steps)
+
+
+@pytest.mark.parametrize("text", [
+    "E = 1/2 e^2\ne = y - t\ndE/dy = e",  # e defined below its first use is the name there too (was Euler's e)
+    "E = \\frac{1}{2} e^2\ne = y - t\n\\frac{\\partial E}{\\partial y} = e",
+    "e = y - t\nE = 1/2 e^2\ndE/dy = e",
+])
+def test_a_name_e_defined_anywhere_is_that_name_everywhere(text):
+    (step,) = check(text).steps
+    assert step.verdict == "proved"
+
+
+def test_without_a_definition_of_e_it_is_eulers_number():
+    (step,) = check("d/dx e^x = e^x").steps
+    assert step.verdict == "proved" and step.lhs == sympy.Derivative(sympy.exp(symbol("x")), symbol("x"))
