@@ -374,12 +374,13 @@ def _alive(pid: int) -> bool:
 
 
 def _forty_files(folder: Path) -> list[str]:
-    """Forty files of ten product-rule lines: long enough to interrupt `--jobs 2` in the middle."""
+    """Forty files of product-rule lines: long enough to interrupt `--jobs 2` in the middle (a few seconds
+    of work; ten lines a file took 0.1 s, done before the interruption came)."""
     paths = []
     for k in range(40):
         path = folder / f"f{k}.txt"
-        path.write_text("".join(f"d/dx(x^{n}*sin(x)) = {n}*x^{n - 1}*sin(x) + x^{n}*cos(x)\n" for n in range(2, 12)),
-                        encoding="utf-8")
+        path.write_text("".join(f"d/dx(x^{n}*sin(k{j} x)) = {n}*x^{n - 1}*sin(k{j} x) + k{j} x^{n}*cos(k{j} x)\n"
+                                for j, n in enumerate(range(2, 82))), encoding="utf-8")
         paths.append(str(path))
     return paths
 
@@ -474,6 +475,7 @@ def test_ctrl_c_during_jobs_2_interrupts_once_and_leaves_no_process(tmp_path: Pa
     children = _its_two_children(parent)
     assert len(children) == 2 and parent.poll() is None
     time.sleep(1.0)  # each is checking
+    assert parent.poll() is None, "the files were all checked before the interruption: give them more work"
     os.killpg(parent.pid, signal.SIGINT)
     _, err = parent.communicate(timeout=60)
     assert (parent.returncode, err.decode()) == (130, "derive: interrupted\n")
