@@ -885,7 +885,7 @@ def read_expression(expr: str | sympy.Basic, defs: Definitions | None = None) ->
 
 def read_variable(wrt: str | sympy.Basic, *exprs: sympy.Basic) -> sympy.Symbol:
     """The variable to differentiate by: a name, never a number; the expression's own symbol of that name."""
-    if isinstance(wrt, sympy.Symbol):
+    if isinstance(wrt, sympy.Symbol) and _NAME.match(wrt.name):
         name = wrt.name
     elif isinstance(wrt, str) and _NAME.match(normalize_name(wrt.strip())):
         name = normalize_name(wrt.strip())
@@ -896,6 +896,12 @@ def read_variable(wrt: str | sympy.Basic, *exprs: sympy.Basic) -> sympy.Symbol:
         for s in expr.free_symbols:
             if isinstance(s, sympy.Symbol) and s.name == name:
                 return s
+    constant = {"e": sympy.E, "pi": sympy.pi}.get(name)
+    if constant is not None and any(expr.has(constant, sympy.exp) for expr in exprs):
+        # d/de of e*x would be 0: the e written there is Euler's number
+        what = "Euler's number" if name == "e" else "the number π"
+        raise OptionError(f"cannot differentiate by {name}: {name} in the expression is {what}, a constant; "
+                          "write the variable with another name")
     return symbol(name)
 
 

@@ -264,6 +264,11 @@ BAD = [
     ("wrt a number", dict(expr=x, wrt="2"), OptionError, "name"),
     ("wrt a sympy number", dict(expr=x, wrt=sympy.Integer(2)), OptionError, "name"),
     ("wrt an expression", dict(expr=x, wrt="x + y"), OptionError, "name"),
+    ("wrt a symbol that is no name", dict(expr=x, wrt=sympy.Symbol("x y")), OptionError, "name"),
+    ("wrt an empty symbol", dict(expr=x, wrt=sympy.Symbol("")), OptionError, "name"),
+    # e*x by e was 0: the e written there is Euler's number
+    ("wrt Euler's number", dict(expr="e*x", wrt="e"), OptionError, "Euler's number"),
+    ("wrt pi", dict(expr="pi*x", wrt="pi"), OptionError, "π"),
     ("unknown style", dict(expr=x, wrt="x", style="forward"), OptionError, "style"),
     ("a self-referential definition", dict(expr=y, wrt="x", where={"y": y + 1}), DefinitionError, "y -> y"),
     ("a cycle of two", dict(expr=y, wrt="x", where={"y": z, "z": y}), DefinitionError, "y -> z -> y"),
