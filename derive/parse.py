@@ -8,6 +8,7 @@ against `derive.limits` before it runs.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -866,6 +867,20 @@ def parse(text: str, *, latex: bool | None = None, context: ParseContext | None 
 _BLANK = re.compile(r"[\s\u200b\ufeff]+")
 
 
+def _lookalikes() -> dict[int, str]:
+    """Letters and digits that stand for plain ones: mathematical italic and bold (𝑥, 𝐱, 𝜎, as PDFs give
+    them when pasted) and fullwidth forms (ｘ). Each is one character for one, so columns stay right."""
+    table: dict[int, str] = {}
+    for code in (*range(0x1D400, 0x1D800), *range(0xFF01, 0xFF5F)):
+        plain = unicodedata.normalize("NFKC", chr(code))
+        if len(plain) == 1 and plain != chr(code):
+            table[code] = plain
+    return table
+
+
+_LOOKALIKES = _lookalikes()
+
+
 def parse_span(
     source: str,
     begin: int,
@@ -889,7 +904,7 @@ def parse_span(
                   limit=True)
     if "\x00" in snippet:
         _raise_at(source, begin + snippet.index("\x00"), "null character in input")
-    text = pair_bars(strip_math_delimiters(snippet))
+    text = pair_bars(strip_math_delimiters(snippet.translate(_LOOKALIKES)))
     if not _BLANK.sub("", text):
         _raise_at(source, begin, "empty input")
     check_nesting(text, limits, source=source, offset=begin)

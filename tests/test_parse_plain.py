@@ -264,3 +264,13 @@ def test_an_unknown_name_applied_is_an_abstract_function() -> None:
 def test_sigmoid_is_derives_own_function_class() -> None:
     assert type(parse("sigmoid(z)")) is sigmoid
     assert type(parse("σ(z)")) is sigmoid
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("x^2 + 𝑥", x**2 + x),  # mathematical italic x, as a PDF gives it when pasted: it was a name of its own
+    ("ｘ + x", 2 * x),  # fullwidth
+    ("𝜎(𝑧)", sigmoid(z)),
+    ("𝐰 𝐱", symbol("w") * x),
+])
+def test_letters_that_stand_for_plain_ones_are_the_plain_ones(text, expected):
+    assert parse(text) == expected
