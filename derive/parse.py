@@ -165,7 +165,6 @@ _LATEX_NAME = re.compile(
 _ACCENT_SUFFIX = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
                   "dot": "dot", "vec": "vec"}
 _SUBSCRIPT = re.compile(r"_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z0-9]))")
-_VARIANT = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varrho": "rho", "varsigma": "sigma"}
 
 
 def latex_name(text: str) -> str:
@@ -175,7 +174,7 @@ def latex_name(text: str) -> str:
     if m is None:
         return normalize_name(text)
     if m.group("greek"):
-        base = _VARIANT.get(m.group("greek"), m.group("greek"))
+        base = m.group("greek")  # \varphi is varphi: a name of its own, not phi
     elif m.group("accent"):
         base = m.group("accented") + _ACCENT_SUFFIX[m.group("accent")]
     elif m.group("word"):

@@ -181,7 +181,9 @@ def to_text(expr: sympy.Basic) -> str:
 
 
 # sympy writes omicron as o, and \pi is the constant: both are set in \mathrm like any other word
-_GREEK_WORDS = frozenset(GREEK_LETTERS.values()) - {"omicron", "pi"}
+# \varphi and \phi are two names, as papers use them for two quantities (derive.parse reads them so)
+_GREEK_WORDS = (frozenset(GREEK_LETTERS.values()) - {"omicron", "pi"}) | {
+    "varepsilon", "vartheta", "varphi", "varrho", "varsigma"}
 _ACCENTS_READ = ("hat", "bar", "tilde", "dot", "vec")  # as derive's LaTeX reader reads \hat{y} (a letter only)
 _OPERATORS = (r"\frac{d}{", r"\frac{d^", r"\frac{\partial}{", r"\frac{\partial^")
 
