@@ -39,7 +39,7 @@ TAME_BITS = 600  # a constant longer than this (in bits) may keep one C call bus
 TAME_POWER = 40  # ... and so may a higher power of a sum, once expanded
 
 # Exceptions by which sympy says it cannot handle an expression; they make a step unknown.
-_SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError, ZeroDivisionError)
+_SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError, ArithmeticError)
 
 
 @whole_in_worker_off_main_thread

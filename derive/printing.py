@@ -12,6 +12,7 @@ from sympy.printing.conventions import requires_partial, split_super_sub
 from sympy.printing.latex import LatexPrinter, accepted_latex_functions, translate
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
 
 from derive.symbols import GREEK_LETTERS
@@ -173,11 +174,21 @@ def _function_name(expr: sympy.Function) -> str:
 
 
 _PRINTER = PlainTextPrinter({"order": None})
+_PRINTER_AS_BUILT = PlainTextPrinter({"order": "none"})
+
+
+def _printed(printer: Printer, as_built: Printer, expr: sympy.Basic) -> str:
+    """`expr` printed; with its terms in the order sympy built them when ordering them fails: sympy orders a
+    sum's terms by their values, and x + exp(exp(exp(exp(10)))) has one too large to compute."""
+    try:
+        return printer.doprint(expr)
+    except ArithmeticError:
+        return as_built.doprint(expr)
 
 
 def to_text(expr: sympy.Basic) -> str:
     """Plain text that derive.parse reads back to an equal expression (`x^2*sin(x)`, `dE/dz`)."""
-    return _PRINTER.doprint(_displayable(expr)).replace("**", "^")
+    return _printed(_PRINTER, _PRINTER_AS_BUILT, _displayable(expr)).replace("**", "^")
 
 
 # sympy writes omicron as o, and \pi is the constant: both are set in \mathrm like any other word
@@ -305,11 +316,12 @@ class DeriveLatexPrinter(LatexPrinter):
 
 
 _LATEX_PRINTER = DeriveLatexPrinter()
+_LATEX_PRINTER_AS_BUILT = DeriveLatexPrinter({"order": "none"})
 
 
 def to_latex(expr: sympy.Basic) -> str:
     """LaTeX that derive's LaTeX reader reads back to an equal expression."""
-    return _LATEX_PRINTER.doprint(_displayable(expr))
+    return _printed(_LATEX_PRINTER, _LATEX_PRINTER_AS_BUILT, _displayable(expr))
 
 
 def derivative_to_latex(expr: sympy.Expr, var: sympy.Symbol) -> str:
@@ -435,6 +447,7 @@ class UnicodePrinter(PlainTextPrinter):
 _GREEK = {word: letter for letter, word in GREEK_LETTERS.items() if letter not in "ϵϑϕςµπ"}
 _GREEK_NAME = re.compile(r"^(" + "|".join(sorted(_GREEK, key=len, reverse=True)) + r")(?=_|\d|$)")
 _UNICODE = UnicodePrinter({"order": None})
+_UNICODE_AS_BUILT = UnicodePrinter({"order": "none"})
 _SIGNED_INDEX = re.compile(r"^(.*)(plus|minus)([A-Za-z]|[0-9]+)$")  # the last sign of n+1, t-1, i+j, -1, 2n+k+1
 _SIMPLE_INDEX = re.compile(r"^[0-9]*[A-Za-z]?$")
 
@@ -452,7 +465,7 @@ def _signed_index(word: str) -> str | None:
 
 def to_unicode(expr: sympy.Basic) -> str:
     """Readable one-line math for a terminal; not meant to be parsed back (use `to_text` for that)."""
-    text = _UNICODE.doprint(_displayable(expr)).replace("**", "^")
+    text = _printed(_UNICODE, _UNICODE_AS_BUILT, _displayable(expr)).replace("**", "^")
     return text.replace("*", "·").replace(" - ", " − ").replace("(-", "(−")
 
 
@@ -492,8 +505,9 @@ def _taken_names() -> frozenset[str]:
 
 
 _SYMPY_STRINGS = SympyStringPrinter({"order": None})
+_SYMPY_STRINGS_AS_BUILT = SympyStringPrinter({"order": "none"})
 
 
 def to_sympy_string(expr: sympy.Basic) -> str:
     """The JSON's "sympy", "lhs", "rhs" and "expected" strings: str(expr), rebuilt by sympify."""
-    return _SYMPY_STRINGS.doprint(expr)
+    return _printed(_SYMPY_STRINGS, _SYMPY_STRINGS_AS_BUILT, expr)

@@ -70,7 +70,7 @@ CROSSCHECK_SEED = 20240  # the points are random but the same on every run
 LETTERS = ("u", "v", "w", "p", "q", "r", "s", "t")
 _NAME = re.compile(r"^[^\W\d]\w*$")
 # Exceptions by which sympy says it cannot handle an expression: the step is then unknown.
-_SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError, ZeroDivisionError)
+_SYMPY_FAILURES = (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError, ArithmeticError)
 
 
 class OptionError(DeriveError):

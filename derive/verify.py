@@ -369,7 +369,7 @@ class _Verifier:
             raise  # an enclosing bound (the caller's) has expired
         except MemoryError:
             return self.unknown("cannot be checked: memory limit reached")
-        except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError) as error:
+        except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError, ArithmeticError) as error:
             return self.unknown(f"cannot be checked: {error}")
 
     def decide(self) -> Verification:
@@ -606,7 +606,7 @@ class _Verifier:
             except BoundExceeded:
                 self.timed_out = True
                 continue
-            except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError):
+            except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError, ArithmeticError):
                 continue  # a tier that cannot handle the expression decides nothing
             if result == 0:
                 return True

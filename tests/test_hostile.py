@@ -86,6 +86,8 @@ def test_cyclic_definitions_are_refused_with_a_definition_error(outcomes: dict, 
         ("huge_exponent_claim", ["refuted"]),  # x^(10^10) is refused as a number, but claimed here wrongly
         ("unknown_variables", ["refuted"]),  # d/dq of an expression without q is 0
         ("wrt_number_latex", ["refuted"]),
+        # too large to compute, or to order as sympy prints a sum (an OverflowError, exit 2, before)
+        ("tower_of_exponentials", ["unknown", "unknown", "unknown"]),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
