@@ -102,6 +102,7 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
     cleaned = _latex_comments(text)
     # `$$ a = b $$ $$ c = d $$`: each piece of math is its own statement, even on one line.
     delimiters = [(m.start(), m.end()) for m in MATH_DELIMITERS.finditer(cleaned)]
+    cleaned = _display_math_joined(cleaned)
     cleaned = strip_math_delimiters(cleaned)
     # \text{let} y = ... is `let y = ...`: keep the word, blank the command around it.
     cleaned = _LET_WORD.sub(lambda m: m.group(1).ljust(len(m.group())), cleaned)
@@ -142,6 +143,21 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
     return cleaned, _trim(cleaned, spans)
 
 
+def _display_math_joined(text: str) -> str:
+    """`$$` or `\\[` math broken over several lines is one statement, as TeX reads it (a line end there is a
+    space): the line ends inside it become spaces, and only `\\\\` ends a row there."""
+    opened: tuple[str, int] | None = None
+    for m in MATH_DELIMITERS.finditer(text):
+        token = m.group()
+        if opened is None and token in ("$$", "\\["):
+            opened = (token, m.end())
+        elif opened is not None and (token, opened[0]) in (("$$", "$$"), ("\\]", "\\[")):
+            begin = opened[1]
+            text = text[:begin] + text[begin:m.start()].replace("\n", " ") + text[m.start():]
+            opened = None
+    return text
+
+
 def _join_continued(cleaned: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join each non-empty row that has no `=` to the row above it (the text between is blank)."""
     out: list[tuple[int, int]] = []
@@ -176,8 +192,13 @@ def _trim(cleaned: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int
         stripped = piece.rstrip()
         if stripped.endswith((".", ",", ";")) and not stripped.endswith(("..", "\\,", "\\;")):
             end = begin + len(stripped) - 1
+        if cleaned[begin:end].strip().lower() in _CONNECTIVES:  # `$a = b$, and $c = d$`: prose between
+            continue
         out.append((begin, end))
     return out
+
+
+_CONNECTIVES = frozenset({"", "and", "or", "so", "then", "hence", "thus", "therefore", "i.e", "since", "because"})
 
 
 def rows(text: str, *, latex: bool) -> tuple[str, list[tuple[int, int]]]:

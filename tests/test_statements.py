@@ -6,6 +6,7 @@ import pytest
 import sympy
 from sympy import Derivative, Rational
 
+import derive
 from derive import DefinitionError, ParseError
 from derive.functions import relu, sigmoid
 from derive.statements import read_definition, read_statements
@@ -248,3 +249,14 @@ def test_a_word_in_text_applied_to_arguments_names_a_function() -> None:
     (statement,) = read_statements(r"$u = \text{relu}(x)$")
     assert statement.definition is not None
     assert statement.definition.expr == relu(x)
+
+
+@pytest.mark.parametrize("text", [
+    "$$\n\\frac{d}{dx} x^2\n= 2x\n$$",  # display math broken over lines is one statement, as TeX reads it
+    "\\[\n\\frac{d}{dx} x^2 =\n2x\n\\]",
+    "$\\frac{d}{dx}x^2 = 2x$, $\\frac{d}{dx}x^3 = 3x^2$",  # pieces of math on a line, prose between
+    "$\\frac{d}{dx}x^2 = 2x$ and $\\frac{d}{dx}x^3 = 3x^2$",
+])
+def test_display_math_over_several_lines_and_prose_between_pieces(text):
+    report = derive.check(text)
+    assert report.ok and len(report.steps) == text.count("=")
