@@ -260,9 +260,34 @@ def _parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None, out
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     try:
-        return parser.parse_args(argv)
+        args = parser.parse_args(_expression_kept(list(sys.argv[1:] if argv is None else argv)))
     finally:
         sys.stdout, sys.stderr = saved
+    if getattr(args, "expr", None) is not None:
+        args.expr = args.expr.removeprefix(_KEPT)
+    return args
+
+
+# `derive diff '-x^2' --wrt x`: argparse takes an argument that starts with '-' for an option. An
+# expression there (not an option of diff's) is marked so that it reads as EXPR, and unmarked after.
+_KEPT = "\N{ZERO WIDTH SPACE}"
+_DIFF_OPTIONS = ("-h", "--help", "--wrt", "--where", "--style", "--format", "--latex", "--no-latex")
+
+
+def _expression_kept(argv: list[str]) -> list[str]:
+    command = next((i for i, item in enumerate(argv) if not item.startswith("-")), None)
+    if command is None or argv[command] != "diff":
+        return argv
+    start = command + 1
+    out = argv[:start]
+    after_option = False
+    for item in argv[start:]:
+        looks_like_option = item.startswith("-") and (item.split("=")[0] in _DIFF_OPTIONS or item == "--")
+        if item.startswith("-") and len(item) > 1 and not looks_like_option and not after_option:
+            item = _KEPT + item
+        after_option = item in _DIFF_OPTIONS[2:6]  # the next item is that option's value
+        out.append(item)
+    return out
 
 
 def _deliver(console: _Console, write: Callable[[], object], code: int) -> int:

@@ -635,3 +635,19 @@ def test_the_console_script_and_python_m_derive_run_the_command_line() -> None:
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "derive"]
     assert script.value == "derive.script:run"
+
+
+@pytest.mark.parametrize(("expr", "result"), [("-x^2", "-2*x"), ("-\\frac{1}{x}", "x**(-2)"), ("-x", "-1")])
+def test_diff_takes_an_expression_that_starts_with_a_minus(expr: str, result: str) -> None:
+    # argparse took -x^2 for an option: "the following arguments are required: EXPR"
+    code, out, err = run("diff", expr, "--wrt", "x", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["input"] == expr and data["result"]["sympy"] == result
+
+
+def test_a_file_named_diff_is_still_a_file_to_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "diff").write_text("d/dx x^2 = 2x\n", encoding="utf-8")
+    code, out, _ = run("check", "diff", "--jobs", "1")
+    assert code == 0 and "1 proved" in out
