@@ -156,15 +156,15 @@ class Chain:
 # LaTeX names: w_{12} -> w_12, \alpha_1 -> alpha_1, \hat{y} -> yhat (sympy prints it back as \hat{y}).
 
 _LATEX_NAME = re.compile(
-    r"""\\(?P<greek>[A-Za-z]+)(?![A-Za-z{])
-      | \\(?P<accent>hat|bar|tilde|dot|vec|widehat|overline)\s*\{\s*(?P<accented>[A-Za-z])\s*\}
+    r"""\\(?P<accent>hat|bar|tilde|dot|vec|widehat|overline)(?:\s*\{\s*(?P<accented>[A-Za-z])\s*\}|\s+(?P<bare>[A-Za-z]))
+      | \\(?P<greek>[A-Za-z]+)(?![A-Za-z{])
       | \\(?:mathrm|mathit|operatorname|text|textrm|mathbf|boldsymbol)\s*\{\s*(?P<word>[A-Za-z][A-Za-z0-9]*)\s*\}
       | (?P<letter>[A-Za-z]|[^\W\d_])""",
     re.VERBOSE,
 )
 _ACCENT_SUFFIX = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
                   "dot": "dot", "vec": "vec"}
-_SUBSCRIPT = re.compile(r"_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z0-9]))")
+_SUBSCRIPT = re.compile(r"_\s*(?:\{((?:[^{}]|\{[^{}]*\})*)\}|([A-Za-z0-9]|\\[A-Za-z]+(?:\s*\{[^{}]*\})?))")
 
 
 def latex_name(text: str) -> str:
@@ -176,7 +176,7 @@ def latex_name(text: str) -> str:
     if m.group("greek"):
         base = m.group("greek")  # \varphi is varphi: a name of its own, not phi
     elif m.group("accent"):
-        base = m.group("accented") + _ACCENT_SUFFIX[m.group("accent")]
+        base = (m.group("accented") or m.group("bare")) + _ACCENT_SUFFIX[m.group("accent")]  # \hat{y}, \hat y
     elif m.group("word"):
         base = m.group("word")
     else:
@@ -903,7 +903,10 @@ def parse_span(
                   limit=True)
     if "\x00" in snippet:
         _raise_at(source, begin + snippet.index("\x00"), "null character in input")
-    text = pair_bars(strip_math_delimiters(snippet.translate(_LOOKALIKES)))
+    text = strip_math_delimiters(snippet.translate(_LOOKALIKES))
+    if latex:
+        _refuse_evaluation_bars(text, source, begin)
+    text = pair_bars(text)
     if not _BLANK.sub("", text):
         _raise_at(source, begin, "empty input")
     check_nesting(text, limits, source=source, offset=begin)
@@ -1072,6 +1075,20 @@ def _after_euler(text: str, caret: int) -> bool:
     """Is the ^ at `caret` written after a lone e (Euler's number, not the end of \\theta or of a name)?"""
     before = text[:caret].rstrip()
     return before.endswith("e") and not re.search(r"(\\[A-Za-z]*|[A-Za-z])e$", before)
+
+
+# \left. \frac{dy}{dx} \right|_{x=0}, \Big|_{x = 1}: a value at a point, which pair_bars would call an
+# unmatched bar.
+_EVALUATION_BAR = re.compile(r"(?:\\right\s*\||\\[bB]igg?r?\s*\||\\vert|\|)\s*_\s*\{?\s*([A-Za-z])\s*=\s*"
+                            r"([^{}]*?)\s*\}?(?=\s|$|\\|=)")
+
+
+def _refuse_evaluation_bars(text: str, source: str, begin: int) -> None:
+    """Say how to write a value at a point, rather than call its bar unmatched."""
+    m = _EVALUATION_BAR.search(text)
+    if m is not None:
+        _raise_at(source, begin + m.start(), f"|_{{{m.group(1)}={m.group(2)}}} evaluates at a point, which derive "
+                  f"writes dy/dx({m.group(2)}), \\frac{{dy}}{{dx}}({m.group(2)}) in LaTeX, for a named y")
 
 
 def _refuse_scientific_notation(text: str, source: str, begin: int) -> None:

@@ -262,3 +262,22 @@ def test_a_transpose_or_an_inverse_function_is_an_error_not_a_power(text: str, m
 ])
 def test_powers_next_to_them_still_read_as_powers(text: str, expected: str) -> None:
     assert str(derive.parse(text, latex=True)) == expected
+
+
+@pytest.mark.parametrize(("text", "column"), [
+    (r"\left.\frac{dy}{dx}\right|_{x=0} = 2", 20),  # was "unmatched closing bar"
+    (r"\frac{d}{dx}x^2\Big|_{x=1} = 2", 16),  # was "unknown LaTeX command \Big"
+])
+def test_a_value_at_a_point_written_with_a_bar_says_how_derive_writes_it(text: str, column: int) -> None:
+    with pytest.raises(ParseError, match="evaluates at a point") as caught:
+        derive.check(text, latex=True)
+    assert caught.value.column == column
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"\hat y - y", "-y + yhat"),  # \hat y without braces, as TeX allows (was unknown command \hat)
+    (r"y_\text{pred} + h_\theta", "h_theta + y_pred"),  # a command as a subscript (was an error)
+    (r"h_\theta(x)", "h_theta(x)"),
+])
+def test_accents_and_subscripts_written_without_braces(text: str, expected: str) -> None:
+    assert str(derive.parse(text, latex=True)) == expected
