@@ -365,6 +365,10 @@ def _differentiate(args: argparse.Namespace) -> Any:
 def _diff_origin(exc: Any, args: argparse.Namespace) -> str:
     """Which argument a parse error is in: the expression or the n-th --where (its source line shows it)."""
     shown = exc.context.split("\n")[0].strip("…") if exc.context else ""
+    if not shown.strip():  # an empty --where '' shows nothing to match
+        blank = next((n for n, text in enumerate(args.where, start=1) if not text.strip()), None)
+        if blank is not None and args.expr.strip():
+            return f"<where {blank}>"
     if shown and shown not in args.expr:
         for number, text in enumerate(args.where, start=1):
             if shown in text:

@@ -651,3 +651,8 @@ def test_a_file_named_diff_is_still_a_file_to_check(tmp_path: Path, monkeypatch:
     (tmp_path / "diff").write_text("d/dx x^2 = 2x\n", encoding="utf-8")
     code, out, _ = run("check", "diff", "--jobs", "1")
     assert code == 0 and "1 proved" in out
+
+
+def test_an_empty_where_is_named_as_the_where_it_is() -> None:
+    code, _, err = run("diff", "x", "--wrt", "x", "--where", "y = 1", "--where", "")
+    assert code == 2 and err.startswith("<where 2>:1:1:")
