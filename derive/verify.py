@@ -259,6 +259,34 @@ def sample_points(
             yield following, False
 
 
+BREAKPOINT_DEGREE = 4  # arguments of pieces solved for their zeros up to this degree
+MAX_BREAKPOINTS = 40
+
+
+def _between_breakpoints(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, dict]]:
+    """Pairs of points in each interval between (and around) the real zeros of the arguments of `expr`'s
+    pieces, as rationals: a difference must show at both to refute (a nudge could leave the interval)."""
+    arguments = [f.args[0] for f in expr.atoms(sympy.Abs, sympy.sign, sympy.Heaviside)]
+    arguments += [f.args[0] for f in expr.atoms(sympy.Function) if type(f).__name__ == "relu"]
+    arguments += [a - b for f in expr.atoms(sympy.Max, sympy.Min) for a, b in itertools.combinations(f.args, 2)]
+    zeros: set[sympy.Rational] = set()
+    for u in arguments:
+        if u.free_symbols != {x} or not u.is_polynomial(x):
+            continue
+        poly = sympy.Poly(u, x)
+        if poly.degree() > BREAKPOINT_DEGREE or not all(c.is_Rational for c in poly.all_coeffs()):
+            continue
+        for (low, high), _ in poly.intervals(eps=sympy.Rational(1, 10**12)):  # isolating intervals of real roots
+            zeros.add(sympy.Rational(low + high) / 2)
+        if len(zeros) > MAX_BREAKPOINTS:
+            return []
+    if not zeros:
+        return []
+    ordered = [ordered_zero - 1 for ordered_zero in sorted(zeros)[:1]] + sorted(zeros)
+    ordered.append(ordered[-1] + 1)
+    return [({x: a + (b - a) / 3}, {x: a + 2 * (b - a) / 3}) for a, b in itertools.pairwise(ordered)]
+
+
 def _negative_integer_points(symbols: list[sympy.Symbol]) -> list[dict[sympy.Symbol, sympy.Rational]]:
     """Every symbol -1, every symbol -2, the first -1 and the others 1, the first -2 and the others 3."""
     if not symbols:
@@ -403,7 +431,24 @@ class _Verifier:
             refuted = self.bounded(self.probe_negative_integers, share=0.5)
             if refuted is not None:
                 return refuted
+        if self.enough_agreement():
+            refuted = self.bounded(self.probe_between_breakpoints, share=0.5)
+            if refuted is not None:
+                return refuted
         return self.confirm_or_unknown()
+
+    def probe_between_breakpoints(self) -> Verification | None:
+        """Before numbers confirm a step of one variable with pieces (|u|, relu(u), sign(u), max), a point in
+        every interval between the zeros of the pieces' arguments: relu(4/9 - x) relu(x - 3/7) = 0 is false
+        only between 3/7 and 4/9, where no random point falls."""
+        if len(self.symbols) != 1:
+            return None
+        for point, nearby in _between_breakpoints(self.difference, self.symbols[0]):
+            for k in range(len(self.choices)):
+                refuted = self.try_point(point, k, nearby)
+                if refuted is not None:
+                    return refuted
+        return None
 
     def probe_negative_integers(self) -> Verification | None:
         """Before numbers confirm a step, a few points of small negative integers: a power of a negative
@@ -457,7 +502,8 @@ class _Verifier:
             self.concrete_cache[k] = pair
         return self.concrete_cache[k]
 
-    def try_point(self, point: dict[sympy.Symbol, sympy.Rational], k: int) -> Verification | None:
+    def try_point(self, point: dict[sympy.Symbol, sympy.Rational], k: int,
+                  nearby: dict[sympy.Symbol, sympy.Rational] | None = None) -> Verification | None:
         pair = self.concrete(k)
         if pair is None or k in self.probe.unsupported:
             self.probe.unsupported.add(k)
@@ -471,8 +517,8 @@ class _Verifier:
             self.probe.agreeing_choices.add(k)
             return None
         # A difference must also show at a nearby point, else it is a measure-zero artefact.
-        again = self.compare_at(pair, _nudged(point), k)
-        if again is None:
+        again = self.compare_at(pair, nearby or _nudged(point), k)
+        if again is None and nearby is None:
             # x + |x| is exactly 0 at x = -1 and not, to the interval's width, at -1 + 1/97: an offset
             # exact in binary keeps it 0 (nearby, sign(x + |x|)^2 = 1 fails too)
             again = self.compare_at(pair, _nudged(point, dyadic=True), k)

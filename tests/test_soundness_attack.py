@@ -123,6 +123,11 @@ FALSE_CLAIMS = [
     # max and min are functions, not abstract ones (nor a definition of min)
     ("min(x, y) = (x + y + abs(x - y))/2", lambda: (min(0, 1), (0 + 1 + abs(0 - 1)) / 2)),
     ("max(x, 0) = x", lambda: (max(-1, 0), -1)),
+    # false only on a short interval, between the zeros of the pieces' arguments, where no random point falls
+    ("relu(4/9 - x)*relu(x - 3/7) = 0",
+     lambda: (max(mpmath.mpf(4) / 9 - mpmath.mpf("0.436"), 0) * max(mpmath.mpf("0.436") - mpmath.mpf(3) / 7, 0), 0)),
+    ("abs(x - 1/3) + abs(x - 1/3 - 1/1000) = abs(2x - 2/3 - 1/1000)",
+     lambda: (abs(mpmath.mpf(1) / 3000) + abs(-mpmath.mpf(2) / 3000), abs(-mpmath.mpf(1) / 3000))),
 ]
 
 
