@@ -287,6 +287,13 @@ def _between_breakpoints(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, 
     return [({x: a + (b - a) / 3}, {x: a + 2 * (b - a) / 3}) for a, b in itertools.pairwise(ordered)]
 
 
+def _at_the_scale_of_constants(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, dict]]:
+    """Pairs of points where x is about 1/c for each large constant c of `expr`: x tanh(10^8 x) = |x| is
+    false where 10^8 x is about 1, far below the smallest scale of the random points."""
+    large = sorted({abs(r) for r in expr.atoms(sympy.Rational) if abs(r) >= 1000}, reverse=True)[:4]
+    return [({x: sign / c}, {x: sign * 3 / (2 * c)}) for c in large for sign in (1, -1)]
+
+
 def _negative_integer_points(symbols: list[sympy.Symbol]) -> list[dict[sympy.Symbol, sympy.Rational]]:
     """Every symbol -1, every symbol -2, the first -1 and the others 1, the first -2 and the others 3."""
     if not symbols:
@@ -440,10 +447,13 @@ class _Verifier:
     def probe_between_breakpoints(self) -> Verification | None:
         """Before numbers confirm a step of one variable with pieces (|u|, relu(u), sign(u), max), a point in
         every interval between the zeros of the pieces' arguments: relu(4/9 - x) relu(x - 3/7) = 0 is false
-        only between 3/7 and 4/9, where no random point falls."""
+        only between 3/7 and 4/9, where no random point falls. And points at the scale of its large
+        constants (x near 10^-8 for tanh(10^8 x))."""
         if len(self.symbols) != 1:
             return None
-        for point, nearby in _between_breakpoints(self.difference, self.symbols[0]):
+        x = self.symbols[0]
+        pairs = [*_between_breakpoints(self.difference, x), *_at_the_scale_of_constants(self.difference, x)]
+        for point, nearby in pairs:
             for k in range(len(self.choices)):
                 refuted = self.try_point(point, k, nearby)
                 if refuted is not None:

@@ -128,6 +128,8 @@ FALSE_CLAIMS = [
      lambda: (max(mpmath.mpf(4) / 9 - mpmath.mpf("0.436"), 0) * max(mpmath.mpf("0.436") - mpmath.mpf(3) / 7, 0), 0)),
     ("abs(x - 1/3) + abs(x - 1/3 - 1/1000) = abs(2x - 2/3 - 1/1000)",
      lambda: (abs(mpmath.mpf(1) / 3000) + abs(-mpmath.mpf(2) / 3000), abs(-mpmath.mpf(1) / 3000))),
+    # steep: false where 10^8 x is about 1, far below the smallest scale of the random points
+    ("x tanh(10^8 x) = abs(x)", lambda: (mpmath.mpf(10) ** -8 * mpmath.tanh(1), mpmath.mpf(10) ** -8)),
 ]
 
 
