@@ -156,7 +156,7 @@ class Chain:
 # LaTeX names: w_{12} -> w_12, \alpha_1 -> alpha_1, \hat{y} -> yhat (sympy prints it back as \hat{y}).
 
 _LATEX_NAME = re.compile(
-    r"""\\(?P<accent>hat|bar|tilde|dot|vec|widehat|overline)(?:\s*\{\s*(?P<accented>[A-Za-z])\s*\}|\s+(?P<bare>[A-Za-z]))
+    r"""\\(?P<accent>hat|bar|tilde|dot|vec|widehat|overline)(?:\s*\{\s*(?:(?P<accented>[A-Za-z])|\\(?P<accented_greek>[A-Za-z]+))\s*\}|\s+(?P<bare>[A-Za-z]))
       | \\(?P<greek>[A-Za-z]+)(?![A-Za-z{])
       | \\(?:mathrm|mathit|operatorname|text|textrm|mathbf|boldsymbol)\s*\{\s*(?P<word>[A-Za-z][A-Za-z0-9]*)\s*\}
       | (?P<letter>[A-Za-z]|[^\W\d_])""",
@@ -176,7 +176,8 @@ def latex_name(text: str) -> str:
     if m.group("greek"):
         base = m.group("greek")  # \varphi is varphi: a name of its own, not phi
     elif m.group("accent"):
-        base = (m.group("accented") or m.group("bare")) + _ACCENT_SUFFIX[m.group("accent")]  # \hat{y}, \hat y
+        letter = m.group("accented") or m.group("accented_greek") or m.group("bare")  # \hat{y}, \hat{\alpha}, \hat y
+        base = letter + _ACCENT_SUFFIX[m.group("accent")]
     elif m.group("word"):
         base = m.group("word")
     else:

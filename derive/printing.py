@@ -238,6 +238,10 @@ class DeriveLatexPrinter(LatexPrinter):
             return translate(word)
         if accents and word[0].isalpha() and word[1:] in _ACCENTS_READ:
             return rf"\{word[1:]}{{{word[0]}}}"
+        accent = next((a for a in _ACCENTS_READ if accents and word.endswith(a) and word[:-len(a)] in _GREEK_WORDS),
+                      None)
+        if accent is not None:  # alphahat is \hat{\alpha}, as it reads back
+            return rf"\{accent}{{{translate(word[:-len(accent)])}}}"
         return rf"{command}{{{word}}}"
 
     def _leibniz(self, name: sympy.Basic) -> str:

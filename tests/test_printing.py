@@ -181,6 +181,7 @@ NAMES_IN_LATEX = [
     ("h_tminus1 + x_nplus1", r"h_{t-1} + x_{n+1}"),  # indices as \LaTeX writes them, which read so
     ("a_2npluskminus1", r"a_{2n+k-1}"),
     ("x_surplus1", r"x_{\mathrm{surplus1}}"),  # a word, not an index
+    ("alphahat + thetabar_1", r"\hat{\alpha} + \bar{\theta}_{1}"),  # was \mathrm{alphahat}; \hat{\alpha} was refused
 ]
 
 
