@@ -198,6 +198,7 @@ DERIVATIVES = [
     # \frac{dy}{dx}(x): at its own variable, dy/dx; another letter multiplies
     (r"\frac{dy}{dx}(x)", Derivative(y, x)),
     (r"\frac{dy}{dx}(w)", w * Derivative(y, x)),
+    (r"\sin '(x)", Derivative(sympy.sin(x), x)),  # a space before the prime, as TeX allows (was refused)
 ]
 
 # What `sympy.latex` prints: people paste it, and the round-trip tests rely on it.
