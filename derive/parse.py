@@ -317,10 +317,14 @@ class _Builder(Transformer_NonRecursive):
             exponent: sympy.Expr = sympy.Integer(int(token.translate(_SUPERSCRIPTS)))
         else:
             exponent = rest[-1]  # type: ignore[assignment]
+        ctx = _CONTEXT.get()
+        if base == _E_NAME and ctx.e_is_a_name and not ctx.is_defined("e") and exponent.free_symbols:
+            # above a line that defines e: e^{-z} is still Euler's (y = 1/(1 + e^{-z}), then e = y - t), e^2 the name
+            return sympy.exp(exponent)
         return _pow(base, exponent, token)
 
     def frac(self, tok: Token, numerator: sympy.Expr, denominator: sympy.Expr) -> sympy.Expr:
-        derivative = _differential_quotient(numerator, denominator, tok)
+        derivative = _differential_quotient(numerator, denominator, tok) if _starts_with_d(tok) else None
         if derivative is not None:
             return derivative
         if denominator == 0:
@@ -465,10 +469,13 @@ class _Builder(Transformer_NonRecursive):
         variable, as dE/dy(z) in plain text; any other bracket after a fraction multiplies."""
         if len(args) != 1 or not isinstance(args[0], sympy.Symbol):
             return False
-        variable = self._name(m.group("v"))
-        leaves = _CONTEXT.get().variables.get(variable)
-        return args[0].name == variable or (leaves is not None and (args[0].name in leaves or
-                                                                    _made_of(args[0].name, leaves, _CONTEXT.get())))
+        variable, name = self._name(m.group("v")), args[0].name
+        variables = _CONTEXT.get().variables
+        leaves, own = variables.get(variable), variables.get(name)
+        # y written as y(z): z is all y is made of (y = σ(z), or z = w x + b defined and y = σ(z)); with
+        # z = w x + b, \frac{\partial E}{\partial z}(x) is the chain rule's factor x, a product
+        return name == variable or (leaves is not None and (set(leaves) == {name} or
+                                                            (own is not None and bool(own) and own == leaves)))
 
     def leibniz_at(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
         """dE/dy(z): the derivative of E with respect to y, y written as y(z); dy/dz(1), dy(z)/dz(1): at a point."""
@@ -560,6 +567,8 @@ class _Pending:
 
 
 _UNDEFINED: ContextVar[list[_Pending]] = ContextVar("derive_undefined_leibniz")
+# The text being parsed, which token positions index: how a fraction is written, where its value cannot tell.
+_WRITTEN: ContextVar[str] = ContextVar("derive_written_text", default="")
 
 
 def _settle(result: sympy.Expr | Chain, pending: list[_Pending], tree: Tree, latex: bool, source: str,
@@ -752,6 +761,21 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.E
 
 
 _D = symbol("d")
+_E_NAME = symbol("e")
+_D_ARGUMENT = re.compile(r"\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})(?![A-Za-z]*\s*\})")
+
+
+def _starts_with_d(tok: Token) -> bool:
+    """Are both arguments of this \\frac written starting with d (\\frac{d x^3}{dx}, not \\frac{a d}{c d})?"""
+    text, start = _WRITTEN.get(), tok.end_pos
+    if start is None or not _D_ARGUMENT.match(text, start):
+        return False
+    depth, close = 0, len(text)
+    for close in range(text.index("{", start), len(text)):  # the numerator's closing brace
+        depth += {"{": 1, "}": -1}.get(text[close], 0)
+        if depth == 0:
+            break
+    return re.match(r"\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})", text[close + 1:]) is not None
 
 
 def _differential_quotient(numerator: sympy.Expr, denominator: sympy.Expr, tok: Token) -> sympy.Expr | None:
@@ -913,12 +937,13 @@ def parse_span(
     check_nesting(text, limits, source=source, offset=begin)
     if latex:
         _refuse_latex_operator_points(text, source, begin)
-        _refuse_index_superscripts(text, source, begin)
+        _refuse_index_superscripts(text, source, begin, ctx)
     else:
         _refuse_operator_points(text, source, begin)
     _refuse_scientific_notation(text, source, begin)
     token = _CONTEXT.set(ctx)
     noted = _UNDEFINED.set([])
+    written = _WRITTEN.set(text)
     try:
         try:
             tree = _parser(latex).parse(text, start=start)
@@ -941,6 +966,7 @@ def parse_span(
                 _raise_at(source, begin, problem, limit=True)
         return result
     finally:
+        _WRITTEN.reset(written)
         _UNDEFINED.reset(noted)
         _CONTEXT.reset(token)
 
@@ -1043,15 +1069,19 @@ _SCIENTIFIC = re.compile(r"(?<![\w.])\d+(?:\.\d*)?[eE][+-]?\d+")
 # x^{(l)}, a^{[l-1]}, y^{(i)}, f^{(n)}: a letter or a letter and a number, not only digits.
 _INDEX_SUPERSCRIPT = re.compile(
     r"\^\s*\{\s*(\(\s*[A-Za-z0-9](?:\s*[-+]\s*\d+)?\s*\)|\[\s*[A-Za-z0-9](?:\s*[-+]\s*\d+)?\s*\]|\[\s*\d+\s*\]|\(\s*\d+\s*\))\s*\}")
-# \theta^T x, W^{\top}: a transpose, which read as a power is θ to the T (e^T stays a power).
+# \theta^T x, W^{\top}: a transpose, which read as a power is θ to the T. ^{\top} always; ^T only before a factor
+# it multiplies (w^T x), as \gamma^T, a discount over T steps, is a power (so is e^T).
 _TRANSPOSE = re.compile(
     r"(?<![A-Za-z\\])(?:[A-Za-df-z]|\\[A-Za-z]+|\})\s*\^\s*"
-    r"(\{\s*(?:T|\\top|\\intercal)\s*\}|T(?![A-Za-z])|\\top(?![A-Za-z])|\\intercal(?![A-Za-z]))")
-# f^{-1}(x): the inverse function, which read as a power is x/f (\sin^{-1} is asin, read before this)
-_INVERSE_FUNCTION = re.compile(r"(?<![\\A-Za-z])([A-Za-df-z])\s*\^\s*(?:\{\s*-\s*1\s*\}|-1)\s*(?=\(|\\left\s*\()")
+    r"(\{\s*(?:\\top|\\intercal)\s*\}|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])"
+    r"|(?:\{\s*T\s*\}|T(?![A-Za-z_]))(?=\s*(?:[A-Za-z(]|\\(?:mathbf|boldsymbol|vec|hat|bar|tilde|left)(?![A-Za-z]))))")
+# f^{-1}(x): the inverse function of a function f, which read as a power is x/f (\sin^{-1} is asin, read before
+# this; x^{-1}(x + 1) is a product); \sigma^{-1}(y) is the logit, not 1/σ(y)
+_INVERSE_FUNCTION = re.compile(
+    r"(?<![A-Za-z])(\\sigma(?![A-Za-z])|(?<!\\)[A-Za-df-z])\s*\^\s*(?:\{\s*-\s*1\s*\}|-1)\s*(?=\(|\\left\s*\()")
 
 
-def _refuse_index_superscripts(text: str, source: str, begin: int) -> None:
+def _refuse_index_superscripts(text: str, source: str, begin: int, ctx: ParseContext) -> None:
     """Refuse `z^{(1)}` rather than read it as z^1: z^{(1)} = w^{(1)} x would define z, or claim z = w x.
     Likewise a transpose (θ^T) and an inverse function (f^{-1}(x), which reads as x/f)."""
     # e^{(x+1)} is a power of Euler's number, with a bracket in its exponent
@@ -1065,11 +1095,15 @@ def _refuse_index_superscripts(text: str, source: str, begin: int) -> None:
     if m is not None:
         _raise_at(source, begin + m.start(1) - 1, "^T reads as a transpose, and derive's expressions are scalars: "
                   "write the products of the entries (w_1 x_1 + w_2 x_2)")
-    m = _INVERSE_FUNCTION.search(text)
-    if m is not None:
+    for m in _INVERSE_FUNCTION.finditer(text):
         f = m.group(1)
-        _raise_at(source, begin + m.start(), f"{f}^{{-1}}(...) is the inverse function of {f}, which derive does not "
-                  f"read; for 1/{f} times a bracket write {f}^{{-1}} \\cdot (...)")
+        if f == "\\sigma":
+            _raise_at(source, begin + m.start(), "\\sigma^{-1}(...) is the inverse of the sigmoid, which derive "
+                      "does not read: write \\log\\frac{y}{1 - y}, or \\frac{1}{\\sigma(y)} for 1/σ(y)")
+        applied = re.search(rf"(?<![\\A-Za-z]){f}\s*(?:_\{{[^{{}}]*\}}|_\w)?\s*(?:\(|\\left\s*\()", text)
+        if f in ctx.functions or any(ctx.seen_forms(f)) or applied is not None:
+            _raise_at(source, begin + m.start(), f"{f}^{{-1}}(...) is the inverse function of {f}, which derive does "
+                      f"not read; for 1/{f} times a bracket write {f}^{{-1}} \\cdot (...)")
 
 
 def _after_euler(text: str, caret: int) -> bool:

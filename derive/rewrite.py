@@ -897,7 +897,7 @@ def read_variable(wrt: str | sympy.Basic, *exprs: sympy.Basic) -> sympy.Symbol:
             if isinstance(s, sympy.Symbol) and s.name == name:
                 return s
     constant = {"e": sympy.E, "pi": sympy.pi}.get(name)
-    if constant is not None and any(expr.has(constant, sympy.exp) for expr in exprs):
+    if constant is not None and any(expr.has(constant) for expr in exprs):
         # d/de of e*x would be 0: the e written there is Euler's number
         what = "Euler's number" if name == "e" else "the number π"
         raise OptionError(f"cannot differentiate by {name}: {name} in the expression is {what}, a constant; "

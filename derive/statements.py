@@ -86,6 +86,7 @@ _EQUATION_NUMBER = re.compile(
 # A remark and what follows it on the row, when that has no `=`: `= 2x \text{ for all } x` is a claim about
 # 2x, not 2x·x.
 _REMARK_TO_ROW_END = re.compile(r"\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]*\}([^=\n\\$]*?)(?=\\\\|\n|$)")
+_GOES_ON = re.compile(r"[-+*/^_=<>]|\\(?:cdot|times|div|pm|mp)(?![A-Za-z])")
 _LET_WORD = re.compile(r"\\(?:text|textrm|mathrm|mbox|textbf|textit)\s*\{\s*(let|[Gg]iven)\s*,?\s*\}")
 # `y = \sigma(z) \text{ where } z = wx + b`: a remark that joins two statements written on one row.
 _JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox)\s*\{\s*,?\s*(?:where|and|with)\s*,?\s*\}")
@@ -111,7 +112,9 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
         cleaned = blank(cleaned, m.start(1), m.end(1))
     for m in reversed(list(_REMARK_TO_ROW_END.finditer(cleaned))):
         noise = _LATEX_NOISE.match(cleaned, m.start())  # a remark, not \text{relu}(x) or y_{\text{pred}}
-        if noise is not None and noise.end() == m.start(1) and m.group(1).strip():
+        rest = m.group(1).strip()
+        # `3x^2 \text{ (power rule) } + 2x` goes on with the expression: an operator keeps the rest
+        if noise is not None and noise.end() == m.start(1) and rest and not _GOES_ON.match(rest):
             cleaned = blank(cleaned, m.start(1), m.end(1))  # the remark itself goes with the noise below
     cleaned = _LATEX_NOISE.sub(lambda m: " " * len(m.group()), cleaned)
     cleaned = _JOINING_WORD.sub(lambda m: " " * len(m.group()), cleaned)
@@ -144,8 +147,9 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
 
 
 def _display_math_joined(text: str) -> str:
-    """`$$` or `\\[` math broken over several lines is one statement, as TeX reads it (a line end there is a
-    space): the line ends inside it become spaces, and only `\\\\` ends a row there."""
+    """`$$` or `\\[` math with one equation broken over several lines is one statement, as TeX reads it (a
+    line end there is a space): a line end inside it becomes a space where the line before ends with `=`
+    or an operator, or one of the two lines has no `=`. One equation a line stays one statement a line."""
     opened: tuple[str, int] | None = None
     for m in MATH_DELIMITERS.finditer(text):
         token = m.group()
@@ -153,9 +157,22 @@ def _display_math_joined(text: str) -> str:
             opened = (token, m.end())
         elif opened is not None and (token, opened[0]) in (("$$", "$$"), ("\\]", "\\[")):
             begin = opened[1]
-            text = text[:begin] + text[begin:m.start()].replace("\n", " ") + text[m.start():]
+            text = text[:begin] + _broken_lines_joined(text[begin:m.start()]) + text[m.start():]
             opened = None
     return text
+
+
+_OPEN_END = re.compile(r"(?:[=+\-*/(]|\\cdot|\\times|\\left\s*\(|\\frac\s*\{[^{}]*\})\s*$")
+
+
+def _broken_lines_joined(block: str) -> str:
+    lines = block.split("\n")
+    out = lines[0]
+    for line in lines[1:]:
+        before = out.split("\n")[-1]
+        joined = before.strip() and line.strip() and (_OPEN_END.search(before) or "=" not in line or "=" not in before)
+        out += (" " if joined else "\n") + line
+    return out
 
 
 def _join_continued(cleaned: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -216,7 +233,8 @@ def read_statements(
     """Read a derivation: definitions in order, claims as chains, continuations joined to the chain above.
 
     A derivation that defines a name e below a line that wrote e (as Euler's number, then) is read again
-    with e a name throughout, as the contract says."""
+    with e a name throughout, as the contract says; except e to a power with a variable in it (e^{-z}),
+    which only Euler's number is raised to in such notes."""
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
     if len(text) > limits.max_text_chars:
@@ -426,6 +444,9 @@ def _classify(
     if chain.given:
         if len(chain.parts) != 2:
             raise _error(text, index, "after 'given', write one equation: A = B, e.g. given x^2 + y(x)^2 = 1")
+        definition = _as_definition(chain, line, definitions, force=False)
+        if definition is not None:  # `Given f(x) = x^2 + 1`, as prose says it: a definition
+            return Statement(line=line, kind="definition", parts=chain.parts, definition=definition)
         return Statement(line=line, kind="given", parts=chain.parts)
     definition = _as_definition(chain, line, definitions, force=chain.let)
     if definition is not None and not chain.let and definition.params and definition.name in _given_functions(earlier):

@@ -691,6 +691,11 @@ def test_a_bare_name_differentiated_below_its_function_form_says_so():
     ("E = \\frac{1}{2}(a - y)^2\ny = \\sigma(z)\n\\frac{dE}{dz} = \\frac{dE}{dy}(z) \\frac{dy}{dz}", "proved"),
     ("f(x) = x^2\n\\frac{df}{dx}(x) = 2x", "proved"),
     ("f(x) = x^2\ndf/dx(x) = 2x", "proved"),
+    # with z = w x + b, a bracket after dE/dz is the chain rule's factor, not z written as z(x)
+    ("z = w x + b\nE = \\frac{1}{2}(z - t)^2\n\\frac{\\partial E}{\\partial w} = \\frac{\\partial E}{\\partial z}(x)",
+     "proved"),
+    ("z = w x + b\nE = \\frac{1}{2}(z - t)^2\n\\frac{\\partial E}{\\partial b} = \\frac{\\partial E}{\\partial z}(b)",
+     "refuted"),
 ])
 def test_latex_derivatives_as_textbooks_write_them(text, verdict):
     (*_, step) = check(text).steps
@@ -733,3 +738,23 @@ def test_a_name_e_defined_anywhere_is_that_name_everywhere(text):
 def test_without_a_definition_of_e_it_is_eulers_number():
     (step,) = check("d/dx e^x = e^x").steps
     assert step.verdict == "proved" and step.lhs == sympy.Derivative(sympy.exp(symbol("x")), symbol("x"))
+
+
+def test_an_operator_after_a_remark_goes_on_with_the_expression():
+    # + 2x was dropped with the remark, and a false step proved
+    (step,) = check(r"\frac{d}{dx}(x^3) = 3x^2 \text{ (power rule) } + 2x").steps
+    assert step.verdict == "refuted" and step.rhs == 3 * x**2 + 2 * x
+
+
+def test_euler_raised_to_a_variable_above_a_definition_of_e_stays_euler():
+    # ML notes: the sigmoid with Euler's e, then e = y - t the error; the re-read made a cycle e -> y -> e
+    text = ("\\begin{align*}\ny &= \\frac{1}{1 + e^{-z}} \\\\\n\\frac{dy}{dz} &= y(1 - y) \\\\\ne &= y - t \\\\\n"
+            "E &= \\frac{1}{2} e^2 \\\\\n\\frac{dE}{dz} &= e \\, y (1 - y)\n\\end{align*}")
+    report = check(text)
+    assert report.ok and len(report.steps) == 2
+
+
+@pytest.mark.parametrize("text", ["Given f = x^2\ndf/dx = 2x", "Given f(x) = x^2 + 1\nd/dx f(x) = 2x"])
+def test_given_before_a_definition_is_prose_for_the_definition(text):
+    report = check(text)
+    assert report.ok and len(report.definitions) == 1 and not report.givens

@@ -248,7 +248,9 @@ def test_an_index_superscript_is_an_error_not_a_power(text: str, column: int) ->
 @pytest.mark.parametrize(("text", "message", "column"), [
     (r"\theta^T x", "transpose", 7),  # read as θ to the power T
     (r"W^{\top} x", "transpose", 2),
-    (r"f^{-1}(x) = \frac{x}{2}", "inverse function of f", 1),  # read as x/f
+    ("f(x) = 2x\n" r"f^{-1}(x) = \frac{x}{2}", "inverse function of f", 1),  # read as x/f: a function's inverse
+    (r"f(y) + f^{-1}(x)", "inverse function of f", 8),
+    (r"\sigma^{-1}(y)", "inverse of the sigmoid", 1),  # the logit, which read as 1/σ(y) it was not
 ])
 def test_a_transpose_or_an_inverse_function_is_an_error_not_a_power(text: str, message: str, column: int) -> None:
     with pytest.raises(ParseError, match=message) as caught:
@@ -259,6 +261,8 @@ def test_a_transpose_or_an_inverse_function_is_an_error_not_a_power(text: str, m
 @pytest.mark.parametrize(("text", "expected"), [
     (r"e^{(x+1)}", "exp(x + 1)"), (r"e^T", "exp(T)"), (r"e^{-1}(x)", "x*exp(-1)"), (r"\sin^{-1}(x)", "asin(x)"),
     (r"x^{2}", "x**2"), (r"y^{-1}", "1/y"),
+    # a letter that is no function: x^{-1}(x^2 + 1) is a product; γ^T a discount over T steps
+    (r"x^{-1}(x^2+1)", "(x**2 + 1)/x"), (r"\gamma^T", "gamma**T"), (r"\beta^{T} + 1", "beta**T + 1"),
 ])
 def test_powers_next_to_them_still_read_as_powers(text: str, expected: str) -> None:
     assert str(derive.parse(text, latex=True)) == expected

@@ -195,6 +195,7 @@ DERIVATIVES = [
     (r"\frac{d^2 x^3}{dx^2}", Derivative(x**3, (x, 2))),
     (r"\frac{\mathrm{d} x^2}{\mathrm{d}x}", Derivative(x**2, x)),
     (r"\frac{2d}{d}", sympy.Integer(2)),  # a plain fraction still
+    (r"\frac{a d}{c d}", a / c),  # d last in both: a fraction, not the derivative of a by c
     # \frac{dy}{dx}(x): at its own variable, dy/dx; another letter multiplies
     (r"\frac{dy}{dx}(x)", Derivative(y, x)),
     (r"\frac{dy}{dx}(w)", w * Derivative(y, x)),

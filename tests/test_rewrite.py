@@ -269,6 +269,7 @@ BAD = [
     # e*x by e was 0: the e written there is Euler's number
     ("wrt Euler's number", dict(expr="e*x", wrt="e"), OptionError, "Euler's number"),
     ("wrt pi", dict(expr="pi*x", wrt="pi"), OptionError, "π"),
+    ("wrt Euler's number beside exp", dict(expr="e*exp(x)", wrt="e"), OptionError, "Euler's number"),
     ("unknown style", dict(expr=x, wrt="x", style="forward"), OptionError, "style"),
     ("a self-referential definition", dict(expr=y, wrt="x", where={"y": y + 1}), DefinitionError, "y -> y"),
     ("a cycle of two", dict(expr=y, wrt="x", where={"y": z, "z": y}), DefinitionError, "y -> z -> y"),

@@ -260,3 +260,9 @@ def test_a_word_in_text_applied_to_arguments_names_a_function() -> None:
 def test_display_math_over_several_lines_and_prose_between_pieces(text):
     report = derive.check(text)
     assert report.ok and len(report.steps) == text.count("=")
+
+
+def test_display_math_with_one_equation_a_line_stays_one_statement_a_line():
+    text = "$$\n\\sigma(z) = \\frac{1}{1 + e^{-z}}\n\\sigma'(z) = \\sigma(z)(1 - \\sigma(z))\n$$"
+    report = derive.check(text)
+    assert report.ok and [step.line for step in report.steps] == [2, 3]
