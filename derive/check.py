@@ -20,7 +20,7 @@ from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_
 from derive.definitions import Definition, Definitions, Model, depends_on, interpret, local_model
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
-from derive.givens import Given, on_givens
+from derive.givens import Given, functions_of, on_givens
 from derive.jets import in_jets
 from derive.printing import to_text
 from derive.rational import vanishes_as_rational_function
@@ -75,7 +75,11 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
                 head = None  # a line `= ...` below continues from the definition's body
                 continue
             if statement.kind == "given":
-                givens.append(read_given(statement.parts[0], statement.parts[1], defs, statement.line))
+                given = read_given(statement.parts[0], statement.parts[1], defs, statement.line)
+                # a given on the same functions as an earlier one replaces it (the next problem of a sheet);
+                # one on other functions adds to the givens (a ladder's x^2 + y^2 = 100, then its area A = x y/2)
+                same = functions_of(given.equation)
+                givens = [g for g in givens if functions_of(g.equation) != same] + [given]
                 head = None
                 continue
             if not statement.continues or head is None:
@@ -646,7 +650,8 @@ def read_given(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions, line: int) -
     if not (left - right).atoms(AppliedUndef):
         raise DefinitionError("a given ties functions together, such as y(x) in given x^2 + y(x)^2 = 1: write "
                               "the function that depends on the variable as y(x)", line=line)
-    return Given(line=line, equation=left - right, written=f"{to_text(lhs)} = {to_text(rhs)}", lhs=lhs, rhs=rhs)
+    return Given(line=line, equation=left - right, written=f"{to_text(lhs)} = {to_text(rhs)}", lhs=lhs, rhs=rhs,
+                 left=left, right=right)
 
 
 def _meanings(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> tuple[sympy.Expr, sympy.Expr]:

@@ -20,9 +20,10 @@ The solved derivatives are valid where the given determines y (dG/dy is not 0), 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import mpmath
 import sympy
@@ -31,17 +32,17 @@ from sympy.core.function import AppliedUndef, UndefinedFunction
 from derive.bounded import BoundExceeded, run_bounded
 from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, mid
 from derive.printing import to_text
-from derive.verify import AGREE_DIGITS, BASE_DPS, CONFIRM_POINTS, Verdict, Verification, sample_points
+from derive.verify import BASE_DPS, CONFIRM_POINTS, Verdict, Verification, sample_points, verify_equal
 
 MAX_POINTS = 60  # sample points tried before giving up on confirming
 MAX_ROOTS = 8  # real roots (branches of the curve) used at one sample point
-REFUTE_MARGIN = mpmath.mpf(10) ** -20  # a relative difference that refutes (the roots are good to 80 digits)
 ROOT_DIGITS = 30  # digits the roots carry beyond the working precision
 _NEWTON_STEPS = 200
 _RUNAWAY = 10**8  # Newton's iterate beyond this: no root that way (e^y = x at x < 0)
 _STARTS = (0.5, -0.5, 1.5, -1.5, 0.1, -0.1, 4, -4, 20, -20)  # Newton's starts for a given that is not polynomial
 
-__all__ = ["Given", "GivenCheck", "on_givens"]
+__all__ = ["Given", "GivenCheck", "functions_of", "on_givens"]
+_T = sympy.Symbol("t")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Given:
     written: str  # as the line writes it, for notes
     lhs: sympy.Expr | None = None  # both sides as written, for showing the line
     rhs: sympy.Expr | None = None
+    left: sympy.Expr | None = None  # both sides in the leaf variables (equation = left - right)
+    right: sympy.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -68,18 +71,78 @@ def functions_of(expr: sympy.Basic) -> set[UndefinedFunction]:
 
 
 def on_givens(left: sympy.Expr, right: sympy.Expr, givens: Sequence[Given], *, timeout: float) -> GivenCheck | None:
-    """`left = right` on the latest given that shares a function with it; None when no given does."""
-    claimed = functions_of(sympy.Tuple(left, right))
-    given = next((g for g in reversed(givens) if functions_of(g.equation) & claimed), None)
-    if given is None:
+    """`left = right` on the givens tied to it (sharing functions with it, or with those); None when none is."""
+    tied = _tied(functions_of(sympy.Tuple(left, right)), givens)
+    if not tied:
         return None
+    given = tied[-1]
     try:
-        return run_bounded(_decide, left, right, given, timeout, seconds=timeout)
+        return run_bounded(_decide_on_all, left, right, tied, timeout, seconds=timeout)
     except BoundExceeded:
         return _unknown(given, "time limit reached")
     except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError, ZeroDivisionError,
             sympy.PolynomialError) as error:
         return _unknown(given, f"cannot be checked on it: {error}")
+
+
+def _tied(functions: set[UndefinedFunction], givens: Sequence[Given]) -> list[Given]:
+    """The givens that share a function with `functions`, or with a given that does, in their order."""
+    tied: list[Given] = []
+    grown = True
+    while grown:
+        grown = False
+        for g in givens:
+            if g not in tied and functions_of(g.equation) & functions:
+                tied.append(g)
+                functions = functions | functions_of(g.equation)
+                grown = True
+    return sorted(tied, key=lambda g: g.line)
+
+
+def _decide_on_all(left: sympy.Expr, right: sympy.Expr, givens: list[Given], timeout: float) -> GivenCheck:
+    """Givens that write one function outright (A(t) = x(t) y(t)/2) are put in; one implicit given remains
+    (x(t)^2 + y(t)^2 = 100), or none, and the claim is then checked as an identity."""
+    implicit = list(givens)
+    while True:
+        explicit = next(((g, f, body) for g in implicit for f, body in [_explicit(g)] if f is not None), None)
+        if explicit is None:
+            break
+        given, f, body = explicit
+        implicit.remove(given)
+        left, right = _put_in(left, f, body), _put_in(right, f, body)
+        implicit = [replace(g, equation=_put_in(g.equation, f, body)) for g in implicit]
+    last = givens[-1]
+    if not implicit:
+        verification = verify_equal(left, right, timeout=timeout)
+        note = f"holds with the given{'s' if len(givens) > 1 else ''} put in ({_lines(givens)})"
+        if verification.ok:
+            return GivenCheck(Verification(verification.verdict, note=note))
+        return GivenCheck(replace(verification, note="; ".join(filter(None, [verification.note, f"on {note[10:]}"]))))
+    if len(implicit) > 1:
+        return _unknown(last, f"derive checks a claim on one implicit given at a time, and {_lines(implicit)} are "
+                              "several")
+    return _decide(left, right, implicit[0], timeout)
+
+
+def _lines(givens: Sequence[Given]) -> str:
+    return ", ".join(f"line {g.line}: {g.written}" for g in givens)
+
+
+def _explicit(given: Given) -> tuple[UndefinedFunction | None, sympy.Expr | None]:
+    """f and its body when the given writes f(t) = body outright, body without f."""
+    for side, other in ((given.left, given.right), (given.right, given.left)):
+        if isinstance(side, AppliedUndef) and len(side.args) == 1 and isinstance(side.args[0], sympy.Symbol) \
+                and side.func not in functions_of(other):
+            return side, other
+    return None, None
+
+
+def _put_in(expr: sympy.Expr, f: AppliedUndef, body: sympy.Expr) -> sympy.Expr:
+    """`expr` with f(t) written out as `body`, and its derivatives as body's."""
+    v = f.args[0]
+    mapping = {d: sympy.diff(body, *d.variables) for d in expr.atoms(sympy.Derivative)
+               if d.expr == f and set(d.variables) == {v}}
+    return expr.xreplace(mapping).xreplace({f: body})
 
 
 def _unknown(given: Given, why: str) -> GivenCheck:
@@ -201,23 +264,23 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
     """The sides compared at points of the given: every other value at random, `top` each real root."""
     others = sorted((sympy.Tuple(*sides).free_symbols | g0.free_symbols) - {top}, key=str)
     dps = BASE_DPS + max(digits_needed(sides[0]), digits_needed(sides[1]), digits_needed(g0))
+    slope = sympy.diff(g0, top)
     agreeing = 0
-    tried = 0
     differing: list[tuple[dict, object, object]] = []
-    for point, random in sample_points(others):
-        tried += 1
-        if tried > MAX_POINTS or agreeing >= CONFIRM_POINTS:
+    special = ((p, False) for p in _where_branches_change(g0, top, others))
+    points = itertools.islice(itertools.chain(special, sample_points(others)), MAX_POINTS)  # sample_points is endless
+    for point, random in points:
+        if agreeing >= CONFIRM_POINTS:
             break
-        for root in _real_roots(g0.xreplace(point), top, dps + ROOT_DIGITS):
-            at = {**point, top: root}
-            outcome = _compare(sides, at, dps)
-            if outcome is None:
-                continue
-            kind, lhs, rhs = outcome
-            if kind == "agree":
-                agreeing += random
-            else:
-                differing.append((at, lhs, rhs))
+        outcomes = [(_compare(sides, {**point, top: root}, dps), root)
+                    for root in _real_roots(g0.xreplace(point), top, dps + ROOT_DIGITS)
+                    if _determines(slope, {**point, top: root}, dps)]
+        for outcome, root in outcomes:
+            if outcome is not None and outcome[0] == "differ":
+                differing.append(({**point, top: root}, outcome[1], outcome[2]))
+        # one point of the variables, however many branches pass through it, and only if every one agrees
+        if random and outcomes and all(o is not None and o[0] == "agree" for o, _ in outcomes):
+            agreeing += 1
         if len(differing) >= 2:
             at, lhs, rhs = differing[0]
             return Verification(Verdict.REFUTED, counterexample=_counterexample(at, jets, solutions),
@@ -233,17 +296,28 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
     return Verification(Verdict.UNKNOWN, note=f"only {agreeing} random points of {where} could be compared")
 
 
+def _determines(slope: sympy.Expr, at: dict, dps: int) -> bool:
+    """Does the given determine y at this point (dG/dy not 0, as the implicit function theorem asks)? At
+    x = 1, sin(x y) = y meets y = 0 three times over, and the root found there is not one to 20 digits."""
+    try:
+        return abs(mid(evaluate(slope, at, dps)[0])) > mpmath.mpf(10) ** -12
+    except (OutsideDomain, Unsupported, ZeroDivisionError):
+        return False
+
+
 def _compare(sides: list[sympy.Expr], at: dict, dps: int) -> tuple[str, object, object] | None:
     try:
         (lhs, _), (rhs, _) = evaluate(sides[0], at, dps), evaluate(sides[1], at, dps)
     except (OutsideDomain, Unsupported, ZeroDivisionError):
         return None
     left, right = mid(lhs), mid(rhs)
-    scale = max(abs(left), abs(right))
+    scale = max(abs(left), abs(right), 1)
     difference = abs(left - right)
-    if difference <= mpmath.mpf(10) ** -AGREE_DIGITS * scale or difference <= mpmath.mpf(10) ** (10 - dps):
+    # The roots carry ROOT_DIGITS more digits than the working precision: what is left of a difference
+    # beyond the last 10 digits is the claim's, 10^-25 as much as 1 (x^3 + 10^-25 is not x^3)
+    if difference <= mpmath.mpf(10) ** (10 - dps) * scale:
         return "agree", left, right
-    if difference > REFUTE_MARGIN * max(scale, 1):
+    if difference > mpmath.mpf(10) ** (20 - dps) * scale:
         return "differ", left, right
     return None
 
@@ -261,13 +335,40 @@ def _real_roots(g: sympy.Expr, top: sympy.Dummy, dps: int) -> list[sympy.Rationa
             if all(c.is_Rational for c in poly.all_coeffs()):
                 roots = [mpmath.mpf(str(r.evalf(dps))) for r in poly.real_roots()]
             else:
-                coefficients = [mpmath.mpf(str(sympy.N(c, dps))) for c in poly.all_coeffs()]
+                values = [sympy.N(c, dps) for c in poly.all_coeffs()]
+                if not all(v.is_real for v in values):  # log(x) at x < 0: the given has no point here
+                    return []
+                coefficients = [mpmath.mpf(str(v)) for v in values]
                 found = mpmath.polyroots(coefficients, maxsteps=200, extraprec=2 * dps)
                 roots = [mpmath.re(r) for r in found if abs(mpmath.im(r)) <= mpmath.mpf(10) ** (5 - dps)]
         else:
             roots = _newton_roots(g, top, dps)
     unique = sorted({_exact(r) for r in roots})
     return unique[:MAX_ROOTS]
+
+
+def _where_branches_change(g0: sympy.Expr, top: sympy.Dummy, others: list[sympy.Symbol]) -> list[dict]:
+    """For a polynomial given in y and one other variable x: a point between each two x where branches meet
+    or end (the zeros of the discriminant and of the leading coefficient), and one beyond them: with
+    1000 x = (y^2 - 1)^2, two more branches exist only for 0 < x < 1/1000, where no random x falls."""
+    if len(others) != 1 or not g0.is_polynomial(top):
+        return []
+    x = others[0]
+    g = sympy.fraction(sympy.cancel(sympy.together(g0)))[0]
+    if not g.is_polynomial(x) or sympy.degree(g, top) < 1:
+        return []
+    poly = sympy.Poly(g, top)
+    special = sympy.discriminant(g, top) * poly.LC()
+    if special == 0 or not special.is_polynomial(x):
+        return []
+    where = sympy.Poly(special, x)
+    if not all(c.is_Rational for c in where.all_coeffs()):
+        return []
+    zeros = sorted({(low + high) / 2 for (low, high), _ in where.intervals(eps=sympy.Rational(1, 10**9))})
+    if not zeros or len(zeros) > 12:
+        return []
+    ends = [zeros[0] - 1, *zeros, zeros[-1] + 1]
+    return [{x: a + (b - a) * k / 3} for a, b in itertools.pairwise(ends) for k in (1, 2)]
 
 
 def _newton_roots(g: sympy.Expr, top: sympy.Dummy, dps: int) -> list[mpmath.mpf]:
@@ -329,7 +430,7 @@ def _counterexample(at: dict, jets: _Jets, solutions: dict) -> dict[str, str]:
     terms: dict[UndefinedFunction, list[str]] = {}
     for f, n, value in _jet_values(at, jets, solutions):
         coefficient = mpmath.nstr(value / math.factorial(n), 15)
-        power = "" if n == 0 else f"*(t - {x0})" + (f"**{n}" if n > 1 else "")
+        power = "" if n == 0 else f"*({_T - x0})" + (f"**{n}" if n > 1 else "")
         terms.setdefault(f, []).append(f"({coefficient}){power}")
     for f, parts in terms.items():
         result[f.__name__] = f"Lambda(t, {' + '.join(parts)})"

@@ -21,6 +21,7 @@ from derive.preprocess import unify_line_ends
 if TYPE_CHECKING:  # sympy-heavy modules are imported where they are used: the command line starts fast
     from derive.check import StepCheck
     from derive.definitions import Definition
+    from derive.givens import Given
     from derive.report import Report
 
 Kind = Literal["plain", "latex", "markdown"]
@@ -210,6 +211,7 @@ def check_source(path: str, text: str, *, latex: bool | None = None) -> Report:
 
     steps = []
     definitions: list[Definition] = []
+    givens: list[Given] = []
     text = unify_line_ends(text)
     for block in extract(path, text, latex=latex):
         # Each block is read on its own (examples on one page reuse names); what an earlier block defined
@@ -226,7 +228,8 @@ def check_source(path: str, text: str, *, latex: bool | None = None) -> Report:
         own = {d.name for d in report.definitions}
         steps.extend(_with_earlier_notes(report.steps, {k: v for k, v in earlier.items() if k not in own}, block))
         definitions.extend(report.definitions)
-    return Report(steps=tuple(steps), definitions=tuple(definitions))
+        givens.extend(report.givens)
+    return Report(steps=tuple(steps), definitions=tuple(definitions), givens=tuple(givens))
 
 
 def _defined_earlier(name: str | None, earlier: dict[str, int], block: Block) -> str | None:
@@ -294,11 +297,20 @@ def check_block(block: Block, source: str) -> Report:
         column = (error.column or 1) if in_block else block.definitions[max(error.line, 1) - 1].column
         raise DefinitionError(error.message, line=line, column=column,
                               context=caret_context(source, line, column)) from None
-    steps = tuple(replace(step, line=file_line(step.line)) for step in report.steps)
+    def noted(note: str | None) -> str | None:  # "the given of line 2" counts the block's lines
+        return _NOTED_LINE.sub(lambda m: f"{m.group(1)}{file_line(int(m.group(2)))}", note) if note else note
+
+    steps = tuple(replace(step, line=file_line(step.line), note=noted(step.note)) for step in report.steps)
     definitions = tuple(
         replace(d, line=file_line(d.line)) if d.line is not None else d for d in report.definitions
     )
-    return Report(steps=steps, definitions=definitions)
+    givens = tuple(replace(g, line=file_line(g.line)) for g in report.givens)
+    return Report(steps=steps, definitions=definitions, givens=givens)
+
+
+# The lines that check's notes name, counted in the block (a given's, the line that writes y(x) above);
+# the hint of an earlier block is added afterwards, with the file's lines.
+_NOTED_LINE = re.compile(r"(\bline )(\d+)")
 
 
 def _definition_lines(definitions: tuple[Where, ...], latex: bool, source: str) -> list[str]:

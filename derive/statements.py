@@ -448,9 +448,17 @@ def _classify(
         if definition is not None:  # `Given f(x) = x^2 + 1`, as prose says it: a definition
             return Statement(line=line, kind="definition", parts=chain.parts, definition=definition)
         return Statement(line=line, kind="given", parts=chain.parts)
+    tied = _given_functions(earlier) if not chain.let else set()
+    head = chain.parts[0] if chain.written in ("name", "call") and len(chain.parts) == 2 else None
+    name = (head.func.__name__ if isinstance(head, AppliedUndef)
+            else head.name if isinstance(head, sympy.Symbol) else None)
+    if name in tied and name not in definitions:
+        if isinstance(head, sympy.Symbol):
+            raise _error(text, index, f"{name} is a function of the given above, {name}(...): write {name}(x) = ... "
+                                      f"to claim what it is there, or let {name} = ... for a new {name}")
+        # after `given x^2 + y(x)^2 = 1`, `y(x) = sqrt(1 - x^2)` claims a solution, even `y(x) = x/y(x)`
+        return Statement(line=line, kind="claim", parts=chain.parts)
     definition = _as_definition(chain, line, definitions, force=chain.let)
-    if definition is not None and not chain.let and definition.params and definition.name in _given_functions(earlier):
-        definition = None  # after `given x^2 + y(x)^2 = 1`, `y(x) = sqrt(1 - x^2)` claims a solution
     if definition is not None:
         return Statement(line=line, kind="definition", parts=chain.parts, definition=definition)
     if chain.let:

@@ -326,3 +326,13 @@ def test_the_name_of_an_undefined_leibniz_derivative_survives_a_worker_process()
     assert caught.value.undefined == "E"
     again = pickle.loads(pickle.dumps(caught.value))
     assert (again.undefined, again.line, again.column, again.message) == ("E", 2, 1, caught.value.message)
+
+
+def test_a_note_names_the_line_of_the_file_where_a_given_is():
+    from derive.sources import check_source
+
+    text = "# Notes\n\nSome text.\n\n```derivation\ngiven x^2 + y(x)^2 = 1\ndy/dx = x/y(x)\n```\n"
+    report = check_source("notes.md", text)
+    (step,) = report.steps
+    assert step.line == 7 and "the given of line 6" in step.note
+    assert [g.line for g in report.givens] == [6]
