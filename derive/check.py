@@ -20,7 +20,7 @@ from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_
 from derive.definitions import Definition, Definitions, Model, depends_on, interpret, local_model
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
-from derive.givens import Given, functions_of, on_givens
+from derive.givens import Given, explicit_function, functions_of, on_givens
 from derive.jets import in_jets
 from derive.printing import to_text
 from derive.rational import vanishes_as_rational_function
@@ -53,7 +53,8 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
     statements = read_statements(text, latex=latex)
     defs = Definitions()
     definitions: list[Definition] = []
-    givens: list[Given] = []
+    givens: list[Given] = []  # those in force
+    given_lines: list[Given] = []  # every given line, for the report
     steps: list[StepCheck] = []
     head: sympy.Expr | None = None
     head_holds = False
@@ -72,14 +73,21 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
                 defs = defs.with_definition(statement.definition)
                 _require_acyclic(defs, statement.definition.name, statement.line)
                 definitions.append(statement.definition)
+                # a given reads as the claims below it do, under the definitions in force (r = 5 after it)
+                givens = [g for g in (read_given(g.lhs, g.rhs, defs, g.line, again=True) for g in givens) if g]
                 head = None  # a line `= ...` below continues from the definition's body
                 continue
             if statement.kind == "given":
                 given = read_given(statement.parts[0], statement.parts[1], defs, statement.line)
-                # a given on the same functions as an earlier one replaces it (the next problem of a sheet);
-                # one on other functions adds to the givens (a ladder's x^2 + y^2 = 100, then its area A = x y/2)
-                same = functions_of(given.equation)
-                givens = [g for g in givens if functions_of(g.equation) != same] + [given]
+                assert given is not None  # read the first time, a given without a function is an error
+                # a given on all the functions of an earlier one replaces it (the next problem of a sheet), unless
+                # it writes one of them outright (a ladder's x^2 + y^2 = 100, then its area x y/2 = A(t), or a
+                # rate dx/dt = 2), which adds to the givens
+                covers = functions_of(given.equation)
+                if explicit_function(given)[0] is None:
+                    givens = [g for g in givens if not functions_of(g.equation) <= covers]
+                givens = [*givens, given]
+                given_lines.append(given)
                 head = None
                 continue
             if not statement.continues or head is None:
@@ -94,7 +102,7 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
                              if step.ok else step)
         except DefinitionError as error:
             raise at_statement(error, text, statement.line, statement.column) from None
-    return Report(steps=tuple(steps), definitions=tuple(definitions), givens=tuple(givens))
+    return Report(steps=tuple(steps), definitions=tuple(definitions), givens=tuple(given_lines))
 
 
 def check_step(
@@ -639,8 +647,10 @@ def _opposite_sides(left: sympy.Expr, timeout: float) -> Verification | None:
     return replace(zero, rhs_value=opposite)
 
 
-def read_given(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions, line: int) -> Given:
-    """A `given` line as the checker uses it: lhs - rhs in the leaf variables, as a claim's sides are read."""
+def read_given(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions, line: int, *, again: bool = False) -> Given | None:
+    """A `given` line as the checker uses it: lhs - rhs in the leaf variables, as a claim's sides are read.
+    Read `again` under later definitions, a given whose functions are all defined now is None (let y(x) =
+    ... below given x^2 + y(x)^2 = 1 defines y: the given has nothing left to tie)."""
     try:
         left, right = run_bounded(_meanings, real(lhs), real(rhs), real_definitions(defs), seconds=READ_TIMEOUT)
     except DefinitionError as error:
@@ -648,6 +658,8 @@ def read_given(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions, line: int) -
     except (BoundExceeded, *_SYMPY_FAILURES) as error:
         raise DefinitionError(f"cannot read the given: {error or 'time limit reached'}", line=line) from None
     if not (left - right).atoms(AppliedUndef):
+        if again:
+            return None
         raise DefinitionError("a given ties functions together, such as y(x) in given x^2 + y(x)^2 = 1: write "
                               "the function that depends on the variable as y(x)", line=line)
     return Given(line=line, equation=left - right, written=f"{to_text(lhs)} = {to_text(rhs)}", lhs=lhs, rhs=rhs,

@@ -20,6 +20,7 @@ The solved derivatives are valid where the given determines y (dG/dy is not 0), 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterator, Sequence
@@ -30,18 +31,18 @@ import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
 
 from derive.bounded import BoundExceeded, run_bounded
-from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, mid
+from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.printing import to_text
 from derive.verify import BASE_DPS, CONFIRM_POINTS, Verdict, Verification, sample_points, verify_equal
 
 MAX_POINTS = 60  # sample points tried before giving up on confirming
-MAX_ROOTS = 8  # real roots (branches of the curve) used at one sample point
+MAX_ROOTS = 24  # real roots (branches of the curve) at one sample point, all compared
 ROOT_DIGITS = 30  # digits the roots carry beyond the working precision
 _NEWTON_STEPS = 200
 _RUNAWAY = 10**8  # Newton's iterate beyond this: no root that way (e^y = x at x < 0)
 _STARTS = (0.5, -0.5, 1.5, -1.5, 0.1, -0.1, 4, -4, 20, -20)  # Newton's starts for a given that is not polynomial
 
-__all__ = ["Given", "GivenCheck", "functions_of", "on_givens"]
+__all__ = ["Given", "GivenCheck", "explicit_function", "functions_of", "on_givens"]
 _T = sympy.Symbol("t")
 
 
@@ -103,46 +104,58 @@ def _decide_on_all(left: sympy.Expr, right: sympy.Expr, givens: list[Given], tim
     """Givens that write one function outright (A(t) = x(t) y(t)/2) are put in; one implicit given remains
     (x(t)^2 + y(t)^2 = 100), or none, and the claim is then checked as an identity."""
     implicit = list(givens)
+    rates: list[tuple[sympy.Derivative, sympy.Expr]] = []
     while True:
-        explicit = next(((g, f, body) for g in implicit for f, body in [_explicit(g)] if f is not None), None)
+        explicit = next(((g, f, body) for g in implicit for f, body in [explicit_function(g)] if f is not None), None)
         if explicit is None:
             break
         given, f, body = explicit
         implicit.remove(given)
         left, right = _put_in(left, f, body), _put_in(right, f, body)
         implicit = [replace(g, equation=_put_in(g.equation, f, body)) for g in implicit]
+        if isinstance(f, sympy.Derivative):  # dx/dt = 2 holds in the derivatives of the givens too
+            rates.append((f, body))
     last = givens[-1]
     if not implicit:
         verification = verify_equal(left, right, timeout=timeout)
-        note = f"holds with the given{'s' if len(givens) > 1 else ''} put in ({_lines(givens)})"
+        put_in = f"the given{'s' if len(givens) > 1 else ''} put in ({_lines(givens)})"
         if verification.ok:
-            return GivenCheck(Verification(verification.verdict, note=note))
-        return GivenCheck(replace(verification, note="; ".join(filter(None, [verification.note, f"on {note[10:]}"]))))
+            return GivenCheck(Verification(verification.verdict, note=f"holds with {put_in}"))
+        return GivenCheck(replace(verification, note="; ".join(filter(None, [verification.note, f"with {put_in}"]))))
     if len(implicit) > 1:
         return _unknown(last, f"derive checks a claim on one implicit given at a time, and {_lines(implicit)} are "
                               "several")
-    return _decide(left, right, implicit[0], timeout)
+    return _decide(left, right, implicit[0], timeout, rates)
 
 
 def _lines(givens: Sequence[Given]) -> str:
     return ", ".join(f"line {g.line}: {g.written}" for g in givens)
 
 
-def _explicit(given: Given) -> tuple[UndefinedFunction | None, sympy.Expr | None]:
-    """f and its body when the given writes f(t) = body outright, body without f."""
+def explicit_function(given: Given) -> tuple[AppliedUndef | sympy.Derivative | None, sympy.Expr | None]:
+    """f(t) or a derivative of f, and its body, when the given writes it outright without f: A(t) = x(t) y(t)/2,
+    or dx/dt = 2, a rate (which fixes x' and every derivative above it, not x)."""
     for side, other in ((given.left, given.right), (given.right, given.left)):
-        if isinstance(side, AppliedUndef) and len(side.args) == 1 and isinstance(side.args[0], sympy.Symbol) \
-                and side.func not in functions_of(other):
+        if side is None or other is None:
+            continue
+        f = side.expr if isinstance(side, sympy.Derivative) else side
+        if isinstance(f, AppliedUndef) and len(f.args) == 1 and isinstance(f.args[0], sympy.Symbol) \
+                and set(getattr(side, "variables", f.args)) == set(f.args) and f.func not in functions_of(other):
             return side, other
     return None, None
 
 
-def _put_in(expr: sympy.Expr, f: AppliedUndef, body: sympy.Expr) -> sympy.Expr:
-    """`expr` with f(t) written out as `body`, and its derivatives as body's."""
-    v = f.args[0]
-    mapping = {d: sympy.diff(body, *d.variables) for d in expr.atoms(sympy.Derivative)
-               if d.expr == f and set(d.variables) == {v}}
-    return expr.xreplace(mapping).xreplace({f: body})
+def _put_in(expr: sympy.Expr, written: AppliedUndef | sympy.Derivative, body: sympy.Expr) -> sympy.Expr:
+    """`expr` with f written out as `body` wherever it is applied (f(t), f(0), f'(t)), or, for a derivative
+    of f written out (dx/dt = 2), with it and the derivatives above it as body's."""
+    if isinstance(written, sympy.Derivative):
+        f, order = written.expr, len(written.variables)
+        v = f.args[0]
+        mapping = {d: sympy.diff(body, v, len(d.variables) - order) for d in expr.atoms(sympy.Derivative)
+                   if d.expr == f and set(d.variables) == {v} and len(d.variables) >= order}
+        return expr.xreplace(mapping)
+    v = written.args[0]
+    return expr.subs(written.func, sympy.Lambda(v, body)).doit()
 
 
 def _unknown(given: Given, why: str) -> GivenCheck:
@@ -201,7 +214,8 @@ def _order(expr: sympy.Expr, f: UndefinedFunction, v: sympy.Symbol) -> int:
     return max(orders, default=0)
 
 
-def _decide(left: sympy.Expr, right: sympy.Expr, given: Given, timeout: float) -> GivenCheck:
+def _decide(left: sympy.Expr, right: sympy.Expr, given: Given, timeout: float,
+            rates: Sequence[tuple[sympy.Derivative, sympy.Expr]] = ()) -> GivenCheck:
     equation = given.equation
     v = _variable([left, right, equation])
     missing = functions_of(sympy.Tuple(left, right)) - functions_of(equation)
@@ -225,7 +239,7 @@ def _decide(left: sympy.Expr, right: sympy.Expr, given: Given, timeout: float) -
     derivative = equation
     for j in range(1, needed + 1):
         derivative = sympy.diff(derivative, v)
-        gj = jets.put_in(derivative).xreplace(solutions)
+        gj = jets.put_in(functools.reduce(lambda e, rate: _put_in(e, *rate), rates, derivative)).xreplace(solutions)
         unknown = jets.of(solved, p + j)
         coefficient = sympy.diff(gj, unknown)
         if coefficient.has(unknown) or coefficient == 0:
@@ -264,7 +278,6 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
     """The sides compared at points of the given: every other value at random, `top` each real root."""
     others = sorted((sympy.Tuple(*sides).free_symbols | g0.free_symbols) - {top}, key=str)
     dps = BASE_DPS + max(digits_needed(sides[0]), digits_needed(sides[1]), digits_needed(g0))
-    slope = sympy.diff(g0, top)
     agreeing = 0
     differing: list[tuple[dict, object, object]] = []
     special = ((p, False) for p in _where_branches_change(g0, top, others))
@@ -272,9 +285,11 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
     for point, random in points:
         if agreeing >= CONFIRM_POINTS:
             break
-        outcomes = [(_compare(sides, {**point, top: root}, dps), root)
-                    for root in _real_roots(g0.xreplace(point), top, dps + ROOT_DIGITS)
-                    if _determines(slope, {**point, top: root}, dps)]
+        roots = _real_roots(g0.xreplace(point), top, dps + ROOT_DIGITS)
+        if roots is None:  # more branches than are tried: this point cannot confirm
+            continue
+        outcomes = [(_compare(sides, {**point, top: root}, top, dps), root)
+                    for root in roots if _determines(g0, top, {**point, top: root}, dps)]
         for outcome, root in outcomes:
             if outcome is not None and outcome[0] == "differ":
                 differing.append(({**point, top: root}, outcome[1], outcome[2]))
@@ -296,34 +311,51 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
     return Verification(Verdict.UNKNOWN, note=f"only {agreeing} random points of {where} could be compared")
 
 
-def _determines(slope: sympy.Expr, at: dict, dps: int) -> bool:
-    """Does the given determine y at this point (dG/dy not 0, as the implicit function theorem asks)? At
-    x = 1, sin(x y) = y meets y = 0 three times over, and the root found there is not one to 20 digits."""
+def _determines(g0: sympy.Expr, top: sympy.Dummy, at: dict, dps: int) -> bool:
+    """Does the given determine y at this point (dG/dy not 0 beside G's other slopes, as the implicit
+    function theorem asks)? At x = 1, sin(x y) = y meets y = 0 three times over, every slope is 0 there, and
+    the root found is not one to 20 digits; exp(y)/10^15 = x/10^15 has slopes of 10^-15 everywhere."""
     try:
-        return abs(mid(evaluate(slope, at, dps)[0])) > mpmath.mpf(10) ** -12
+        slopes = [abs(mid(evaluate(sympy.diff(g0, s), at, dps)[0])) for s in sorted(g0.free_symbols, key=str)
+                  if s in at]
+        own = abs(mid(evaluate(sympy.diff(g0, top), at, dps)[0]))
     except (OutsideDomain, Unsupported, ZeroDivisionError):
         return False
+    return own > mpmath.mpf(10) ** -12 * max(slopes, default=0) and own > mpmath.mpf(10) ** (20 - dps)
 
 
-def _compare(sides: list[sympy.Expr], at: dict, dps: int) -> tuple[str, object, object] | None:
-    try:
-        (lhs, _), (rhs, _) = evaluate(sides[0], at, dps), evaluate(sides[1], at, dps)
-    except (OutsideDomain, Unsupported, ZeroDivisionError):
+def _compare(sides: list[sympy.Expr], at: dict, top: sympy.Dummy, dps: int) -> tuple[str, object, object] | None:
+    """"agree", "differ" (with both values) or None, at a point whose `top` is a root known to ROOT_DIGITS more
+    digits than `dps`. What moving the root by far more than its error does to the difference bounds what
+    that error can do: a difference well beyond it is the claim's (exp(-y^3) against -exp(-y^3), both 10^-4343,
+    differ; 10^-25 beside x^3 is no rounding), one within it is not. A difference the intervals cannot tell
+    from their width (y cosh^2 - y' sinh^2 at x = -100 cancels 87 digits) is tried again with 3x the digits."""
+    root = at[top]
+    shift = (abs(root) + 1) * sympy.Rational(1, 10) ** (dps + ROOT_DIGITS // 2)
+    for working in (dps, 3 * dps):
+        try:
+            (lhs, _), (rhs, _) = evaluate(sides[0], at, working), evaluate(sides[1], at, working)
+            moved = [evaluate(side, {**at, top: root + shift}, working)[0] for side in sides]
+        except (OutsideDomain, Unsupported, ZeroDivisionError):
+            return None
+        left, right = mid(lhs), mid(rhs)
+        difference = abs(left - right)
+        width = (hi(lhs) - lo(lhs)) + (hi(rhs) - lo(rhs))
+        if difference <= width and working == dps:
+            continue  # cancellation: the intervals do not tell yet
+        sensitivity = abs((mid(moved[0]) - mid(moved[1])) - (left - right))
+        noise = sensitivity + width + mpmath.mpf(10) ** (10 - working) * max(abs(left), abs(right))
+        if difference <= noise:
+            return "agree", left, right
+        if difference > 10**6 * noise:
+            return "differ", left, right
         return None
-    left, right = mid(lhs), mid(rhs)
-    scale = max(abs(left), abs(right), 1)
-    difference = abs(left - right)
-    # The roots carry ROOT_DIGITS more digits than the working precision: what is left of a difference
-    # beyond the last 10 digits is the claim's, 10^-25 as much as 1 (x^3 + 10^-25 is not x^3)
-    if difference <= mpmath.mpf(10) ** (10 - dps) * scale:
-        return "agree", left, right
-    if difference > mpmath.mpf(10) ** (20 - dps) * scale:
-        return "differ", left, right
     return None
 
 
-def _real_roots(g: sympy.Expr, top: sympy.Dummy, dps: int) -> list[sympy.Rational]:
-    """The real values of `top` where g = 0, to `dps` digits, as exact rationals (at most MAX_ROOTS)."""
+def _real_roots(g: sympy.Expr, top: sympy.Dummy, dps: int) -> list[sympy.Rational] | None:
+    """The real values of `top` where g = 0, to `dps` digits, as exact rationals; None for more than
+    MAX_ROOTS (the branches left out could be the ones where a claim fails)."""
     if g.free_symbols - {top}:
         return []
     roots: list[mpmath.mpf] = []
@@ -344,7 +376,7 @@ def _real_roots(g: sympy.Expr, top: sympy.Dummy, dps: int) -> list[sympy.Rationa
         else:
             roots = _newton_roots(g, top, dps)
     unique = sorted({_exact(r) for r in roots})
-    return unique[:MAX_ROOTS]
+    return unique if len(unique) <= MAX_ROOTS else None
 
 
 def _where_branches_change(g0: sympy.Expr, top: sympy.Dummy, others: list[sympy.Symbol]) -> list[dict]:
@@ -377,24 +409,23 @@ def _newton_roots(g: sympy.Expr, top: sympy.Dummy, dps: int) -> list[mpmath.mpf]
     found: list[mpmath.mpf] = []
     for start in _STARTS:
         root = _newton(g, slope, top, mpmath.mpf(start), dps)
-        if root is not None and all(abs(root - r) > mpmath.mpf(10) ** (20 - dps) for r in found):
+        if root is not None and all(abs(root - r) > mpmath.mpf(10) ** (10 - dps) * max(1, abs(r)) for r in found):
             found.append(root)
     return found
 
 
 def _newton(g: sympy.Expr, slope: sympy.Expr, top: sympy.Dummy, y: mpmath.mpf, dps: int) -> mpmath.mpf | None:
-    """Newton's iteration from y, or None when it leaves the domain, runs away or does not settle."""
-    tolerance = mpmath.mpf(10) ** (10 - dps)
+    """Newton's iteration from y until its step is below the precision (whatever the scale of g: e^y/10^15),
+    or None when it leaves the domain, runs away or does not settle."""
     try:
         for _ in range(_NEWTON_STEPS):
             at = {top: _exact(y)}
-            value = mid(evaluate(g, at, dps)[0])
-            if abs(value) <= tolerance * max(1, abs(y)):
-                return y
-            step = value / mid(evaluate(slope, at, dps)[0])
+            step = mid(evaluate(g, at, dps)[0]) / mid(evaluate(slope, at, dps)[0])
             y -= step
             if abs(y) > _RUNAWAY:
                 return None
+            if abs(step) <= mpmath.mpf(10) ** (5 - dps) * max(1, abs(y)):
+                return y
     except (OutsideDomain, Unsupported, ZeroDivisionError, OverflowError):
         return None
     return None

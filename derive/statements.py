@@ -444,9 +444,15 @@ def _classify(
     if chain.given:
         if len(chain.parts) != 2:
             raise _error(text, index, "after 'given', write one equation: A = B, e.g. given x^2 + y(x)^2 = 1")
-        definition = _as_definition(chain, line, definitions, force=False)
-        if definition is not None:  # `Given f(x) = x^2 + 1`, as prose says it: a definition
-            return Statement(line=line, kind="definition", parts=chain.parts, definition=definition)
+        # `Given f(x) = x^2 + 1`, as prose says it: a definition, of an f no given ties and that its body
+        # does not hold (given x(t) = 3t below x(t)^2 + y(t)^2 = 25, or y(x) = x + sin(y(x)), is assumed)
+        lhs, rhs = chain.parts
+        head = lhs.func.__name__ if isinstance(lhs, AppliedUndef) else lhs.name if isinstance(lhs, sympy.Symbol) else ""
+        own = {f.func.__name__ for f in rhs.atoms(AppliedUndef)} | {str(s) for s in rhs.free_symbols}
+        if head and head not in _given_functions(earlier) and head not in own:
+            definition = _as_definition(chain, line, definitions, force=False)
+            if definition is not None:
+                return Statement(line=line, kind="definition", parts=chain.parts, definition=definition)
         return Statement(line=line, kind="given", parts=chain.parts)
     tied = _given_functions(earlier) if not chain.let else set()
     head = chain.parts[0] if chain.written in ("name", "call") and len(chain.parts) == 2 else None

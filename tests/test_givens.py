@@ -212,3 +212,39 @@ def test_a_bare_name_after_a_given_that_writes_it_as_a_function_is_an_error():
 def test_a_claim_about_a_given_function_in_terms_of_itself_is_a_claim():
     (step,) = check("given y(x)^2 = x\ny(x) = x/y(x)").steps  # was "y is defined in terms of itself"
     assert step.verdict == "proved"
+
+
+@pytest.mark.parametrize(("text", "verdicts"), [
+    # both sides 10^-4343 and of opposite signs: not equal (agreement was judged against 1)
+    ("given y(x)^3 = x^2 + 10^4\nexp(-y(x)^3) = -exp(-y(x)^3)", ["refuted"]),
+    ("given y(x)^2 = x^2 + 10^4\nd/dx(exp(-y(x)^2)) = 2 x exp(-y(x)^2)", ["refuted"]),
+    ("given y(x)^2 = x^2 + 10^4\nd/dx(exp(-y(x)^2)) = -2 x exp(-y(x)^2)", ["proved"]),
+    # 87 digits cancel at x = -100: the comparison takes more digits, not the rounding for a difference
+    ("given dy/dx = y(x)\ny(x) cosh(x)^2 - dy/dx sinh(x)^2 = y(x)", ["confirmed"]),
+    ("given exp(y(x)) = x\n(x^20 + y(x))^2 - x^40 - 2 x^20 y(x) = log(x)^2", ["confirmed"]),
+    # slopes of 10^-15 everywhere: the given still determines y
+    ("given exp(y(x))/10^15 = x/10^15\ndy/dx = 1/x", ["confirmed"]),
+    # a definition below a given reaches it, as it reaches the claims
+    ("given x^2 + y(x)^2 = r^2\nr = 5\ny(x)^2 = r^2 - x^2", ["proved"]),
+    # a function the ladder ties, written outright below it, is assumed, not defined anew
+    ("given x(t)^2 + y(t)^2 = 25\ngiven x(t) = 2t\ndy/dt = -4t/y(t)\ndy/dt = -x(t)/y(t) dx/dt", ["proved", "proved"]),
+    # written outright, a given holds wherever its function is applied
+    ("given sin(x) = y(x)\ny(0) = 0\ny(pi/2) = 1", ["proved", "proved"]),
+    ("given x(t) y(t)/2 = A(t)\nA(2) = x(2) y(2)/2", ["proved"]),
+    # a rate: dx/dt = 2 with the ladder, the worksheet's shape
+    ("given x(t)^2 + y(t)^2 = 100\ngiven dx/dt = 2\ndy/dt = -2 x(t)/y(t)\ndy/dt = 2 x(t)/y(t)", ["proved", "refuted"]),
+    # a given that holds its function on both sides is assumed, not a definition of itself
+    ("given y(x) = x + y(x)^3/10\ndy/dx = 1/(1 - 3 y(x)^2/10)", ["proved"]),
+    ("given y(x) = x + sin(y(x))\ndy/dx = 1/(1 - cos(y(x)))", ["proved"]),
+    # the next problem of a sheet: a given on all the functions of an earlier one replaces it
+    (f"{CIRCLE}\ndy/dx = -x/y(x)\n{LADDER}\ndy/dt = -x(t)/y(t) dx/dt\ndy/dt = x(t)/y(t) dx/dt",
+     ["proved", "proved", "refuted"]),
+])
+def test_givens_after_the_second_review(text, verdicts):
+    assert [s.verdict for s in check(text).steps] == verdicts
+
+
+def test_a_claim_is_not_confirmed_while_branches_are_left_out():
+    factors = "".join(f"(y(x) - x - {k})" for k in range(1, 11))
+    (step,) = check(f"given {factors} = 0\n{factors[: factors.index('(y(x) - x - 9)')]} = 0").steps
+    assert step.verdict not in ("proved", "confirmed")
