@@ -366,7 +366,8 @@ class _Builder(Transformer_NonRecursive):
 
     def _function_name(self, raw: str) -> str:
         """The name a function is written with: \\sin is sin, \\operatorname{relu} is relu, α_1 is alpha_1."""
-        return (_known_latex_function(raw) or latex_name(raw)) if self.latex else normalize_name(raw)
+        # p_1 is p1, as the name p_1 reads (normalize_name): p_1(1 - p_1) is a product once p_1 is defined
+        return (_known_latex_function(raw) or normalize_name(latex_name(raw))) if self.latex else normalize_name(raw)
 
     def call_power(self, base: sympy.Expr, exponent: sympy.Expr, args: list[sympy.Expr]) -> sympy.Expr:
         """f^{2}{\\left(x \\right)}: sympy's way of printing f(x)^2."""
@@ -431,6 +432,8 @@ class _Builder(Transformer_NonRecursive):
 
     # -- derivatives ---------------------------------------------------------------------------
     def deriv(self, tok: Token, operand: sympy.Expr) -> sympy.Expr:
+        if self.latex:  # \frac d{dx} is \frac{d}{dx}
+            tok = tok.update(value=re.sub(r"^(\\[dt]?frac)\s+d\s*\{", r"\1{d}{", tok))
         m = _match((_LATEX_DOP, _LATEX_SLASH_DOP) if self.latex else (_PLAIN_DOP,), tok)
         var = symbol(self._name(m.group("v")))
         return sympy.Derivative(operand, (var, _derivative_order(m, tok)), evaluate=False)
@@ -762,7 +765,8 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.E
 
 _D = symbol("d")
 _E_NAME = symbol("e")
-_D_ARGUMENT = re.compile(r"\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})(?![A-Za-z]*\s*\})")
+_D_FORM = r"(?:d|\\(?:mathrm|text|textrm|operatorname)\s*\{\s*d\s*\})"  # d, \mathrm{d}, \text{d}, ...
+_D_ARGUMENT = re.compile(r"\s*\{\s*" + _D_FORM + r"(?![A-Za-z]*\s*\})")
 
 
 def _starts_with_d(tok: Token) -> bool:
@@ -775,7 +779,7 @@ def _starts_with_d(tok: Token) -> bool:
         depth += {"{": 1, "}": -1}.get(text[close], 0)
         if depth == 0:
             break
-    return re.match(r"\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})", text[close + 1:]) is not None
+    return re.match(r"\s*\{\s*" + _D_FORM, text[close + 1:]) is not None
 
 
 def _differential_quotient(numerator: sympy.Expr, denominator: sympy.Expr, tok: Token) -> sympy.Expr | None:
@@ -1072,9 +1076,9 @@ _INDEX_SUPERSCRIPT = re.compile(
 # \theta^T x, W^{\top}: a transpose, which read as a power is θ to the T. ^{\top} always; ^T only before a factor
 # it multiplies (w^T x), as \gamma^T, a discount over T steps, is a power (so is e^T).
 _TRANSPOSE = re.compile(
-    r"(?<![A-Za-z\\])(?:[A-Za-df-z]|\\[A-Za-z]+|\})\s*\^\s*"
+    r"(?:(?<![A-Za-z\\])[A-Za-df-z]|\\[A-Za-z]+|[})])\s*\^\s*"
     r"(\{\s*(?:\\top|\\intercal)\s*\}|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])"
-    r"|(?:\{\s*T\s*\}|T(?![A-Za-z_]))(?=\s*(?:[A-Za-z(]|\\(?:mathbf|boldsymbol|vec|hat|bar|tilde|left)(?![A-Za-z]))))")
+    r"|(?:\{\s*T\s*\}|T)(?=\s*(?:[A-Za-z(\[]|\\(?!right|quad|qquad|text|le|ge|neq|approx|end)[A-Za-z]+)))")
 # f^{-1}(x): the inverse function of a function f, which read as a power is x/f (\sin^{-1} is asin, read before
 # this; x^{-1}(x + 1) is a product); \sigma^{-1}(y) is the logit, not 1/σ(y)
 _INVERSE_FUNCTION = re.compile(
@@ -1100,8 +1104,10 @@ def _refuse_index_superscripts(text: str, source: str, begin: int, ctx: ParseCon
         if f == "\\sigma":
             _raise_at(source, begin + m.start(), "\\sigma^{-1}(...) is the inverse of the sigmoid, which derive "
                       "does not read: write \\log\\frac{y}{1 - y}, or \\frac{1}{\\sigma(y)} for 1/σ(y)")
-        applied = re.search(rf"(?<![\\A-Za-z]){f}\s*(?:_\{{[^{{}}]*\}}|_\w)?\s*(?:\(|\\left\s*\()", text)
-        if f in ctx.functions or any(ctx.seen_forms(f)) or applied is not None:
+        # applied (g(x), g'(x)) or defined as a function, and not a name defined without parameters (a(1 - a))
+        applied = re.search(rf"(?<![\\A-Za-z]){f}\s*(?:_\{{[^{{}}]*\}}|_\w)?\s*(?:'|\^\s*\{{?\s*\\prime\s*\}}?)*"
+                            rf"\s*(?:\(|\\left\s*\()", text)
+        if f not in ctx.variables and (f in ctx.functions or any(ctx.seen_forms(f)) or applied is not None):
             _raise_at(source, begin + m.start(), f"{f}^{{-1}}(...) is the inverse function of {f}, which derive does "
                       f"not read; for 1/{f} times a bracket write {f}^{{-1}} \\cdot (...)")
 

@@ -168,11 +168,18 @@ _OPEN_END = re.compile(r"(?:[=+\-*/(]|\\cdot|\\times|\\left\s*\(|\\frac\s*\{[^{}
 def _broken_lines_joined(block: str) -> str:
     lines = block.split("\n")
     out = lines[0]
-    for line in lines[1:]:
+    for k, line in enumerate(lines[1:], start=1):
         before = out.split("\n")[-1]
-        joined = before.strip() and line.strip() and (_OPEN_END.search(before) or "=" not in line or "=" not in before)
+        after = lines[k + 1].strip() if k + 1 < len(lines) else ""
+        # a left side alone above `= ...` starts a chain of its own (L = ..., then \frac{dL}{da}, then = a - y)
+        heads_a_chain = "=" not in line and after.startswith("=")
+        joined = before.strip() and line.strip() and not heads_a_chain and (
+            _OPEN_END.search(before) or _OPEN_START.match(line) or "=" not in line or "=" not in before)
         out += (" " if joined else "\n") + line
     return out
+
+
+_OPEN_START = re.compile(r"\s*(?:[+\-*/]|\\cdot|\\times)")  # `+ 1 = (x+1)^2` goes on with the line above
 
 
 def _join_continued(cleaned: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -209,13 +216,15 @@ def _trim(cleaned: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int
         stripped = piece.rstrip()
         if stripped.endswith((".", ",", ";")) and not stripped.endswith(("..", "\\,", "\\;")):
             end = begin + len(stripped) - 1
-        if cleaned[begin:end].strip().lower() in _CONNECTIVES:  # `$a = b$, and $c = d$`: prose between
+        words = re.sub(r"[,.;:]", " ", cleaned[begin:end]).lower().split()
+        if all(word in _CONNECTIVES for word in words):  # `$a = b$, and so $c = d$`: prose between
             continue
         out.append((begin, end))
     return out
 
 
-_CONNECTIVES = frozenset({"", "and", "or", "so", "then", "hence", "thus", "therefore", "i.e", "since", "because"})
+_CONNECTIVES = frozenset({"and", "or", "so", "then", "hence", "thus", "therefore", "i", "e", "since", "because",
+                          "which", "gives", "giving", "we", "get", "have", "obtain", "i.e"})
 
 
 def rows(text: str, *, latex: bool) -> tuple[str, list[tuple[int, int]]]:

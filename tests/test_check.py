@@ -758,3 +758,38 @@ def test_euler_raised_to_a_variable_above_a_definition_of_e_stays_euler():
 def test_given_before_a_definition_is_prose_for_the_definition(text):
     report = check(text)
     assert report.ok and len(report.definitions) == 1 and not report.givens
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    # d written as \text{d}, \textrm{d}, \operatorname{d}, or \frac d{dx} as TeX allows: a derivative, not d·x³/(d·x)
+    (r"\frac{\text{d} x^3}{\text{d}x} = x^2", "refuted"),
+    (r"\frac{\text{d} x^3}{\text{d}x} = 3x^2", "proved"),
+    (r"\frac{\textrm{d}\sin x}{\textrm{d}x} = \frac{\sin x}{x}", "refuted"),
+    (r"\frac{\operatorname{d} x^2}{\operatorname{d} x} = 2x", "proved"),
+    (r"\frac d{dx} x^3 = x^2", "refuted"),
+    (r"\frac d{dx}\sin x = \cos x", "proved"),
+    # a defined p_1 followed by a bracket multiplies, as p_1 reads as the name p1 (it was an error)
+    ("p_1 = \\sigma(z_1)\n\\frac{\\partial p_1}{\\partial z_1} = p_1(1 - p_1)", "proved"),
+    ("\\alpha_1 = \\sigma(z)\n\\frac{d \\alpha_1}{dz} = \\alpha_1(1-\\alpha_1)", "proved"),
+    # a defined name is no function: a^{-1}(...) is a product
+    ("a = \\sigma(z)\n\\frac{da}{dz} = a^{-1}(a(1-a)) a", "proved"),
+    # prose between pieces of math on a line
+    ("$y = x^3$, so $\\frac{dy}{dx} = 3x^2$.", "proved"),
+])
+def test_latex_as_papers_write_it_after_the_third_review(text, verdict):
+    (*_, step) = check(text).steps
+    assert step.verdict == verdict
+
+
+@pytest.mark.parametrize("text", [r"\sigma(w^Tx + b)", r"\mathbf{w}^T\mathbf{x}", r"q^Tk", r"(y - Xw)^T(y - Xw)",
+                                  r"g'(x) + g^{-1}(y)"])
+def test_transposes_and_inverse_functions_as_papers_write_them_are_refused(text):
+    with pytest.raises(ParseError):
+        check(f"z = {text}", latex=True)
+
+
+def test_display_math_lines_that_go_on_or_start_a_chain():
+    report = check("$$\nL = \\frac{1}{2}(y-a)^2\n\\frac{\\partial L}{\\partial a}\n= a - y\n$$")
+    assert report.ok and len(report.definitions) == 1 and report.steps[0].line == 3
+    (step,) = check("$$\n\\frac{d}{dx}(x^2 + 2x)\n+ 1 = 2x + 3\n$$").steps
+    assert step.verdict == "proved"
