@@ -380,27 +380,35 @@ def _real_roots(g: sympy.Expr, top: sympy.Dummy, dps: int) -> list[sympy.Rationa
 
 
 def _where_branches_change(g0: sympy.Expr, top: sympy.Dummy, others: list[sympy.Symbol]) -> list[dict]:
-    """For a polynomial given in y and one other variable x: a point between each two x where branches meet
-    or end (the zeros of the discriminant and of the leading coefficient), and one beyond them: with
-    1000 x = (y^2 - 1)^2, two more branches exist only for 0 < x < 1/1000, where no random x falls."""
-    if len(others) != 1 or not g0.is_polynomial(top):
+    """For a given polynomial in y: points between the values of one other variable where branches meet or
+    end (the real zeros of the discriminant and of the leading coefficient), and beyond them, the other
+    variables at the values of a first random point. With 1000 x = (y^2 - 1)^2, two more branches exist only
+    for 0 < x < 1/1000, where no random x falls; so with 10^6 a x, sqrt(2) x, or x(t) and its rate."""
+    if not others or not g0.is_polynomial(top):
         return []
-    x = others[0]
     g = sympy.fraction(sympy.cancel(sympy.together(g0)))[0]
-    if not g.is_polynomial(x) or sympy.degree(g, top) < 1:
+    if not g.is_polynomial(top) or sympy.degree(g, top) < 1:
         return []
-    poly = sympy.Poly(g, top)
-    special = sympy.discriminant(g, top) * poly.LC()
-    if special == 0 or not special.is_polynomial(x):
+    special = sympy.discriminant(g, top) * sympy.Poly(g, top).LC()
+    moving = [s for s in others if s in special.free_symbols]
+    if special == 0 or not moving:
         return []
-    where = sympy.Poly(special, x)
-    if not all(c.is_Rational for c in where.all_coeffs()):
+    x = moving[0]
+    base = next(p for p, random in sample_points(others) if random)
+    special = special.xreplace({s: base[s] for s in others if s != x})
+    if not special.is_polynomial(x) or sympy.degree(special, x) < 1:
         return []
-    zeros = sorted({(low + high) / 2 for (low, high), _ in where.intervals(eps=sympy.Rational(1, 10**9))})
+    try:
+        found = sympy.Poly(special, x).nroots(n=30, maxsteps=200)
+    except (sympy.polys.polyerrors.PolynomialError, NotImplementedError, ValueError):
+        return []
+    # to 12 digits, as short decimals: the points between them read well in a counterexample
+    zeros = sorted({sympy.Rational(mpmath.nstr(mpmath.mpf(str(sympy.re(z))), 12)) for z in found
+                    if abs(sympy.im(z)) < 1e-20})
     if not zeros or len(zeros) > 12:
         return []
     ends = [zeros[0] - 1, *zeros, zeros[-1] + 1]
-    return [{x: a + (b - a) * k / 3} for a, b in itertools.pairwise(ends) for k in (1, 2)]
+    return [{**base, x: a + (b - a) * k / 3} for a, b in itertools.pairwise(ends) for k in (1, 2)]
 
 
 def _newton_roots(g: sympy.Expr, top: sympy.Dummy, dps: int) -> list[mpmath.mpf]:

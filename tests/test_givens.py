@@ -248,3 +248,15 @@ def test_a_claim_is_not_confirmed_while_branches_are_left_out():
     factors = "".join(f"(y(x) - x - {k})" for k in range(1, 11))
     (step,) = check(f"given {factors} = 0\n{factors[: factors.index('(y(x) - x - 9)')]} = 0").steps
     assert step.verdict not in ("proved", "confirmed")
+
+
+
+@pytest.mark.parametrize("text", [
+    # the branches that exist only for 0 < x < 10^-6, with a rate, a parameter, or an irrational coefficient
+    "given 10^6 x(t) = (y(t)^2 - 1)^2\ndy/dt = 250 dx/dt/(y(t) sqrt(x(t)))",
+    "given 10^6 a x = (y(x)^2 - 1)^2\ny(x)^2 = 1 + 1000 sqrt(a x)",
+    "given sqrt(2) 10^6 x = (y(x)^2 - 1)^2\ny(x)^2 = 1 + 1000 sqrt(sqrt(2) x)",
+])
+def test_short_branches_are_found_whatever_else_the_given_holds(text):
+    (step,) = check(text).steps
+    assert step.verdict == "refuted", step.note
