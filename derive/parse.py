@@ -190,7 +190,9 @@ def latex_name(text: str) -> str:
         inner = re.sub(r"\\([A-Za-z]+)", r"\1", inner)  # w_{\alpha} -> w_alpha
         # x_{n+1}, x_{n-1}, w_{1,12}: the signs and commas keep indices apart (all were x_n1, w_112), as
         # words a name can hold (x_nplus1, x_nminus1, w_1_12); derive prints them back as written.
-        inner = re.sub(r"\s*,\s*", "_", inner.strip())
+        # a_{i,j} is a_{ij} (one character an index), but w_{1,12} is not w_{11,2}
+        parts = [part.strip() for part in inner.split(",")]
+        inner = "".join(parts) if all(len(part) <= 1 for part in parts) else "_".join(parts)
         inner = re.sub(r"\s*\+\s*", "plus", re.sub(r"\s*[-−]\s*", "minus", inner))
         inner = re.sub(r"\W", "", inner)
         if inner:
@@ -766,7 +768,8 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.E
 _D = symbol("d")
 _E_NAME = symbol("e")
 _D_FORM = r"(?:d|\\(?:mathrm|text|textrm|operatorname)\s*\{\s*d\s*\})"  # d, \mathrm{d}, \text{d}, ...
-_D_ARGUMENT = re.compile(r"\s*\{\s*" + _D_FORM + r"(?![A-Za-z]*\s*\})")
+# not \frac{d \cdot m}{d \cdot t}: a product, written so
+_D_ARGUMENT = re.compile(r"\s*\{\s*" + _D_FORM + r"(?![A-Za-z]*\s*\})(?!\s*(?:\\cdot|\\times|\*))")
 
 
 def _starts_with_d(tok: Token) -> bool:
@@ -779,7 +782,7 @@ def _starts_with_d(tok: Token) -> bool:
         depth += {"{": 1, "}": -1}.get(text[close], 0)
         if depth == 0:
             break
-    return re.match(r"\s*\{\s*" + _D_FORM, text[close + 1:]) is not None
+    return re.match(r"\s*\{\s*" + _D_FORM + r"(?!\s*(?:\\cdot|\\times|\*))", text[close + 1:]) is not None
 
 
 def _differential_quotient(numerator: sympy.Expr, denominator: sympy.Expr, tok: Token) -> sympy.Expr | None:
@@ -1075,10 +1078,14 @@ _INDEX_SUPERSCRIPT = re.compile(
     r"\^\s*\{\s*(\(\s*[A-Za-z0-9](?:\s*[-+]\s*\d+)?\s*\)|\[\s*[A-Za-z0-9](?:\s*[-+]\s*\d+)?\s*\]|\[\s*\d+\s*\]|\(\s*\d+\s*\))\s*\}")
 # \theta^T x, W^{\top}: a transpose, which read as a power is θ to the T. ^{\top} always; ^T only before a factor
 # it multiplies (w^T x), as \gamma^T, a discount over T steps, is a power (so is e^T).
+_GREEK_WORDS = ("alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|lambda|mu|nu|xi|rho|"
+                "varrho|sigma|varsigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Pi|Sigma|"
+                "Upsilon|Phi|Psi|Omega")
 _TRANSPOSE = re.compile(
     r"(?:(?<![A-Za-z\\])[A-Za-df-z]|\\[A-Za-z]+|[})])\s*\^\s*"
     r"(\{\s*(?:\\top|\\intercal)\s*\}|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])"
-    r"|(?:\{\s*T\s*\}|T)(?=\s*(?:[A-Za-z(\[]|\\(?!right|quad|qquad|text|le|ge|neq|approx|end)[A-Za-z]+)))")
+    r"|(?:\{\s*T\s*\}|T)(?=\s*(?:[A-Za-z(\[]|\\(?:mathbf|boldsymbol|vec|hat|bar|tilde|left|" + _GREEK_WORDS + r")"
+    r"(?![A-Za-z]))))")  # a vector after it (x, \mathbf{x}, \phi), not a function (a^T \ln a is a power)
 # f^{-1}(x): the inverse function of a function f, which read as a power is x/f (\sin^{-1} is asin, read before
 # this; x^{-1}(x + 1) is a product); \sigma^{-1}(y) is the logit, not 1/σ(y)
 _INVERSE_FUNCTION = re.compile(

@@ -223,7 +223,7 @@ def _trim(cleaned: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int
     return out
 
 
-_CONNECTIVES = frozenset({"and", "or", "so", "then", "hence", "thus", "therefore", "i", "e", "since", "because",
+_CONNECTIVES = frozenset({"and", "so", "then", "hence", "thus", "therefore", "i", "e", "since", "because",
                           "which", "gives", "giving", "we", "get", "have", "obtain", "i.e"})
 
 

@@ -263,6 +263,8 @@ def test_a_transpose_or_an_inverse_function_is_an_error_not_a_power(text: str, m
     (r"x^{2}", "x**2"), (r"y^{-1}", "1/y"),
     # a letter that is no function: x^{-1}(x^2 + 1) is a product; γ^T a discount over T steps
     (r"x^{-1}(x^2+1)", "(x**2 + 1)/x"), (r"\gamma^T", "gamma**T"), (r"\beta^{T} + 1", "beta**T + 1"),
+    (r"a^T \ln a", "a**T*log(a)"),  # a function after ^T: a power of a variable T (it was refused)
+    (r"\frac{d \cdot m}{d \cdot t}", "m/t"),  # d times m over d times t, written so
 ])
 def test_powers_next_to_them_still_read_as_powers(text: str, expected: str) -> None:
     assert str(derive.parse(text, latex=True)) == expected

@@ -71,6 +71,7 @@ CONSTANTS_AND_NAMES = [
     (r"h_{t - 1}", symbol("h_tminus1")),
     (r"a_{-1}", symbol("a_minus1")),
     (r"w_{1,12} - w_{11,2}", symbol("w_1_12") - symbol("w_11_2")),
+    (r"a_{i,j} - a_{ij}", sympy.Integer(0)),  # one character an index: the same entry
     (r"\phi - \varphi", symbol("phi") - symbol("varphi")),  # two names, as papers use them (were one)
     (r"\varepsilon", symbol("varepsilon")),
 ]

@@ -34,7 +34,10 @@ def _apply_unary(function_and_arg: tuple) -> sympy.Expr:
     if fn in (sympy.log, sympy.sqrt) and arg.is_number:
         # log and sqrt of a negative number are complex (sympy prints I as i); keep the argument symbolic.
         arg = arg + symbol("x")
-    return fn(arg)
+    try:
+        return fn(arg)
+    except (ValueError, TypeError):  # relu(asin(pi)): sympy refuses a complex number there; take a variable
+        return fn(arg + symbol("x"))
 
 
 def _apply_abstract(name_and_args: tuple) -> sympy.Expr:

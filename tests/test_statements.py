@@ -266,3 +266,8 @@ def test_display_math_with_one_equation_a_line_stays_one_statement_a_line():
     text = "$$\n\\sigma(z) = \\frac{1}{1 + e^{-z}}\n\\sigma'(z) = \\sigma(z)(1 - \\sigma(z))\n$$"
     report = derive.check(text)
     assert report.ok and [step.line for step in report.steps] == [2, 3]
+
+
+def test_or_between_pieces_of_math_is_not_a_sequence():
+    with pytest.raises(ParseError):
+        derive.check("$y = 1$ or $y = -1$")
