@@ -85,7 +85,8 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
                 # rate dx/dt = 2), which adds to the givens
                 covers = functions_of(given.equation)
                 if explicit_function(given)[0] is None:
-                    givens = [g for g in givens if not functions_of(g.equation) <= covers]
+                    givens = [g for g in givens
+                              if explicit_function(g)[0] is not None or not functions_of(g.equation) <= covers]
                 givens = [*givens, given]
                 given_lines.append(given)
                 head = None

@@ -112,7 +112,10 @@ def _decide_on_all(left: sympy.Expr, right: sympy.Expr, givens: list[Given], tim
         given, f, body = explicit
         implicit.remove(given)
         left, right = _put_in(left, f, body), _put_in(right, f, body)
-        implicit = [replace(g, equation=_put_in(g.equation, f, body)) for g in implicit]
+        implicit = [replace(g, equation=_put_in(g.equation, f, body), left=_put_in(g.left, f, body),
+                            right=_put_in(g.right, f, body)) for g in implicit]
+        # a given with nothing left to tie (the circle, once y(x) = sqrt(1 - x^2) is put in) says nothing more
+        implicit = [g for g in implicit if functions_of(g.equation) or sympy.cancel(g.equation) != 0]
         if isinstance(f, sympy.Derivative):  # dx/dt = 2 holds in the derivatives of the givens too
             rates.append((f, body))
     last = givens[-1]
@@ -223,7 +226,9 @@ def _decide(left: sympy.Expr, right: sympy.Expr, given: Given, timeout: float,
         names = ", ".join(sorted(f.__name__ for f in missing))
         return _unknown(given, f"{names} is not in it")
     jets = _Jets(v)
-    moving = sorted(functions_of(equation), key=lambda f: f.__name__)
+    # A function with a rate given (dy/dt = -1) is not the one to solve for: its derivatives are fixed.
+    fixed = {rate.expr.func for rate, _ in rates}
+    moving = sorted(functions_of(equation), key=lambda f: (f not in fixed, f.__name__))
     g0 = jets.put_in(equation)
     # The function the given determines: the last (by name) that it moves with (x(t), y(t): y from x).
     solved = next((f for f in reversed(moving)
@@ -326,30 +331,29 @@ def _determines(g0: sympy.Expr, top: sympy.Dummy, at: dict, dps: int) -> bool:
 
 def _compare(sides: list[sympy.Expr], at: dict, top: sympy.Dummy, dps: int) -> tuple[str, object, object] | None:
     """"agree", "differ" (with both values) or None, at a point whose `top` is a root known to ROOT_DIGITS more
-    digits than `dps`. What moving the root by far more than its error does to the difference bounds what
-    that error can do: a difference well beyond it is the claim's (exp(-y^3) against -exp(-y^3), both 10^-4343,
-    differ; 10^-25 beside x^3 is no rounding), one within it is not. A difference the intervals cannot tell
-    from their width (y cosh^2 - y' sinh^2 at x = -100 cancels 87 digits) is tried again with 3x the digits."""
+    digits than `dps`. The difference is evaluated as sympy writes it (exp(100 y) - (exp(100 y) + 1) is -1,
+    not two numbers of 10^260 that agree to 30 digits) and measured against its own terms. What moving the
+    root by far more than its error does to it bounds what that error can do: a difference well beyond it
+    is the claim's (10^-25 beside x^3 is no rounding), one within it is not. An interval too wide to tell
+    (y cosh^2 - y' sinh^2 at x = -100 cancels 87 digits) is computed again with 3x the digits."""
     root = at[top]
     shift = (abs(root) + 1) * sympy.Rational(1, 10) ** (dps + ROOT_DIGITS // 2)
+    difference = sides[0] - sides[1]
+    terms = sympy.Add.make_args(difference)
     for working in (dps, 3 * dps):
         try:
             (lhs, _), (rhs, _) = evaluate(sides[0], at, working), evaluate(sides[1], at, working)
-            moved = [evaluate(side, {**at, top: root + shift}, working)[0] for side in sides]
+            value, _ = evaluate(difference, at, working)
+            moved, _ = evaluate(difference, {**at, top: root + shift}, working)
+            scale = max(abs(mid(evaluate(term, at, working)[0])) for term in terms)
         except (OutsideDomain, Unsupported, ZeroDivisionError):
             return None
-        left, right = mid(lhs), mid(rhs)
-        difference = abs(left - right)
-        width = (hi(lhs) - lo(lhs)) + (hi(rhs) - lo(rhs))
-        if difference <= width and working == dps:
-            continue  # cancellation: the intervals do not tell yet
-        sensitivity = abs((mid(moved[0]) - mid(moved[1])) - (left - right))
-        noise = sensitivity + width + mpmath.mpf(10) ** (10 - working) * max(abs(left), abs(right))
-        if difference <= noise:
-            return "agree", left, right
-        if difference > 10**6 * noise:
-            return "differ", left, right
-        return None
+        width = hi(value) - lo(value)
+        tolerance = abs(mid(moved) - mid(value)) + mpmath.mpf(10) ** (10 - working) * scale
+        if abs(mid(value)) + width <= tolerance:
+            return "agree", mid(lhs), mid(rhs)
+        if abs(mid(value)) - width > 10**6 * tolerance:
+            return "differ", mid(lhs), mid(rhs)
     return None
 
 

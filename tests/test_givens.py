@@ -260,3 +260,22 @@ def test_a_claim_is_not_confirmed_while_branches_are_left_out():
 def test_short_branches_are_found_whatever_else_the_given_holds(text):
     (step,) = check(text).steps
     assert step.verdict == "refuted", step.note
+
+
+
+@pytest.mark.parametrize(("text", "verdicts"), [
+    # the top slides down at 1 ft/s: the rate is on y, so x is the function solved for
+    ("given x(t)^2 + y(t)^2 = 100\ngiven dy/dt = -1\ndx/dt = y(t)/x(t)", ["proved"]),
+    ("given x(t)^2 + y(t)^2 = z(t)^2\ngiven dz/dt = 5\ngiven dy/dt = 4\ndx/dt = (5z(t) - 4y(t))/x(t)", ["proved"]),
+    # a rate given before the ladder stays (the ladder replaced it)
+    ("given x'(t) = 2\ngiven x(t)^2 + y(t)^2 = 100\ndy/dt = -2 x(t)/y(t)", ["proved"]),
+    # a rate in terms of another: put in with what is known of it
+    ("given x(t)^2 + y(t)^2 = z(t)^2\ngiven dx/dt = 2\ngiven dy/dt = dx/dt\ndz/dt = 2(x(t) + y(t))/z(t)\ndy/dt = 2",
+     ["proved", "proved"]),
+    # sides of 10^260 that differ by 1 everywhere
+    ("given (y(x) - 6)^2 + x^2 = 1\nexp(100 y(x)) = exp(100 y(x)) + 1", ["refuted"]),
+    # the branch named outright: the circle has nothing left to tie
+    (f"{CIRCLE}\ngiven y(x) = sqrt(1 - x^2)\ndy/dx = -x/y(x)\ndy/dx = x/y(x)", ["proved", "refuted"]),
+])
+def test_givens_after_the_fourth_review(text, verdicts):
+    assert [s.verdict for s in check(text).steps] == verdicts
