@@ -256,7 +256,13 @@ def _decide(left: sympy.Expr, right: sympy.Expr, given: Given, timeout: float,
         return GivenCheck(Verification(Verdict.PROVED, note=f"holds where the given of line {given.line} holds "
                                                                   f"({given.written}); it is not an identity"),
                           expected)
-    verification = _probe(sides, g0, top, jets, solutions, given)
+    # The rates' derivatives, for a counterexample's Taylor polynomials (dx/dt = 2: x goes as 2t there)
+    shown = dict(solutions)
+    for rate, body in rates:
+        f, order = rate.expr.func, len(rate.variables)
+        for k in range(order, order + needed + 1):
+            shown[jets.of(f, k)] = jets.put_in(sympy.diff(body, v, k - order)).xreplace(solutions)
+    verification = _probe(sides, g0, top, jets, shown, given)
     return GivenCheck(verification, expected if verification.verdict is Verdict.REFUTED else None)
 
 

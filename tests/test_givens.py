@@ -279,3 +279,14 @@ def test_short_branches_are_found_whatever_else_the_given_holds(text):
 ])
 def test_givens_after_the_fourth_review(text, verdicts):
     assert [s.verdict for s in check(text).steps] == verdicts
+
+
+def test_a_counterexample_satisfies_the_rates_given():
+    (step,) = check("given x(t)^2 + y(t)^2 = 100\ngiven dx/dt = 2\nd^2y/dt^2 = -(4 + 2(dy/dt)^2)/(2y(t))").steps
+    assert step.verdict == "refuted"
+    x, y = (sympy.sympify(step.counterexample[name]) for name in ("x", "y"))
+    t0 = sympy.Rational(step.counterexample["t"])
+    assert abs(sympy.diff(x(T), T).subs(T, t0) - 2) < 1e-12  # the rate (x was a constant there)
+    assert abs(x(t0) ** 2 + y(t0) ** 2 - 100) < 1e-9  # a point of the ladder
+    slope = sympy.diff(y(T), T).subs(T, t0)
+    assert abs(x(t0) * 2 + y(t0) * slope) < 1e-9  # and of its derivative
