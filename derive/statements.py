@@ -257,6 +257,7 @@ def read_statements(
         raise ParseError("empty input: no definitions or equations found", context=caret_context(text, 1, 1))
     statements: list[Statement] = []
     seen = _Seen(statements)
+    tied: set[str] = set()  # the functions the given lines so far tie together
     definitions: dict[str, Definition] = {}
     for begin, end in spans:
         first = begin + (len(cleaned[begin:end]) - len(cleaned[begin:end].lstrip()))
@@ -265,7 +266,7 @@ def read_statements(
         chain = parse_span(text, begin, end, latex=latex, start="statement", context=context, cleaned=cleaned)
         assert isinstance(chain, Chain)
         try:
-            statement = replace(_classify(chain, line, definitions, statements, text, first), column=column)
+            statement = replace(_classify(chain, line, definitions, statements, text, first, tied), column=column)
         except DefinitionError as error:
             raise at_statement(error, text, line, column) from None
         if (statement.definition is not None and statement.definition.name == "e" and not e_is_a_name
@@ -274,6 +275,8 @@ def read_statements(
         if statement.definition is not None:
             definitions.pop(statement.definition.name, None)
             definitions[statement.definition.name] = statement.definition
+        if statement.kind == "given":
+            tied |= {f.func.__name__ for part in statement.parts for f in part.atoms(AppliedUndef)}
         statements.append(statement)
     return statements
 
@@ -439,7 +442,9 @@ def _classify(
     earlier: list[Statement],
     text: str,
     index: int,
+    tied: set[str],
 ) -> Statement:
+    """What a line is: a claim, a definition or a given. `tied`: the functions the givens so far tie."""
     if chain.continues:
         # `y = (x + 1)^2` then `= x^2 + 2x + 1`: the step relates the last expression above to the new one,
         # whether the line above is a claim or a definition.
@@ -458,12 +463,12 @@ def _classify(
         lhs, rhs = chain.parts
         head = lhs.func.__name__ if isinstance(lhs, AppliedUndef) else lhs.name if isinstance(lhs, sympy.Symbol) else ""
         own = {f.func.__name__ for f in rhs.atoms(AppliedUndef)} | {str(s) for s in rhs.free_symbols}
-        if head and head not in _given_functions(earlier) and head not in own:
+        if head and head not in tied and head not in own:
             definition = _as_definition(chain, line, definitions, force=False)
             if definition is not None:
                 return Statement(line=line, kind="definition", parts=chain.parts, definition=definition)
         return Statement(line=line, kind="given", parts=chain.parts)
-    tied = _given_functions(earlier) if not chain.let else set()
+    tied = tied if not chain.let else set()
     head = chain.parts[0] if chain.written in ("name", "call") and len(chain.parts) == 2 else None
     name = (head.func.__name__ if isinstance(head, AppliedUndef)
             else head.name if isinstance(head, sympy.Symbol) else None)
@@ -481,12 +486,6 @@ def _classify(
     if len(chain.parts) < 2:
         raise _error(text, index, "expected an equation (A = B) or a definition (NAME = EXPR)")
     return Statement(line=line, kind="claim", parts=chain.parts)
-
-
-def _given_functions(earlier: list[Statement]) -> set[str]:
-    """The functions that the given lines so far tie together."""
-    return {f.func.__name__ for statement in earlier if statement.kind == "given"
-            for part in statement.parts for f in part.atoms(AppliedUndef)}
 
 
 def _as_definition(
