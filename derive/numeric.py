@@ -9,6 +9,7 @@ missing value for a difference.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -116,6 +117,14 @@ def digits_needed(expr: sympy.Expr) -> int:
             most = max(most, len(str(abs(atom.p))), len(str(atom.q)))
     # A function of a large constant can differ from its limit by e^-|a| or less: 1 - tanh(100) is
     # 2.8e-87, softplus(-200) 1.4e-87. Twice |a| / ln(10) digits show such a difference.
+    # and a power of a constant, (sqrt(2) - 1)^200 or pi^-100, as small as its digits say
+    for p in expr.atoms(sympy.Pow):
+        if not p.free_symbols and not p.is_Rational and p.base.is_number and p.exp.is_number:
+            try:
+                size = abs(float(p.exp) * math.log10(abs(float(p.base.evalf(15)))))
+            except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+                continue
+            most = max(most, int(min(size, 10**6)) + 1)
     for f in expr.atoms(sympy.Function):
         if f.args and not f.free_symbols and all(a.is_number for a in f.args):
             try:

@@ -287,6 +287,17 @@ def _between_breakpoints(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, 
     return [({x: a + (b - a) / 3}, {x: a + 2 * (b - a) / 3}) for a, b in itertools.pairwise(ordered)]
 
 
+def _over_periods(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, dict]]:
+    """An inverse of a periodic function applied to one (atan(tan(u)), asin(sin(u))) is u only on one
+    interval of each period: points every 1/2 over a few periods, where the random points may miss it."""
+    inverses = (sympy.asin, sympy.acos, sympy.atan, sympy.acot, sympy.asec, sympy.acsc)
+    periodic = (sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc)
+    if not any(f.args[0].has(*periodic) for f in expr.atoms(*inverses)):
+        return []
+    return [({x: sympy.Rational(k, 2) + sympy.Rational(1, 7)}, {x: sympy.Rational(k, 2) + sympy.Rational(2, 7)})
+            for k in range(-24, 25)]
+
+
 def _at_the_scale_of_constants(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, dict]]:
     """Pairs of points where x is about 1/c for each large constant c of `expr`: x tanh(10^8 x) = |x| is
     false where 10^8 x is about 1, far below the smallest scale of the random points."""
@@ -370,6 +381,7 @@ class _Probe:
     undefined: str | None = None  # the first point where a side is undefined
     domain: str | None = None  # the first point where one side is real and the other not
     isolated: str | None = None  # the first real difference with no decision at the point nearby
+    uncertain: str | None = None  # the first point where a side's value cannot be decided (sign of 0 ± ε)
     unsupported: set[int] = field(default_factory=set)  # concrete choices that cannot be evaluated
     points_tried: int = 0
 
@@ -452,7 +464,8 @@ class _Verifier:
         if len(self.symbols) != 1:
             return None
         x = self.symbols[0]
-        pairs = [*_between_breakpoints(self.difference, x), *_at_the_scale_of_constants(self.difference, x)]
+        pairs = [*_between_breakpoints(self.difference, x), *_at_the_scale_of_constants(self.difference, x),
+                 *_over_periods(self.difference, x)]
         for point, nearby in pairs:
             for k in range(len(self.choices)):
                 refuted = self.try_point(point, k, nearby)
@@ -612,6 +625,12 @@ class _Verifier:
         real, but at a = b = -1 the right side is real and is not the left side's value (2 pi i)."""
         where = ", ".join(f"{s} = {v}" for s, v in point.items())
         left, right = reasons
+        # (at a simple point, x = 0, a step's own jump is a single point: that decides nothing)
+        if self.probe.uncertain is None and "uncertain" in (left, right) and \
+                not all(v in SIMPLE_VALUES for v in point.values()):
+            # sign(atan(tan(x)) - x) where its argument is 0 over a whole interval: numbers cannot tell there
+            self.probe.uncertain = (f"a side cannot be told at {where} (a sign or a power of something that is 0 "
+                                    "to the working precision)")
         if self.probe.undefined is None and {left, right} == {None, "undefined"}:
             side = "the left side" if left else "the right side"
             self.probe.undefined = f"{side} undefined at {where}"
@@ -673,7 +692,7 @@ class _Verifier:
     def confirm_or_unknown(self) -> Verification:
         probe = self.probe
         if self.enough_agreement():
-            if probe.domain or probe.isolated:
+            if probe.domain or probe.isolated or probe.uncertain:
                 return Verification(Verdict.UNKNOWN, note=self.notes())
             note = self.notes()
             if self.timed_out:
@@ -698,7 +717,7 @@ class _Verifier:
         return Verification(Verdict.UNKNOWN, note=note)
 
     def notes(self) -> str | None:
-        parts = [p for p in (self.probe.isolated, self.probe.domain, self.probe.undefined) if p]
+        parts = [p for p in (self.probe.isolated, self.probe.domain, self.probe.uncertain, self.probe.undefined) if p]
         return "; ".join(parts) or None
 
 
@@ -715,21 +734,35 @@ class _PointStream:
         return self._seen[index]
 
 
-# Functions made of pieces: a u built with one can be 0 on a whole interval (x + |x| for x < 0).
-_PIECEWISE = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Piecewise, sympy.Max, sympy.Min, sympy.floor,
-              sympy.ceiling)
+# Functions analytic on the whole real line (or, log, on its domain): built from them, a u that is not 0
+# is 0 only at isolated points. tan has poles, so atan(tan(x)) - x is 0 on a whole interval; so are
+# asin(sin(x)) - x, sqrt(x^2) - x, and a relu's or an abstract function's argument.
+_ANALYTIC = (sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.sinh, sympy.cosh, sympy.tanh, sympy.atan, sympy.asinh)
+
+
+def _analytic(u: sympy.Expr) -> bool:
+    return all(_analytic_node(node) for node in sympy.preorder_traversal(u))
+
+
+def _analytic_node(node: sympy.Basic) -> bool:
+    if isinstance(node, sympy.Pow):
+        return bool(node.exp.is_Integer) or node.base is sympy.E
+    if isinstance(node, (sympy.Derivative, sympy.Subs, sympy.Piecewise)):
+        return False
+    # derive's sigmoid and softplus are analytic too
+    return not isinstance(node, sympy.Function) or isinstance(node, _ANALYTIC) or \
+        type(node).__name__ in ("sigmoid", "softplus")
 
 
 def _cancel_almost_everywhere(e: sympy.Expr) -> sympy.Expr:
     """sign(u) -> u/|u| and Heaviside(u) -> (1 + u/|u|)/2: equal except where u = 0, a set of measure
-    zero, which is exactly the freedom a derivative of |x| or relu(x) has. Only for a u without pieces
-    or abstract functions (analytic and not 0, it is 0 on a null set): sign(x + |x|)^2 = 1 is false for
-    every x < 0."""
+    zero, which is exactly the freedom a derivative of |x| or relu(x) has. Only for an analytic u (not 0,
+    it is 0 on a null set): sign(x + |x|)^2 = 1 is false for every x < 0, sign(atan(tan(x)) - x)^2 = 1
+    on (-π/2, π/2)."""
     if not e.has(sympy.sign, sympy.Heaviside):
         return e
     arguments = [f.args[0] for f in e.atoms(sympy.sign, sympy.Heaviside)]
-    if any(u.has(*_PIECEWISE, AppliedUndef) or any(type(f).__name__ == "relu" for f in u.atoms(sympy.Function))
-           for u in arguments):  # an abstract function can be 0 on an interval too
+    if not all(_analytic(u) for u in arguments):
         return e
     e = e.replace(sympy.sign, lambda u: u / sympy.Abs(u))
     e = e.replace(sympy.Heaviside, lambda u, *at_zero: (1 + u / sympy.Abs(u)) / 2)

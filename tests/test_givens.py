@@ -290,3 +290,14 @@ def test_a_counterexample_satisfies_the_rates_given():
     assert abs(x(t0) ** 2 + y(t0) ** 2 - 100) < 1e-9  # a point of the ladder
     slope = sympy.diff(y(T), T).subs(T, t0)
     assert abs(x(t0) * 2 + y(t0) * slope) < 1e-9  # and of its derivative
+
+
+
+@pytest.mark.parametrize("text", [
+    # wrong by x where every term is e^100 (it agreed to 30 digits): rounding is the intervals', not a share
+    f"{CIRCLE}\nexp(100(x^2 + y(x)^2)) dy/dx = -x y(x) exp(100(x^2 + y(x)^2))/(1 - x^2) + x",
+    f"{CIRCLE}\ndy/dx = -x*y(x)/(1-x^2) + x*pi^(-100)",  # pi^-100: as many digits as it needs
+])
+def test_claims_off_by_little_beside_large_or_long_terms_are_refuted(text):
+    (step,) = check(text).steps
+    assert step.verdict == "refuted"

@@ -128,6 +128,13 @@ FALSE_CLAIMS = [
      lambda: (max(mpmath.mpf(4) / 9 - mpmath.mpf("0.436"), 0) * max(mpmath.mpf("0.436") - mpmath.mpf(3) / 7, 0), 0)),
     ("abs(x - 1/3) + abs(x - 1/3 - 1/1000) = abs(2x - 2/3 - 1/1000)",
      lambda: (abs(mpmath.mpf(1) / 3000) + abs(-mpmath.mpf(2) / 3000), abs(-mpmath.mpf(1) / 3000))),
+    # u = 0 on a whole interval, for an argument that is no polynomial of pieces: atan(tan(u)) is u on one
+    # interval of each period (proved by the almost-everywhere tier, then confirmed: no random point fell there)
+    ("sign(atan(tan(x+7)) - x - 7)^2 = 1", lambda: (0, 1)),
+    ("sign(asin(sin(x+5)) - x - 5)^2 = 1", lambda: (0, 1)),
+    # a power of a constant as small as 10^-77 (50 digits did not show it)
+    ("1 = 1 + (sqrt(2)-1)^200", lambda: (1, 1 + (mpmath.sqrt(2) - 1) ** 200)),
+    ("sin(x) = sin(x) + (pi-3)^100", lambda: (0, (mpmath.pi - 3) ** 100)),
     # steep: false where 10^8 x is about 1, far below the smallest scale of the random points
     ("x tanh(10^8 x) = abs(x)", lambda: (mpmath.mpf(10) ** -8 * mpmath.tanh(1), mpmath.mpf(10) ** -8)),
 ]
