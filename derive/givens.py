@@ -12,10 +12,13 @@ from G in closed form (y' = -G_x / G_y), exactly as the implicit function theore
 those put in, must vanish where G = 0:
 - proved when it vanishes identically, or when its numerator's pseudo-remainder by G's numerator (both
   polynomials in y) is 0, so that it is a multiple of G;
-- otherwise decided at points of the given: every other value at random, y solved from G to high
-  precision (every real root: every branch of the curve), the two sides compared as the verifier does:
-  confirmed at 8 or more random points, refuted where they differ at two points.
+- otherwise decided at points of the given: every other value at random (and between where branches meet,
+  for a polynomial given), y solved from G to 80 digits on every real branch, where G determines y; the
+  difference of the sides, as sympy writes it, measured against what the root's last digits can make of
+  it (`_compare`): confirmed at 8 or more random points, refuted where it differs at two points.
 The solved derivatives are valid where the given determines y (dG/dy is not 0), as the theorem requires.
+Givens that write a function or a rate outright (A(t) = x(t) y(t)/2, dx/dt = 2) are put in first
+(`_decide_on_all`), so that one implicit given remains.
 """
 
 from __future__ import annotations
