@@ -121,7 +121,8 @@ def check_step(
     """One step `lhs = rhs` under the definitions in force; `origin` is an expression known to equal lhs
     (the head of its chain), which helps name a mistake. With `explain=False` a wrong step gets its
     verdict and counterexample only (no expected value, no diagnosis). A step that is not an identity
-    is checked again on the latest of `givens` that shares a function with it, whose verdict decides."""
+    is checked again on the `givens` in force that share a function with it (derive.givens), whose
+    verdict decides: a point off the givens refutes nothing claimed only on them."""
     # derive's mathematics is real analysis: both sides and every definition over real symbols
     written = (lhs, rhs, origin)
     lhs, rhs = real(lhs), real(rhs)

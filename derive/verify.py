@@ -740,6 +740,20 @@ class _PointStream:
 _ANALYTIC = (sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.sinh, sympy.cosh, sympy.tanh, sympy.atan, sympy.asinh)
 
 
+def _not_zero(u: sympy.Expr) -> bool:
+    """Is u seen not to be 0 at some point? An analytic u that sympy does not know to be 0 can be:
+    sign(sin(x)^2 + cos(x)^2 - 1)^2 = 1 is false everywhere."""
+    symbols = sorted(u.free_symbols, key=str)
+    for value in (sympy.Rational(7, 13), sympy.Rational(29, 11), sympy.Rational(-5, 17)):
+        point = {s: value + sympy.Rational(j, 3) for j, s in enumerate(symbols)}
+        try:
+            if abs(mid(evaluate(u, point, BASE_DPS)[0])) > mpmath.mpf(10) ** (10 - BASE_DPS):
+                return True
+        except (OutsideDomain, Unsupported, ZeroDivisionError, ValueError, TypeError, ArithmeticError):
+            continue
+    return False
+
+
 def _analytic(u: sympy.Expr) -> bool:
     return all(_analytic_node(node) for node in sympy.preorder_traversal(u))
 
@@ -762,7 +776,7 @@ def _cancel_almost_everywhere(e: sympy.Expr) -> sympy.Expr:
     if not e.has(sympy.sign, sympy.Heaviside):
         return e
     arguments = [f.args[0] for f in e.atoms(sympy.sign, sympy.Heaviside)]
-    if not all(_analytic(u) for u in arguments):
+    if not all(_analytic(u) and _not_zero(u) for u in arguments):
         return e
     e = e.replace(sympy.sign, lambda u: u / sympy.Abs(u))
     e = e.replace(sympy.Heaviside, lambda u, *at_zero: (1 + u / sympy.Abs(u)) / 2)
