@@ -101,12 +101,13 @@ _T = sympy.Symbol("t", real=True)
 # Concrete stand-ins for an abstract function of one argument: polynomials and elementary functions
 # whose derivatives differ from each other, so that a wrong chain rule shows.
 # The first CONFIRM_CHOICES + 1 are the ones tried: a cubic among them, whose third derivative is neither
-# 0 nor ±f' (f'''^3 = f''' f'^2 holds for t^2 + 1, 3t - 2, e^t and sin(t) + 2 alike).
+# 0 nor ±f' (f'''^3 = f''' f'^2 holds for t^2 + 1, 3t - 2, e^t and sin(t) + 2 alike), and one negative
+# near 0 and on (0, 1) (|f(sin x)| = f(sin x) held for four choices positive there).
 UNARY_CHOICES: tuple[sympy.Expr, ...] = (
     _T**2 + 1,
     sympy.exp(_T),
     _T**3 - _T + 1,
-    sympy.sin(_T) + 2,
+    sympy.sin(3 * _T) - sympy.Rational(1, 2),
     3 * _T - 2,
     sympy.cos(_T) + _T,
 )

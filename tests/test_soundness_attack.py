@@ -120,6 +120,11 @@ FALSE_CLAIMS = [
     ("sin(x)^2 + cos(x)^2 = 1 + exp(-200)", lambda: (1, 1 + mpmath.exp(-200))),
     # true for t^2 + 1, 3t - 2, e^t and sin(t) + 2 (f''' is 0 or ±f'), false for f = t^3 - t + 1 at x = 1
     ("f'''(x)^3 = f'''(x) f'(x)^2", lambda: (6**3, 6 * 2**2)),
+    # an abstract function negative where the argument falls (f(t) = t - 5): the choices tried were all positive
+    # on [-1, 1] and on [0, oo)
+    ("abs(f(sin(x))) = f(sin(x))", lambda: (abs(mpmath.sin(0.3) - 5), mpmath.sin(0.3) - 5)),
+    ("d/dx(abs(f(sin(x)))) = cos(x) f'(sin(x))", lambda: (-mpmath.cos(0.3), mpmath.cos(0.3))),
+    ("sign(f(x^2)) = 1", lambda: (mpmath.sign(0.09 - 5), 1)),
     # max and min are functions, not abstract ones (nor a definition of min)
     ("min(x, y) = (x + y + abs(x - y))/2", lambda: (min(0, 1), (0 + 1 + abs(0 - 1)) / 2)),
     ("max(x, 0) = x", lambda: (max(-1, 0), -1)),
