@@ -85,8 +85,12 @@ def check(text: str, *, latex: bool | None = None, timeout: float = STEP_TIMEOUT
                 # rate dx/dt = 2), which adds to the givens
                 covers = functions_of(given.equation)
                 if explicit_function(given)[0] is None:
-                    givens = [g for g in givens
-                              if explicit_function(g)[0] is not None or not functions_of(g.equation) <= covers]
+                    # replacing an implicit given starts the next problem: its rates go with it (a rate above a
+                    # first implicit given, x'(t) = 2 then the ladder, stays)
+                    replaced = any(explicit_function(g)[0] is None and functions_of(g.equation) <= covers
+                                   for g in givens)
+                    givens = [g for g in givens if not functions_of(g.equation) <= covers
+                              or (explicit_function(g)[0] is not None and not replaced)]
                 givens = [*givens, given]
                 given_lines.append(given)
                 head = None

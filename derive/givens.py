@@ -109,7 +109,10 @@ def _decide_on_all(left: sympy.Expr, right: sympy.Expr, givens: list[Given], tim
     implicit = list(givens)
     rates: list[tuple[sympy.Derivative, sympy.Expr]] = []
     while True:
-        explicit = next(((g, f, body) for g in implicit for f, body in [explicit_function(g)] if f is not None), None)
+        # functions before rates: V(t) = 4/3 pi r(t)^3 makes the rate V'(t) = 100 an equation in r, 4 pi r^2 r' = 100
+        written = [(g, f, body) for g in implicit for f, body in [explicit_function(g)] if f is not None]
+        functions_first = sorted(written, key=lambda w: isinstance(w[1], sympy.Derivative))
+        explicit = next(iter(functions_first), None)
         if explicit is None:
             break
         given, f, body = explicit
@@ -117,8 +120,13 @@ def _decide_on_all(left: sympy.Expr, right: sympy.Expr, givens: list[Given], tim
         left, right = _put_in(left, f, body), _put_in(right, f, body)
         implicit = [replace(g, equation=_put_in(g.equation, f, body), left=_put_in(g.left, f, body),
                             right=_put_in(g.right, f, body)) for g in implicit]
+        contradicted = next((g for g in implicit if not functions_of(g.equation) and sympy.cancel(g.equation) != 0),
+                            None)
+        if contradicted is not None:  # x(t) = 6 beside dx/dt = 2: 0 = 2
+            return _unknown(given, f"it contradicts the given of line {contradicted.line} ({contradicted.written}); "
+                                   "for a value at one instant (when x = 6), put the value into the claim")
         # a given with nothing left to tie (the circle, once y(x) = sqrt(1 - x^2) is put in) says nothing more
-        implicit = [g for g in implicit if functions_of(g.equation) or sympy.cancel(g.equation) != 0]
+        implicit = [g for g in implicit if functions_of(g.equation)]
         if isinstance(f, sympy.Derivative):  # dx/dt = 2 holds in the derivatives of the givens too
             rates.append((f, body))
     last = givens[-1]
@@ -131,6 +139,9 @@ def _decide_on_all(left: sympy.Expr, right: sympy.Expr, givens: list[Given], tim
     if len(implicit) > 1:
         return _unknown(last, f"derive checks a claim on one implicit given at a time, and {_lines(implicit)} are "
                               "several")
+    if functions_of(implicit[0].equation) <= {rate.expr.func for rate, _ in rates}:
+        # dx/dt and dy/dt both given on x^2 + y^2 = 25: they hold together only where x x' + y y' = 0
+        return _unknown(implicit[0], "rates are given for every function it ties, which over-determines it")
     return _decide(left, right, implicit[0], timeout, rates)
 
 

@@ -301,3 +301,18 @@ def test_a_counterexample_satisfies_the_rates_given():
 def test_claims_off_by_little_beside_large_or_long_terms_are_refuted(text):
     (step,) = check(text).steps
     assert step.verdict == "refuted"
+
+
+@pytest.mark.parametrize(("text", "verdicts"), [
+    # the rate first, then the function: V'(t) = 100 becomes 4 pi r^2 r' = 100 (it was dropped, and refuted)
+    ("given V'(t) = 100\ngiven V(t) = 4/3 pi r(t)^3\ndr/dt = 25/(pi r(t)^2)", ["proved"]),
+    ("given V'(t) = 10\ngiven V(t) = pi/12 h(t)^3\ndV/dt = pi/4 h(t)^2 dh/dt\ndh/dt = 40/(pi h(t)^2)",
+     ["proved", "proved"]),
+    # x(t) = 6 beside dx/dt = 2 contradict each other: unknown, not a false answer proved
+    ("given x(t)^2 + y(t)^2 = 100\ngiven dx/dt = 2\ngiven x(t) = 6\ndy/dt = -3/2\ndy/dt = 0", ["unknown", "unknown"]),
+    # the next problem of a sheet takes the last one's rates away with its curve
+    ("given x(t)^2 + y(t)^2 = 100\ngiven dx/dt = 2\ndy/dt = -2 x(t)/y(t)\n"
+     "given x(t)^2 + y(t)^2 = 25\ngiven dy/dt = -1\ndx/dt = y(t)/x(t)\ndx/dt = 2", ["proved", "proved", "refuted"]),
+])
+def test_givens_after_the_seventh_review(text, verdicts):
+    assert [s.verdict for s in check(text).steps] == verdicts
