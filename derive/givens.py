@@ -36,7 +36,7 @@ from sympy.core.function import AppliedUndef, UndefinedFunction
 from derive.bounded import BoundExceeded, run_bounded
 from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.printing import to_text
-from derive.verify import BASE_DPS, CONFIRM_POINTS, Verdict, Verification, sample_points, verify_equal
+from derive.verify import BASE_DPS, CONFIRM_POINTS, Verdict, Verification, sample_points, thirds_between, verify_equal
 
 MAX_POINTS = 60  # sample points tried before giving up on confirming
 MAX_ROOTS = 24  # real roots (branches of the curve) at one sample point, all compared
@@ -225,7 +225,7 @@ def _variable(exprs: Sequence[sympy.Expr]) -> sympy.Symbol:
     return next(iter(variables))
 
 
-def _order(expr: sympy.Expr, f: UndefinedFunction, v: sympy.Symbol) -> int:
+def _order(expr: sympy.Expr, f: UndefinedFunction) -> int:
     orders = [len(d.variables) for d in expr.atoms(sympy.Derivative) if isinstance(d.expr, AppliedUndef)
               and d.expr.func == f]
     return max(orders, default=0)
@@ -246,13 +246,13 @@ def _decide(left: sympy.Expr, right: sympy.Expr, given: Given, timeout: float,
     g0 = jets.put_in(equation)
     # The function the given determines: the last (by name) that it moves with (x(t), y(t): y from x).
     solved = next((f for f in reversed(moving)
-                   if sympy.diff(g0, jets.of(f, _order(equation, f, v))) != 0), None)
+                   if sympy.diff(g0, jets.of(f, _order(equation, f))) != 0), None)
     if solved is None:
         return _unknown(given, "it does not determine any of its functions")
-    p = _order(equation, solved, v)
+    p = _order(equation, solved)
     top = jets.of(solved, p)
     claim = sympy.Tuple(left, right)
-    needed = _order(claim, solved, v) - p
+    needed = _order(claim, solved) - p
     # y^(p+j) from G differentiated j times: linear in it, with dG/dy^(p) as its coefficient.
     solutions: dict[sympy.Dummy, sympy.Expr] = {}
     derivative = equation
@@ -303,6 +303,7 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
     """The sides compared at points of the given: every other value at random, `top` each real root."""
     others = sorted((sympy.Tuple(*sides).free_symbols | g0.free_symbols) - {top}, key=str)
     dps = BASE_DPS + max(digits_needed(sides[0]), digits_needed(sides[1]), digits_needed(g0))
+    slopes = {symbol: sympy.diff(g0, symbol) for symbol in g0.free_symbols}
     agreeing = 0
     differing: list[tuple[dict, object, object]] = []
     special = ((p, False) for p in _where_branches_change(g0, top, others))
@@ -314,7 +315,7 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
         if roots is None:  # more branches than are tried: this point cannot confirm
             continue
         outcomes = [(_compare(sides, {**point, top: root}, top, dps), root)
-                    for root in roots if _determines(g0, top, {**point, top: root}, dps)]
+                    for root in roots if _determines(slopes, top, {**point, top: root}, dps)]
         for outcome, root in outcomes:
             if outcome is not None and outcome[0] == "differ":
                 differing.append(({**point, top: root}, outcome[1], outcome[2]))
@@ -336,17 +337,17 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
     return Verification(Verdict.UNKNOWN, note=f"only {agreeing} random points of {where} could be compared")
 
 
-def _determines(g0: sympy.Expr, top: sympy.Dummy, at: dict, dps: int) -> bool:
+def _determines(slopes: dict[sympy.Symbol, sympy.Expr], top: sympy.Dummy, at: dict, dps: int) -> bool:
     """Does the given determine y at this point (dG/dy not 0 beside G's other slopes, as the implicit
     function theorem asks)? At x = 1, sin(x y) = y meets y = 0 three times over, every slope is 0 there, and
-    the root found is not one to 20 digits; exp(y)/10^15 = x/10^15 has slopes of 10^-15 everywhere."""
+    the root found is not one to 20 digits; exp(y)/10^15 = x/10^15 has slopes of 10^-15 everywhere.
+    `slopes`: G's derivative by each of its symbols, taken once for all the points."""
     try:
-        slopes = [abs(mid(evaluate(sympy.diff(g0, s), at, dps)[0])) for s in sorted(g0.free_symbols, key=str)
-                  if s in at]
-        own = abs(mid(evaluate(sympy.diff(g0, top), at, dps)[0]))
+        values = {s: abs(mid(evaluate(slope, at, dps)[0])) for s, slope in slopes.items() if s in at}
     except (OutsideDomain, Unsupported, ZeroDivisionError):
         return False
-    return own > mpmath.mpf(10) ** -12 * max(slopes, default=0) and own > mpmath.mpf(10) ** (20 - dps)
+    own = values.get(top, mpmath.mpf(0))
+    return own > mpmath.mpf(10) ** -12 * max(values.values(), default=0) and own > mpmath.mpf(10) ** (20 - dps)
 
 
 def _compare(sides: list[sympy.Expr], at: dict, top: sympy.Dummy, dps: int) -> tuple[str, object, object] | None:
@@ -433,8 +434,7 @@ def _where_branches_change(g0: sympy.Expr, top: sympy.Dummy, others: list[sympy.
                     if abs(sympy.im(z)) < 1e-20})
     if not zeros or len(zeros) > 12:
         return []
-    ends = [zeros[0] - 1, *zeros, zeros[-1] + 1]
-    return [{**base, x: a + (b - a) * k / 3} for a, b in itertools.pairwise(ends) for k in (1, 2)]
+    return [{**base, x: value} for pair in thirds_between(zeros) for value in pair]
 
 
 def _newton_roots(g: sympy.Expr, top: sympy.Dummy, dps: int) -> list[mpmath.mpf]:

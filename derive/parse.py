@@ -41,7 +41,7 @@ from derive.preprocess import (
     pair_bars,
     strip_math_delimiters,
 )
-from derive.symbols import as_written, function, normalize_name, realify, symbol
+from derive.symbols import GREEK_LETTERS, as_written, function, normalize_name, realify, symbol
 
 # --------------------------------------------------------------------------------------------------
 # Known functions
@@ -768,8 +768,9 @@ def _apply_name(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.E
 _D = symbol("d")
 _E_NAME = symbol("e")
 _D_FORM = r"(?:d|\\(?:mathrm|text|textrm|operatorname)\s*\{\s*d\s*\})"  # d, \mathrm{d}, \text{d}, ...
-# not \frac{d \cdot m}{d \cdot t}: a product, written so
-_D_ARGUMENT = re.compile(r"\s*\{\s*" + _D_FORM + r"(?![A-Za-z]*\s*\})(?!\s*(?:\\cdot|\\times|\*))")
+# an argument written starting with d, but not \frac{d \cdot m}{d \cdot t}: a product, written so
+_D_START = r"\s*\{\s*" + _D_FORM + r"(?!\s*(?:\\cdot|\\times|\*))"
+_D_ARGUMENT = re.compile(_D_START + r"(?![A-Za-z]*\s*\})")  # the numerator: not \frac{dy}{...}, a Leibniz fraction
 
 
 def _starts_with_d(tok: Token) -> bool:
@@ -782,7 +783,7 @@ def _starts_with_d(tok: Token) -> bool:
         depth += {"{": 1, "}": -1}.get(text[close], 0)
         if depth == 0:
             break
-    return re.match(r"\s*\{\s*" + _D_FORM + r"(?!\s*(?:\\cdot|\\times|\*))", text[close + 1:]) is not None
+    return re.match(_D_START, text[close + 1:]) is not None
 
 
 def _differential_quotient(numerator: sympy.Expr, denominator: sympy.Expr, tok: Token) -> sympy.Expr | None:
@@ -1078,13 +1079,13 @@ _INDEX_SUPERSCRIPT = re.compile(
     r"\^\s*\{\s*(\(\s*[A-Za-z0-9](?:\s*[-+]\s*\d+)?\s*\)|\[\s*[A-Za-z0-9](?:\s*[-+]\s*\d+)?\s*\]|\[\s*\d+\s*\]|\(\s*\d+\s*\))\s*\}")
 # \theta^T x, W^{\top}: a transpose, which read as a power is θ to the T. ^{\top} always; ^T only before a factor
 # it multiplies (w^T x), as \gamma^T, a discount over T steps, is a power (so is e^T).
-_GREEK_WORDS = ("alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|lambda|mu|nu|xi|rho|"
-                "varrho|sigma|varsigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Pi|Sigma|"
-                "Upsilon|Phi|Psi|Omega")
+# the Greek letters a vector may be named with (not \pi, a number), as the grammar reads them
+_GREEK_COMMANDS = "|".join(sorted({*GREEK_LETTERS.values(), "varepsilon", "vartheta", "varphi", "varrho",
+                                   "varsigma"} - {"pi", "omicron"}))
 _TRANSPOSE = re.compile(
     r"(?:(?<![A-Za-z\\])[A-Za-df-z]|\\[A-Za-z]+|[})])\s*\^\s*"
     r"(\{\s*(?:\\top|\\intercal)\s*\}|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])"
-    r"|(?:\{\s*T\s*\}|T)(?=\s*(?:[A-Za-z(\[]|\\(?:mathbf|boldsymbol|vec|hat|bar|tilde|left|" + _GREEK_WORDS + r")"
+    r"|(?:\{\s*T\s*\}|T)(?=\s*(?:[A-Za-z(\[]|\\(?:mathbf|boldsymbol|vec|hat|bar|tilde|left|" + _GREEK_COMMANDS + r")"
     r"(?![A-Za-z]))))")  # a vector after it (x, \mathbf{x}, \phi), not a function (a^T \ln a is a power)
 # f^{-1}(x): the inverse function of a function f, which read as a power is x/f (\sin^{-1} is asin, read before
 # this; x^{-1}(x + 1) is a product); \sigma^{-1}(y) is the logit, not 1/σ(y)

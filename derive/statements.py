@@ -224,7 +224,7 @@ def _trim(cleaned: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int
 
 
 _CONNECTIVES = frozenset({"and", "so", "then", "hence", "thus", "therefore", "i", "e", "since", "because",
-                          "which", "gives", "giving", "we", "get", "have", "obtain", "i.e"})
+                          "which", "gives", "giving", "we", "get", "have", "obtain"})  # i.e. splits into i, e
 
 
 def rows(text: str, *, latex: bool) -> tuple[str, list[tuple[int, int]]]:

@@ -281,11 +281,16 @@ def _between_breakpoints(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, 
             zeros.add(sympy.Rational(low + high) / 2)
         if len(zeros) > MAX_BREAKPOINTS:
             return []
+    return [({x: first}, {x: second}) for first, second in thirds_between(sorted(zeros))]
+
+
+def thirds_between(zeros: list[sympy.Rational]) -> list[tuple[sympy.Rational, sympy.Rational]]:
+    """Two points in each interval between sorted zeros and one beyond each end: where a function of pieces
+    (or a curve's branches) may change, each stretch is tried twice, so that a nudge cannot leave it."""
     if not zeros:
         return []
-    ordered = [ordered_zero - 1 for ordered_zero in sorted(zeros)[:1]] + sorted(zeros)
-    ordered.append(ordered[-1] + 1)
-    return [({x: a + (b - a) / 3}, {x: a + 2 * (b - a) / 3}) for a, b in itertools.pairwise(ordered)]
+    ends = [zeros[0] - 1, *zeros, zeros[-1] + 1]
+    return [(a + (b - a) / 3, a + 2 * (b - a) / 3) for a, b in itertools.pairwise(ends)]
 
 
 def _over_periods(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, dict]]:
