@@ -262,16 +262,27 @@ def sample_points(
 
 BREAKPOINT_DEGREE = 4  # arguments of pieces solved for their zeros up to this degree
 MAX_BREAKPOINTS = 40
+MAX_LINE_SYMBOLS = 6  # a step of more variables is not tried along lines (3 lines a variable, each its zeros)
 
 
-def _between_breakpoints(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, dict]]:
-    """Pairs of points in each interval between (and around) the real zeros of the arguments of `expr`'s
-    pieces, as rationals: a difference must show at both to refute (a nudge could leave the interval)."""
+def _piece_arguments(expr: sympy.Expr) -> list[sympy.Expr]:
+    """What decides each piece of `expr` (|u|, sign(u), heaviside(u), relu(u), max and min): where each of
+    these is 0, the piece changes."""
     arguments = [f.args[0] for f in expr.atoms(sympy.Abs, sympy.sign, sympy.Heaviside)]
     arguments += [f.args[0] for f in expr.atoms(sympy.Function) if type(f).__name__ == "relu"]
     arguments += [a - b for f in expr.atoms(sympy.Max, sympy.Min) for a, b in itertools.combinations(f.args, 2)]
+    return arguments
+
+
+def _between_breakpoints(arguments: list[sympy.Expr], x: sympy.Symbol,
+                         fixed: dict[sympy.Symbol, sympy.Rational] | None = None) -> list[tuple[dict, dict]]:
+    """Pairs of points in each interval between (and around) the real zeros of the pieces' `arguments`, as
+    rationals: a difference must show at both to refute (a nudge could leave the interval). With several
+    variables, along the line where the others are `fixed`."""
+    fixed = fixed or {}
     zeros: set[sympy.Rational] = set()
     for u in arguments:
+        u = u.xreplace(fixed) if fixed else u
         if u.free_symbols != {x} or not u.is_polynomial(x):
             continue
         poly = sympy.Poly(u, x)
@@ -281,7 +292,16 @@ def _between_breakpoints(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, 
             zeros.add(sympy.Rational(low + high) / 2)
         if len(zeros) > MAX_BREAKPOINTS:
             return []
-    return [({x: first}, {x: second}) for first, second in thirds_between(sorted(zeros))]
+    return [({**fixed, x: first}, {**fixed, x: second}) for first, second in thirds_between(sorted(zeros))]
+
+
+def _between_breakpoints_on_lines(arguments: list[sympy.Expr], symbols: list[sympy.Symbol],
+                                  bases: list[dict[sympy.Symbol, sympy.Rational]]) -> list[tuple[dict, dict]]:
+    """_between_breakpoints in several variables, along the lines through each of `bases` parallel to an
+    axis: relu(x - y) relu(y - x + 1/100) = 0 is false only within 1/100 of x = y, which a line crosses."""
+    pairs = [pair for base in bases for x in symbols
+             for pair in _between_breakpoints(arguments, x, {s: v for s, v in base.items() if s != x})]
+    return [tuple({s: point[s] for s in symbols} for point in pair) for pair in pairs]  # in the step's order
 
 
 def thirds_between(zeros: list[sympy.Rational]) -> list[tuple[sympy.Rational, sympy.Rational]]:
@@ -463,15 +483,21 @@ class _Verifier:
         return self.confirm_or_unknown()
 
     def probe_between_breakpoints(self) -> Verification | None:
-        """Before numbers confirm a step of one variable with pieces (|u|, relu(u), sign(u), max), a point in
-        every interval between the zeros of the pieces' arguments: relu(4/9 - x) relu(x - 3/7) = 0 is false
-        only between 3/7 and 4/9, where no random point falls. And points at the scale of its large
-        constants (x near 10^-8 for tanh(10^8 x))."""
+        """Before numbers confirm a step with pieces (|u|, relu(u), sign(u), max), a point in every interval
+        between the zeros of the pieces' arguments: relu(4/9 - x) relu(x - 3/7) = 0 is false only between
+        3/7 and 4/9, where no random point falls. In several variables, so along a few lines. In one, also
+        points at the scale of its large constants (x near 10^-8 for tanh(10^8 x))."""
+        arguments = _piece_arguments(self.difference)
         if len(self.symbols) != 1:
-            return None
-        x = self.symbols[0]
-        pairs = [*_between_breakpoints(self.difference, x), *_at_the_scale_of_constants(self.difference, x),
-                 *_over_periods(self.difference, x)]
+            if not arguments or len(self.symbols) > MAX_LINE_SYMBOLS:
+                return None
+            # lines through two simple points and the first random one
+            bases = [self.points[i][0] for i in (0, 1, QUICK_POINTS)]
+            pairs = _between_breakpoints_on_lines(arguments, self.symbols, bases)
+        else:
+            x = self.symbols[0]
+            pairs = [*_between_breakpoints(arguments, x), *_at_the_scale_of_constants(self.difference, x),
+                     *_over_periods(self.difference, x)]
         for point, nearby in pairs:
             for k in range(len(self.choices)):
                 refuted = self.try_point(point, k, nearby)

@@ -133,6 +133,13 @@ FALSE_CLAIMS = [
      lambda: (max(mpmath.mpf(4) / 9 - mpmath.mpf("0.436"), 0) * max(mpmath.mpf("0.436") - mpmath.mpf(3) / 7, 0), 0)),
     ("abs(x - 1/3) + abs(x - 1/3 - 1/1000) = abs(2x - 2/3 - 1/1000)",
      lambda: (abs(mpmath.mpf(1) / 3000) + abs(-mpmath.mpf(2) / 3000), abs(-mpmath.mpf(1) / 3000))),
+    # the same in several variables: false only near the line x = y, or inside a thin ring
+    ("relu(x - y)*relu(y - x + 1/100) = 0", lambda: (max(mpmath.mpf(1) / 200, 0) ** 2, 0)),
+    ("relu(x - y - z)*relu(y + z - x + 1/100) = 0", lambda: (max(mpmath.mpf(1) / 200, 0) ** 2, 0)),
+    ("abs(x - y) + abs(x - y - 1/1000) = abs(2x - 2y - 1/1000)",
+     lambda: (abs(mpmath.mpf(1) / 3000) + abs(-mpmath.mpf(2) / 3000), abs(-mpmath.mpf(1) / 3000))),
+    ("relu(x^2 + y^2 - 1)*relu(1 + 1/1000 - x^2 - y^2) = 0",  # at x^2 + y^2 = 1 + 1/2000
+     lambda: (max(mpmath.mpf(1) / 2000, 0) * max(mpmath.mpf(1) / 2000, 0), 0)),
     # u = 0 on a whole interval, for an argument that is no polynomial of pieces: atan(tan(u)) is u on one
     # interval of each period (proved by the almost-everywhere tier, then confirmed: no random point fell there)
     ("sign(atan(tan(x+7)) - x - 7)^2 = 1", lambda: (0, 1)),
@@ -161,6 +168,9 @@ def test_a_false_claim_is_never_accepted(text: str, witness) -> None:
     "d/dx relu(x) = heaviside(x)",
     "sign(x)^2 = 1",  # false only at x = 0, where sign(x)^2 = 0: held almost everywhere, as derivatives are
     "relu(x) = max(0, x)",
+    "relu(x - y)*relu(y - x) = 0",
+    "max(x, y) + min(x, y) = x + y",
+    "abs(x - y) = max(x, y) - min(x, y)",
     r"\operatorname{relu}(x) = \max(0, x)",
     "min(x, y) = (x + y - abs(x - y))/2",
     "d/dx max(0, x) = heaviside(x)",
