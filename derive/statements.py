@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import sympy
 from sympy.core.function import AppliedUndef
@@ -94,8 +94,9 @@ _ROW_END = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
 _LINE_END = re.compile(r"\\\\(?:\s*\[[^\]]*\])?|\n")
 
 
-def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """Cleaned text and the row spans: inside environments rows end at `\\\\`, outside at line ends.
+def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int]]:
+    """Cleaned text, the row spans, and the column breaks (the `&` that starts a row's second equation, in
+    an align of two columns of equations): inside environments rows end at `\\\\`, outside at line ends.
 
     Inside an environment, a row without `=` goes on with the expression of the row above (a long
     right-hand side broken over two rows: `&= a + b \\\\ &\\quad + c`).
@@ -128,6 +129,7 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
         cursor = m.end()
     pieces.append((cursor, len(cleaned), inside))
     cleaned = _BEGIN_END.sub(lambda m: " " * len(m.group()), cleaned)
+    breaks = _column_breaks(cleaned)
     cleaned = re.sub(r"(?<!\\)&", " ", cleaned)
     for begin, end, in_env in pieces:
         row_end = _ROW_END if in_env else _LINE_END
@@ -143,7 +145,19 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
         rows_here.append((start, end))
         spans.extend(_join_continued(cleaned, rows_here) if in_env else rows_here)
     cleaned = _ROW_END.sub(lambda m: " " * len(m.group()), cleaned)
-    return cleaned, _trim(cleaned, spans)
+    return cleaned, spans, breaks
+
+
+def _column_breaks(cleaned: str) -> list[int]:
+    """The second, fourth, ... `&` of each row: in `z &= wx + b & y &= \\sigma(z)` the second starts the
+    equation of the next column (the first and third align the `=`)."""
+    breaks: list[int] = []
+    start = 0
+    for end in [m.start() for m in _ROW_END.finditer(cleaned)] + [len(cleaned)]:
+        ampersands = [m.start() for m in re.finditer(r"(?<!\\)&", cleaned[start:end])]
+        breaks += [start + a for a in ampersands[1::2]]
+        start = end
+    return breaks
 
 
 def _display_math_joined(text: str) -> str:
@@ -194,8 +208,9 @@ def _join_continued(cleaned: str, spans: list[tuple[int, int]]) -> list[tuple[in
     return out
 
 
-def _plain_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """Cleaned text and the row spans: a row ends at a line end or a math delimiter (`$`, `$$`)."""
+def _plain_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int]]:
+    """Cleaned text and the row spans (a row ends at a line end or a math delimiter, `$`, `$$`); no
+    column breaks."""
     cleaned = _plain_comments(text)
     spans: list[tuple[int, int]] = []
     start = 0
@@ -203,7 +218,7 @@ def _plain_rows(text: str) -> tuple[str, list[tuple[int, int]]]:
         spans.append((start, m.start()))
         start = m.end()
     spans.append((start, len(cleaned)))
-    return strip_math_delimiters(cleaned), _trim(cleaned, spans)
+    return strip_math_delimiters(cleaned), spans, ()
 
 
 def _trim(cleaned: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -227,9 +242,73 @@ _CONNECTIVES = frozenset({"and", "so", "then", "hence", "thus", "therefore", "i"
                           "which", "gives", "giving", "we", "get", "have", "obtain"})  # i.e. splits into i, e
 
 
-def rows(text: str, *, latex: bool) -> tuple[str, list[tuple[int, int]]]:
-    """The cleaned text and the spans of its non-empty rows."""
-    return _latex_rows(text) if latex else _plain_rows(text)
+class Rows(NamedTuple):
+    """The cleaned text, the spans of its statements, and the word each statement cut from a row
+    beginning with `given` or `let` (`given dx/dt = 2, dy/dt = -1`) takes from it, by the span's start."""
+
+    cleaned: str
+    spans: list[tuple[int, int]]
+    heads: dict[int, str]
+
+
+def rows(text: str, *, latex: bool) -> Rows:
+    """The cleaned text and the spans of its non-empty rows, several equations on a row cut apart."""
+    cleaned, spans, breaks = _latex_rows(text) if latex else _plain_rows(text)
+    cleaned, spans, heads = _cut_between_equations(cleaned, spans, breaks)
+    return Rows(cleaned, _trim(cleaned, spans), heads)
+
+
+# `z = wx + b, \quad y = \sigma(z)`, `u = x^2; v = sin(x)`, `E = 1/2 (t - y)^2 where y = sigmoid(z)`: punctuation,
+# a wide space or a word between two equations of one row (`\,` and `\;` are thin spaces, not punctuation).
+_SEPARATOR = re.compile(r"(?:(?<!\\)[,;]|\\q?quad(?![A-Za-z])|(?<![\w\\])(?:where|and|with)(?!\w))"
+                        r"(?:\s|~|\\[,;:! ]|\\q?quad(?![A-Za-z]))*")
+_HEAD = re.compile(r"\s*(let|where|[Gg]iven)(?=\s)")
+_OPENING, _CLOSING = "([{", ")]}"
+
+
+def _top_level(piece: str) -> list[bool]:
+    """For each character of `piece`, whether it is outside every bracket (not in f(x, y), a_{i,j})."""
+    depth, out = 0, []
+    for char in piece:
+        if char in _CLOSING:
+            depth = max(depth - 1, 0)
+        out.append(depth == 0)
+        if char in _OPENING:
+            depth += 1
+    return out
+
+
+def _cut_between_equations(cleaned: str, spans: list[tuple[int, int]], breaks: Collection[int]
+                           ) -> tuple[str, list[tuple[int, int]], dict[int, str]]:
+    """Cut a row with several equations (`z = wx + b \\qquad y = \\sigma(z)`, `u = x^2, v = x`, two columns
+    of an align) into statements: at a separator, or at one of `breaks`, with an `=` outside brackets on
+    each side, where the right side does not go on with the chain (`, \\qquad = 3x^2`: the punctuation is
+    left out). A row read as one chain made a product of the two (b·y) and refuted both."""
+    out: list[tuple[int, int]] = []
+    heads: dict[int, str] = {}
+    for begin, end in spans:
+        piece = cleaned[begin:end]
+        if "=" not in piece:
+            out.append((begin, end))
+            continue
+        top = _top_level(piece)
+        equals = [begin + i for i, char in enumerate(piece) if char == "=" and top[i]]
+        cuts = [(m.start(), m.end()) for m in _SEPARATOR.finditer(cleaned, begin, end) if top[m.start() - begin]]
+        cuts += [(a, a + 1) for a in breaks if begin <= a < end and top[a - begin]]
+        head = _HEAD.match(piece)
+        start = begin
+        for a, b in sorted(cuts):
+            if a < start or not any(start <= e < a for e in equals) or not any(e >= b for e in equals):
+                continue
+            if cleaned[b:end].lstrip().startswith("="):  # the chain goes on: `= 3x \\cdot x, \\qquad = 3x^2`
+                cleaned = blank(cleaned, a, b)
+                continue
+            out.append((start, a))
+            start = b
+            if head is not None:
+                heads[start] = head.group(1)
+        out.append((start, end))
+    return cleaned, out, heads
 
 
 # --------------------------------------------------------------------------------------------------
@@ -250,7 +329,7 @@ def read_statements(
         raise LimitError(f"input too long: {len(text)} characters (at most {limits.max_text_chars})")
     text = unify_line_ends(text)
     latex = is_latex(text, latex)
-    cleaned, spans = rows(text, latex=latex)
+    cleaned, spans, heads = rows(text, latex=latex)
     if len(spans) > limits.max_lines:
         raise LimitError(f"too many lines: {len(spans)} (at most {limits.max_lines})")
     if not spans:
@@ -265,6 +344,8 @@ def read_statements(
         context = replace(_context(definitions, limits, seen), e_is_a_name=e_is_a_name)
         chain = parse_span(text, begin, end, latex=latex, start="statement", context=context, cleaned=cleaned)
         assert isinstance(chain, Chain)
+        if begin in heads and not (chain.let or chain.given or chain.continues):  # `given a = 1, b = 2`
+            chain = replace(chain, given=heads[begin].lower() == "given", let=heads[begin] != "given")
         try:
             statement = replace(_classify(chain, line, definitions, statements, text, first, tied), column=column)
         except DefinitionError as error:
@@ -298,7 +379,7 @@ def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Def
         raise ParseError(f"expected a definition as text, got {type(text).__name__}")
     definitions = {d.name: d for d in known}
     latex = is_latex(text, latex)
-    cleaned, spans = rows(text, latex=latex)
+    cleaned, spans, _ = rows(text, latex=latex)
     if len(spans) != 1:
         raise ParseError("a definition is one line: NAME = EXPR or NAME(args) = EXPR",
                          context=caret_context(text, 1, 1))

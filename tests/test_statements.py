@@ -9,6 +9,7 @@ from sympy import Derivative, Rational
 import derive
 from derive import DefinitionError, ParseError
 from derive.functions import relu, sigmoid
+from derive.sources import check_source
 from derive.statements import read_definition, read_statements
 from derive.symbols import function, symbol
 
@@ -271,3 +272,60 @@ def test_display_math_with_one_equation_a_line_stays_one_statement_a_line():
 def test_or_between_pieces_of_math_is_not_a_sequence():
     with pytest.raises(ParseError):
         derive.check("$y = 1$ or $y = -1$")
+
+
+# Several equations on one row, as papers and notes set them: each is a statement of its own. The cut is
+# made only where both sides have an `=` (at the top level, not in a bracket or a subscript) and the right
+# one does not go on with the chain (`, \quad = ...`). Each row: (text, the statements' kinds and names).
+SEVERAL_ON_A_ROW = [
+    (r"$z = wx + b \qquad y = \sigma(z)$", ["definition z", "definition y"]),
+    (r"$z = wx + b, \quad y = \sigma(z)$", ["definition z", "definition y"]),
+    (r"$u = x^2,\; v = \sin x$", ["definition u", "definition v"]),
+    (r"$u = x^2;\ v = \sin(x)$", ["definition u", "definition v"]),
+    ("u = x^2, v = sin(x)", ["definition u", "definition v"]),
+    ("u = x^2; v = sin(x)", ["definition u", "definition v"]),
+    ("u = x^2 ; v = sin(x) ; d/dx(u v) = 2x sin(x) + x^2 cos(x)",
+     ["definition u", "definition v", "claim"]),
+    ("E = 1/2 (t - y)^2 where y = sigmoid(z)", ["definition E", "definition y"]),
+    ("E = 1/2 (t - y)^2, where y = sigmoid(z)", ["definition E", "definition y"]),
+    ("u = x^2 and v = sin(x)", ["definition u", "definition v"]),
+    # align: the second `&` of a row starts the next equation (two columns of equations)
+    ("\\begin{align*}\nz &= wx + b & y &= \\sigma(z) \\\\\n\\frac{dy}{dz} &= y(1 - y)\n\\end{align*}",
+     ["definition z", "definition y", "claim"]),
+    # not cut: a bracket, a subscript, a chain going on, one side without `=`
+    ("f(x, y) = x y", ["definition f"]),
+    (r"$a_{i,j} = 2$", ["definition a_ij"]),
+    (r"$\max(0, x) = \max(x, 0)$", ["claim"]),
+    (r"$\frac{d}{dx} x^2 = 2x, \quad x > 0$", None),  # the condition is not an equation: not cut (an error)
+    (r"$\frac{d}{dx} x^3 = 3x \cdot x, \qquad = 3x^2$", ["claim"]),  # `= ...` goes on with the chain
+]
+
+
+def _kinds(text: str) -> list[str]:
+    return [f"definition {s.definition.name}" if s.definition else s.kind for s in read_statements(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), SEVERAL_ON_A_ROW, ids=[t for t, _ in SEVERAL_ON_A_ROW])
+def test_several_equations_on_a_row_are_statements_of_their_own(text: str, expected: list[str] | None) -> None:
+    if expected is None:
+        with pytest.raises(ParseError):
+            _kinds(text)
+    else:
+        assert _kinds(text) == expected
+
+
+def test_a_row_of_several_equations_is_checked_as_written() -> None:
+    text = "```derivation\nu = x^2 \\qquad v = \\sin(x)\n\\frac{d}{dx}(uv) = 2x\\sin(x) + x^2\\cos(x)\n```\n"
+    report = check_source("notes.md", text)
+    assert report.ok and [step.line for step in report.steps] == [3]
+    (statement,) = read_statements(r"$\frac{d}{dx} x^3 = 3x \cdot x, \qquad = 3x^2$")
+    assert len(statement.parts) == 3
+
+
+@pytest.mark.parametrize(("text", "kinds"), [
+    ("given x(t)^2 + y(t)^2 = 25, dx/dt = 2", ["given", "given"]),
+    (r"$\text{given } x(t)^2 + y(t)^2 = 25, \quad \frac{dx}{dt} = 2$", ["given", "given"]),
+    ("let u = x^2, v = sin(x)", ["definition u", "definition v"]),
+])
+def test_a_cut_row_keeps_its_given_or_let_for_every_equation(text: str, kinds: list[str]) -> None:
+    assert _kinds(text) == kinds
