@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 import sympy
 from lark import Lark, Token, Tree, v_args
@@ -127,6 +128,13 @@ class ParseContext:
 
 
 _CONTEXT: ContextVar[ParseContext] = ContextVar("derive_parse_context", default=ParseContext())  # noqa: B039 - frozen
+
+
+class _Trailing(NamedTuple):
+    """A function's argument without brackets, and the factors after it that the function multiplies."""
+
+    argument: sympy.Expr
+    factor: sympy.Expr
 
 
 class _Fault(Exception):
@@ -305,7 +313,13 @@ class _Builder(Transformer_NonRecursive):
         _limit(product_problem(factors, _CONTEXT.get().limits), last)
         return sympy.Mul(*factors)
 
-    plain_product = term
+    def plain_product(self, *factors: sympy.Expr) -> sympy.Expr | _Trailing:
+        """A function's argument without brackets. A power of e after its first factor is not part of it:
+        `\\cos x e^{\\sin x}` is cos(x)·e^(sin x), as a derivative sets it (`\\ln e^{x}` is ln(e^x))."""
+        for k, factor in enumerate(factors[1:], start=1):
+            if isinstance(factor, sympy.exp):
+                return _Trailing(self.term(*factors[:k]), self.term(*factors[k:]))
+        return self.term(*factors)
 
     def neg(self, _tok: Token, operand: sympy.Expr) -> sympy.Expr:
         return -operand
@@ -412,6 +426,8 @@ class _Builder(Transformer_NonRecursive):
         raw = tok.strip()
         name = _known_latex_function(raw) or raw.lstrip("\\")
         arg = rest[-1]
+        if isinstance(arg, _Trailing):  # \cos x e^{\sin x}: cos(x), times the rest
+            return sympy.Mul(self.func(tok, *rest[:-1], arg.argument), arg.factor)
         power: sympy.Expr | None = None
         base: sympy.Expr | None = None
         for kind, value in rest[:-1]:  # type: ignore[misc]
