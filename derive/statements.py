@@ -79,10 +79,12 @@ def _plain_comments(text: str) -> str:
     return text
 
 
-# `= 2x \qquad (2)`, `&= 3x^2 & (3.1)`: a hand-written equation number at the end of a row, like \tag (it was
-# multiplied in: 2x·2).
+# `= 2x \qquad (2)`, `&= 3x^2 & (3.1)`, `\qquad (ii)`, `\quad (A.1)`, `(2a)`, `(*)`: a hand-written equation label at
+# the end of a row, after a wide space, like \tag (it was multiplied in: 2x·2, 2x·i, and `= 2 \qquad (x)` held).
+_LABEL = (r"\d+(?:\.\d+)*(?:[a-z]|\\text\s*\{\s*[a-z]\s*\})?'*|[ivxIVX]+|[A-Za-z](?:\.\d+)*'*|\*+"
+          r"|\\(?:star|ast|dagger|ddagger|S)(?![A-Za-z])")
 _EQUATION_NUMBER = re.compile(
-    r"(?:\\q?quad|\\hfill|&)(?:\s|\\q?quad|\\hfill|&)*(\(\s*\d+(?:\.\d+)*[a-z]?\s*\))\s*(?=\\\\|\n|$)")
+    r"(?:\\q?quad|\\hfill|&)(?:\s|\\q?quad|\\hfill|&)*(\(\s*(?:" + _LABEL + r")\s*\))\s*(?=\\\\|\n|$)")
 # A remark and what follows it on the row, when that has no `=`: `= 2x \text{ for all } x` is a claim about
 # 2x, not 2x·x.
 _REMARK_TO_ROW_END = re.compile(r"\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]*\}([^=\n\\$]*?)(?=\\\\|\n|$)")

@@ -716,6 +716,16 @@ def test_indices_with_signs_are_different_names(text, verdict):
 @pytest.mark.parametrize("text", [
     r"\frac{d}{dx} x^2 = 2x \qquad (2)",  # was 4x: the equation number multiplied in
     r"\frac{d}{dx} x^2 = 2x \qquad\qquad (2.3)",
+    # labels with letters (were multiplied in: 2x·i, and `= 2 \qquad (x)` proved as 2x)
+    r"\frac{d}{dx} x^2 = 2x \qquad (i)",
+    r"\frac{d}{dx} x^2 = 2x \qquad (ii)",
+    r"\frac{d}{dx} x^2 = 2x \qquad (a)",
+    r"\frac{d}{dx} x^2 = 2x \qquad (A.1)",
+    r"\frac{d}{dx} x^2 = 2x \qquad (2a)",
+    r"\frac{d}{dx} x^2 = 2x \qquad (2\text{a})",
+    r"\frac{d}{dx} x^2 = 2x \qquad (*)",
+    r"\frac{d}{dx} x^2 = 2x \qquad (2')",
+    r"\frac{d}{dx} x^2 = 2x \quad (\star)",
     "\\begin{align*}\n\\frac{d}{dx} x^3 &= 3x^2 & (3) \\\\\n&= 3 x x & (4)\n\\end{align*}",
     r"\frac{d}{dx} x^2 = 2x \text{ for all } x",  # was 2x·x: the words after a remark go with it
     r"\frac{d}{dx} x^2 \text{ (power rule) } = 2x",  # a remark before the = keeps the rest of the row
@@ -723,6 +733,16 @@ def test_indices_with_signs_are_different_names(text, verdict):
 def test_equation_numbers_and_trailing_remarks_are_not_multiplied_in(text):
     report = check(text)
     assert report.ok and all(str(step.rhs) in ("2*x", "3*x**2") for step in report.steps)
+
+
+def test_a_label_is_not_a_factor_that_makes_a_wrong_step_hold():
+    (step,) = check(r"\frac{d}{dx} x^2 = 2 \qquad (x)").steps
+    assert step.verdict == "refuted" and step.rhs == 2
+
+
+def test_a_bracket_after_a_wide_space_that_is_not_a_label_still_multiplies():
+    (step,) = check(r"\frac{d}{dx} x^2 y = 2x \, (y)").steps
+    assert step.verdict == "proved"
 
 
 @pytest.mark.parametrize("text", [
