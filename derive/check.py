@@ -27,7 +27,15 @@ from derive.rational import vanishes_as_rational_function
 from derive.report import Report, StepCheck
 from derive.statements import at_statement, read_statements
 from derive.symbols import as_written, realify
-from derive.verify import Verdict, Verification, commuting, looks_risky, prepare, verify_equal
+from derive.verify import (
+    Verdict,
+    Verification,
+    commuting,
+    looks_risky,
+    piece_arguments,
+    prepare,
+    verify_equal,
+)
 
 STEP_TIMEOUT = 5.0  # seconds the verifier may spend on one step
 READ_TIMEOUT = 5.0  # seconds for giving one side its meaning (substituting, differentiating)
@@ -132,6 +140,9 @@ def check_step(
     lhs, rhs = real(lhs), real(rhs)
     origin = real(origin) if origin is not None else None
     defs = real_definitions(defs)
+    kink = _derivative_at_a_kink(lhs, rhs, defs)
+    if kink is not None:
+        return StepCheck(line, k, *written[:2], Verdict.UNKNOWN, note=kink)
     if holds_locally(lhs, rhs, defs):
         note = _function_by_another_variable(lhs, rhs, defs) or _constant_derivatives(lhs, rhs, defs)
         return StepCheck(line, k, *written[:2], Verdict.PROVED, note=note)
@@ -177,6 +188,29 @@ def check_step(
         lhs_value=verification.lhs_value,
         rhs_value=verification.rhs_value,
     )
+
+
+def _derivative_at_a_kink(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> str | None:
+    """A note when a side takes a derivative at a point where a piece of the function changes (|x| at 0,
+    relu, max): sympy's formula there (sign(0) = 0, heaviside(0) = 1/2) is no derivative, and the true
+    one may not exist (|x|) or differ (relu(x)^2 + relu(-x)^2 is x^2). Neither proved nor refuted."""
+    for at in sorted((lhs + rhs).atoms(sympy.Subs), key=sympy.default_sort_key):
+        body, variables, points = at.args
+        point = dict(zip(variables, points, strict=True))
+        for derivative in body.atoms(sympy.Derivative):
+            try:
+                function = run_bounded(interpret, derivative.expr, defs, elementary=True, seconds=READ_TIMEOUT)
+            except (BoundExceeded, DefinitionError, *_SYMPY_FAILURES):
+                continue
+            for u in piece_arguments(function):
+                if u.has(*point) and u.xreplace(point).is_zero:
+                    # f'(0) is a derivative by a dummy at 0: the point alone names it
+                    where = ", ".join(str(p) if isinstance(v, sympy.Dummy) else f"{v} = {p}" for v, p in point.items())
+                    name = derivative.expr
+                    name = name.func.__name__ if isinstance(name, AppliedUndef) else to_text(name)
+                    return (f"at {where} a piece of {name} changes (a kink): the derivative there may not exist, "
+                            f"and sympy's formula is not it; check it from the left and the right")
+    return None
 
 
 def _constant_derivatives(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> str | None:

@@ -265,7 +265,7 @@ MAX_BREAKPOINTS = 40
 MAX_LINE_SYMBOLS = 6  # a step of more variables is not tried along lines (3 lines a variable, each its zeros)
 
 
-def _piece_arguments(expr: sympy.Expr) -> list[sympy.Expr]:
+def piece_arguments(expr: sympy.Expr) -> list[sympy.Expr]:
     """What decides each piece of `expr` (|u|, sign(u), heaviside(u), relu(u), max and min): where each of
     these is 0, the piece changes."""
     arguments = [f.args[0] for f in expr.atoms(sympy.Abs, sympy.sign, sympy.Heaviside)]
@@ -487,7 +487,7 @@ class _Verifier:
         between the zeros of the pieces' arguments: relu(4/9 - x) relu(x - 3/7) = 0 is false only between
         3/7 and 4/9, where no random point falls. In several variables, so along a few lines. In one, also
         points at the scale of its large constants (x near 10^-8 for tanh(10^8 x))."""
-        arguments = _piece_arguments(self.difference)
+        arguments = piece_arguments(self.difference)
         if len(self.symbols) != 1:
             if not arguments or len(self.symbols) > MAX_LINE_SYMBOLS:
                 return None

@@ -180,3 +180,44 @@ def test_a_false_claim_is_never_accepted(text: str, witness) -> None:
 def test_the_true_claims_next_to_them_still_hold(text: str) -> None:
     (*_, step) = derive.check(text).steps
     assert step.verdict in ACCEPTED, step.note
+
+
+# A derivative at a point where the function has a kink: sympy's formula there (sign(0) = 0, heaviside(0)
+# = 1/2) is no derivative. Oracle: the one-sided difference quotients, by hand: |x| at 0 has -1 and 1,
+# relu at 0 has 0 and 1, max(x, x^2) at 1 has 1 and 2; so no value is the derivative. relu(x)^2 + relu(-x)^2
+# is x^2, whose second derivative at 0 is 2, which the formula makes 1.
+@pytest.mark.parametrize("text", [
+    "y = abs(x)\ndy/dx(0) = 0",
+    "f(x) = relu(x)\nf'(0) = 1/2",
+    "y = relu(x)\ndy/dx(0) = 1/2",
+    "y = min(x, 0)\ndy/dx(0) = 1/2",
+    "y = abs(x - 1)\ndy/dx(1) = 0",
+    "y = exp(-abs(x))\ndy/dx(0) = 0",
+    "y = max(x, x^2)\ndy/dx(1) = 3/2",
+    "y = x relu(x)\nd^2y/dx^2(0) = 1",
+    "y = sign(x) x^2\nd^2y/dx^2(0) = 0",
+])
+def test_a_derivative_at_a_kink_is_never_proved(text: str) -> None:
+    (step,) = derive.check(text).steps
+    assert step.verdict not in ACCEPTED and step.verdict != "refuted", step.note
+    assert "kink" in (step.note or "")
+
+
+@pytest.mark.parametrize("text", [
+    "y = relu(x)^2 + relu(-x)^2\nd^2y/dx^2(0) = 2",  # x^2: true, and was refuted
+    "y = abs(x) sign(x)\ndy/dx(0) = 1",  # x
+])
+def test_a_true_derivative_at_a_kink_of_a_piece_is_not_refuted(text: str) -> None:
+    (step,) = derive.check(text).steps
+    assert step.verdict != "refuted", step.note
+
+
+@pytest.mark.parametrize("text", [
+    "y = abs(x)\ndy/dx(1) = 1",  # away from the kink the formula is the derivative
+    "y = abs(x - 1)\ndy/dx(0) = -1",
+    "y = relu(x)\ndy/dx(2) = 1",
+    "f(x) = relu(x)\nf'(-1) = 0",
+])
+def test_a_derivative_away_from_a_kink_is_still_proved(text: str) -> None:
+    (step,) = derive.check(text).steps
+    assert step.verdict == "proved", step.note
