@@ -41,6 +41,7 @@ class Statement:
     continues: bool = False
     definition: Definition | None = None
     column: int = 1  # where the statement starts on its line
+    aside: bool = False  # not the first equation of its row (`, since d/dx(3x+1) = 3`): no chain goes on from it
 
     @property
     def steps(self) -> Iterator[tuple[int, sympy.Expr, sympy.Expr]]:
@@ -91,14 +92,15 @@ _REMARK_TO_ROW_END = re.compile(r"\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]
 _GOES_ON = re.compile(r"[-+*/^_=<>]|\\(?:cdot|times|div|pm|mp)(?![A-Za-z])")
 _LET_WORD = re.compile(r"\\(?:text|textrm|mathrm|mbox|textbf|textit)\s*\{\s*(let|[Gg]iven)\s*,?\s*\}")
 # `y = \sigma(z) \text{ where } z = wx + b`: a remark that joins two statements written on one row.
-_JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox)\s*\{\s*,?\s*(?:where|and|with)\s*,?\s*\}")
+_JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox)\s*\{\s*,?\s*(?P<word>where|and|with)\s*,?\s*\}")
 _ROW_END = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
 _LINE_END = re.compile(r"\\\\(?:\s*\[[^\]]*\])?|\n")
 
 
-def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int]]:
-    """Cleaned text, the row spans, and the column breaks (the `&` that starts a row's second equation, in
-    an align of two columns of equations): inside environments rows end at `\\\\`, outside at line ends.
+def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int], dict[int, str]]:
+    """Cleaned text, the row spans, the column breaks (the `&` that starts a row's second equation, in
+    an align of two columns of equations), and the word of each joining remark (`\\text{where}`) by where it
+    ends: inside environments rows end at `\\\\`, outside at line ends.
 
     Inside an environment, a row without `=` goes on with the expression of the row above (a long
     right-hand side broken over two rows: `&= a + b \\\\ &\\quad + c`).
@@ -111,6 +113,7 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int]]
     # \text{let} y = ... is `let y = ...`: keep the word, blank the command around it.
     cleaned = _LET_WORD.sub(lambda m: m.group(1).ljust(len(m.group())), cleaned)
     joins = [(m.start(), m.end()) for m in _JOINING_WORD.finditer(cleaned)]
+    joined = {m.end(): m.group("word") for m in _JOINING_WORD.finditer(cleaned)}
     for m in reversed(list(_EQUATION_NUMBER.finditer(cleaned))):
         cleaned = blank(cleaned, m.start(1), m.end(1))
     for m in reversed(list(_REMARK_TO_ROW_END.finditer(cleaned))):
@@ -147,7 +150,7 @@ def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int]]
         rows_here.append((start, end))
         spans.extend(_join_continued(cleaned, rows_here) if in_env else rows_here)
     cleaned = _ROW_END.sub(lambda m: " " * len(m.group()), cleaned)
-    return cleaned, spans, breaks
+    return cleaned, spans, breaks, joined
 
 
 def _column_breaks(cleaned: str) -> list[int]:
@@ -210,9 +213,9 @@ def _join_continued(cleaned: str, spans: list[tuple[int, int]]) -> list[tuple[in
     return out
 
 
-def _plain_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int]]:
+def _plain_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int], dict[int, str]]:
     """Cleaned text and the row spans (a row ends at a line end or a math delimiter, `$`, `$$`); no
-    column breaks."""
+    column breaks and no joining remarks."""
     cleaned = _plain_comments(text)
     spans: list[tuple[int, int]] = []
     start = 0
@@ -220,7 +223,7 @@ def _plain_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int]]
         spans.append((start, m.start()))
         start = m.end()
     spans.append((start, len(cleaned)))
-    return strip_math_delimiters(cleaned), spans, ()
+    return strip_math_delimiters(cleaned), spans, (), {}
 
 
 def _trim(cleaned: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -245,27 +248,47 @@ _CONNECTIVES = frozenset({"and", "so", "then", "hence", "thus", "therefore", "i"
 
 
 class Rows(NamedTuple):
-    """The cleaned text, the spans of its statements, and the word each statement cut from a row
-    beginning with `given` or `let` (`given dx/dt = 2, dy/dt = -1`) takes from it, by the span's start."""
+    """The cleaned text, the spans of its statements, the word each statement cut from a row beginning
+    with `given` or `let` (`given dx/dt = 2, dy/dt = -1`) takes from it, and the statements that are asides
+    of their row (not its first equation), by the span's start."""
 
     cleaned: str
     spans: list[tuple[int, int]]
     heads: dict[int, str]
+    asides: frozenset[int]
 
 
 def rows(text: str, *, latex: bool) -> Rows:
-    """The cleaned text and the spans of its non-empty rows, several equations on a row cut apart."""
-    cleaned, spans, breaks = _latex_rows(text) if latex else _plain_rows(text)
-    cleaned, spans, heads = _cut_between_equations(cleaned, spans, breaks)
-    return Rows(cleaned, _trim(cleaned, spans), heads)
+    """The cleaned text and the spans of its statements in reading order: several equations on a row cut
+    apart, an aside that defines (`where u = x^2`) before the equation it explains."""
+    cleaned, spans, breaks, joined = _latex_rows(text) if latex else _plain_rows(text)
+    cleaned, parts = _cut_between_equations(cleaned, spans, breaks, joined)
+    order = [part for group in parts for part in sorted(group, key=lambda p: p.kind != "defines")]
+    spans = _trim(cleaned, [(p.begin, p.end) for p in order])
+    kept = {begin for begin, _ in spans}
+    heads = {p.begin: p.head for p in order if p.head and p.begin in kept}
+    asides = frozenset(p.begin for p in order if p.kind != "main" and p.begin in kept)
+    return Rows(cleaned, spans, heads, asides)
 
 
 # `z = wx + b, \quad y = \sigma(z)`, `u = x^2; v = sin(x)`, `E = 1/2 (t - y)^2 where y = sigmoid(z)`: punctuation,
 # a wide space or a word between two equations of one row (`\,` and `\;` are thin spaces, not punctuation).
-_SEPARATOR = re.compile(r"(?:(?<!\\)[,;]|\\q?quad(?![A-Za-z])|(?<![\w\\])(?:where|and|with)(?!\w))"
+_SEPARATOR = re.compile(r"(?:(?<!\\)[,;]|\\q?quad(?![A-Za-z])|(?<![\w\\])(?P<word>where|and|with|since|because)(?!\w))"
                         r"(?:\s|~|\\[,;:! ]|\\q?quad(?![A-Za-z]))*")
 _HEAD = re.compile(r"\s*(let|where|[Gg]iven)(?=\s)")
+_DEFINING_WORDS = ("where", "with")  # an aside after them says what the equation before it uses
+_DEFINING_START = re.compile(r"\s*(?:where|with)(?!\w)")
 _OPENING, _CLOSING = "([{", ")]}"
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One statement cut from a row: `main` (the row's first), an aside, or an aside that `defines`."""
+
+    begin: int
+    end: int
+    kind: Literal["main", "aside", "defines"] = "main"
+    head: str = ""  # the `given` or `let` of the row, for a part after the first
 
 
 def _top_level(piece: str) -> list[bool]:
@@ -280,37 +303,49 @@ def _top_level(piece: str) -> list[bool]:
     return out
 
 
-def _cut_between_equations(cleaned: str, spans: list[tuple[int, int]], breaks: Collection[int]
-                           ) -> tuple[str, list[tuple[int, int]], dict[int, str]]:
+def _cut_between_equations(cleaned: str, spans: list[tuple[int, int]], breaks: Collection[int],
+                           joined: Mapping[int, str]) -> tuple[str, list[list[_Part]]]:
     """Cut a row with several equations (`z = wx + b \\qquad y = \\sigma(z)`, `u = x^2, v = x`, two columns
-    of an align) into statements: at a separator, or at one of `breaks`, with an `=` outside brackets on
-    each side, where the right side does not go on with the chain (`, \\qquad = 3x^2`: the punctuation is
-    left out). A row read as one chain made a product of the two (b·y) and refuted both."""
-    out: list[tuple[int, int]] = []
-    heads: dict[int, str] = {}
+    of an align) into statements, grouped by row: at a separator, or at one of `breaks`, with an `=` outside
+    brackets on each side, where the right side does not go on with the chain (`, \\qquad = 3x^2`: the
+    punctuation is left out). A row read as one chain made a product of the two (b·y) and refuted both.
+    A span that starts where a joining remark ended (`joined`, `\\text{where}`) is an aside of the row above."""
+    groups: list[list[_Part]] = []
     for begin, end in spans:
+        word = joined.get(begin)
+        if word is not None and groups:
+            group = groups[-1]
+            kind: Literal["main", "aside", "defines"] = "defines" if word in _DEFINING_WORDS else "aside"
+        else:
+            group, kind = [], "main"
+            groups.append(group)
         piece = cleaned[begin:end]
         if "=" not in piece:
-            out.append((begin, end))
+            group.append(_Part(begin, end, kind))
             continue
         top = _top_level(piece)
         equals = [begin + i for i, char in enumerate(piece) if char == "=" and top[i]]
-        cuts = [(m.start(), m.end()) for m in _SEPARATOR.finditer(cleaned, begin, end) if top[m.start() - begin]]
+        cuts = [m for m in _SEPARATOR.finditer(cleaned, begin, end) if top[m.start() - begin]]
         cuts += [(a, a + 1) for a in breaks if begin <= a < end and top[a - begin]]
         head = _HEAD.match(piece)
         start = begin
-        for a, b in sorted(cuts):
+        for cut in sorted(cuts, key=lambda c: c[0] if isinstance(c, tuple) else c.start()):
+            a, b = cut if isinstance(cut, tuple) else cut.span()
+            word = cut["word"] if not isinstance(cut, tuple) else None
+            if a >= start and word not in (None, "where") and not cleaned[start:a].strip():
+                start = b  # `, since d/dx(3x + 1) = 3`: the word after the comma is left out too
+                continue
             if a < start or not any(start <= e < a for e in equals) or not any(e >= b for e in equals):
                 continue
             if cleaned[b:end].lstrip().startswith("="):  # the chain goes on: `= 3x \\cdot x, \\qquad = 3x^2`
                 cleaned = blank(cleaned, a, b)
                 continue
-            out.append((start, a))
-            start = b
-            if head is not None:
-                heads[start] = head.group(1)
-        out.append((start, end))
-    return cleaned, out, heads
+            group.append(_Part(start, a, kind, head.group(1) if head and kind != "main" else ""))
+            defines = word in _DEFINING_WORDS or _DEFINING_START.match(cleaned, b) is not None  # `, where y = ...`
+            kind = "defines" if defines else "aside"
+            start = a if word == "where" else b  # `where y = ...` reads as a definition, as at a row's start
+        group.append(_Part(start, end, kind, head.group(1) if head and kind != "main" else ""))
+    return cleaned, groups
 
 
 # --------------------------------------------------------------------------------------------------
@@ -331,7 +366,7 @@ def read_statements(
         raise LimitError(f"input too long: {len(text)} characters (at most {limits.max_text_chars})")
     text = unify_line_ends(text)
     latex = is_latex(text, latex)
-    cleaned, spans, heads = rows(text, latex=latex)
+    cleaned, spans, heads, asides = rows(text, latex=latex)
     if len(spans) > limits.max_lines:
         raise LimitError(f"too many lines: {len(spans)} (at most {limits.max_lines})")
     if not spans:
@@ -349,7 +384,8 @@ def read_statements(
         if begin in heads and not (chain.let or chain.given or chain.continues):  # `given a = 1, b = 2`
             chain = replace(chain, given=heads[begin].lower() == "given", let=heads[begin] != "given")
         try:
-            statement = replace(_classify(chain, line, definitions, statements, text, first, tied), column=column)
+            statement = replace(_classify(chain, line, definitions, statements, text, first, tied), column=column,
+                                aside=begin in asides)
         except DefinitionError as error:
             raise at_statement(error, text, line, column) from None
         if (statement.definition is not None and statement.definition.name == "e" and not e_is_a_name
@@ -381,7 +417,7 @@ def read_definition(text: str, *, latex: bool | None = None, known: Iterable[Def
         raise ParseError(f"expected a definition as text, got {type(text).__name__}")
     definitions = {d.name: d for d in known}
     latex = is_latex(text, latex)
-    cleaned, spans, _ = rows(text, latex=latex)
+    cleaned, spans, *_ = rows(text, latex=latex)
     if len(spans) != 1:
         raise ParseError("a definition is one line: NAME = EXPR or NAME(args) = EXPR",
                          context=caret_context(text, 1, 1))
@@ -533,7 +569,7 @@ def _classify(
         # whether the line above is a claim or a definition.
         if not earlier:
             raise _error(text, index, "a line that starts with '=' continues the equation above, but there is none")
-        previous = earlier[-1]
+        previous = next((s for s in reversed(earlier) if not s.aside), earlier[-1])
         if previous.kind == "given":
             raise _error(text, index, "a line that starts with '=' continues an equation, but the line above is "
                                       "a given: write the claim in full")

@@ -242,8 +242,9 @@ def test_each_piece_of_math_on_a_line_is_its_own_statement() -> None:
 
 def test_a_where_remark_in_a_row_separates_two_statements() -> None:
     statements = read_statements(r"$y = \sigma(z) \text{ where } z = wx + b$")
-    assert [s.definition.name for s in statements if s.definition] == ["y", "z"]
-    assert statements[1].definition is not None and statements[1].definition.expr == w * x + b
+    # the aside is read first: it says what the equation before it uses
+    assert [s.definition.name for s in statements if s.definition] == ["z", "y"]
+    assert statements[0].definition is not None and statements[0].definition.expr == w * x + b
 
 
 def test_a_word_in_text_applied_to_arguments_names_a_function() -> None:
@@ -286,8 +287,8 @@ SEVERAL_ON_A_ROW = [
     ("u = x^2; v = sin(x)", ["definition u", "definition v"]),
     ("u = x^2 ; v = sin(x) ; d/dx(u v) = 2x sin(x) + x^2 cos(x)",
      ["definition u", "definition v", "claim"]),
-    ("E = 1/2 (t - y)^2 where y = sigmoid(z)", ["definition E", "definition y"]),
-    ("E = 1/2 (t - y)^2, where y = sigmoid(z)", ["definition E", "definition y"]),
+    ("E = 1/2 (t - y)^2 where y = sigmoid(z)", ["definition y", "definition E"]),  # the aside first
+    ("E = 1/2 (t - y)^2, where y = sigmoid(z)", ["definition y", "definition E"]),
     ("u = x^2 and v = sin(x)", ["definition u", "definition v"]),
     # align: the second `&` of a row starts the next equation (two columns of equations)
     ("\\begin{align*}\nz &= wx + b & y &= \\sigma(z) \\\\\n\\frac{dy}{dz} &= y(1 - y)\n\\end{align*}",
@@ -329,3 +330,22 @@ def test_a_row_of_several_equations_is_checked_as_written() -> None:
 ])
 def test_a_cut_row_keeps_its_given_or_let_for_every_equation(text: str, kinds: list[str]) -> None:
     assert _kinds(text) == kinds
+
+
+# An aside after the main equation of a row: `where`/`with` defines what the row's claim uses (it is read
+# first), and the next row's `= ...` goes on with the main equation, not with the aside. Oracle: sympy.diff.
+ASIDES = [
+    # (derivation, verdict of each step in order)
+    ("E = (a - y)^2\ndE/dz = 3 dE/dy dy/dz where y = sigmoid(z)", ["refuted"]),  # was proved as 0 = 0
+    ("E = (a - y)^2\ndE/dz = -2(a - y) y (1 - y) where y = sigmoid(z)", ["proved"]),  # was refuted
+    ("\\begin{align*}\n\\frac{d}{dx}\\sin(x^2) &= \\cos(u) \\cdot 2x \\quad \\text{where } u = x^2 \\\\\n"
+     "&= 2x\\cos(x^2)\n\\end{align*}", ["proved", "proved"]),
+    ("\\begin{align*}\n\\frac{d}{dx}(3x+1)^5 &= 5(3x+1)^4 \\cdot 3 && \\text{since } \\frac{d}{dx}(3x+1) = 3 \\\\\n"
+     "&= 15(3x+1)^4\n\\end{align*}", ["proved", "proved", "proved"]),
+    ("d/dx (3x+1)^5 = 5(3x+1)^4 * 3, since d/dx(3x+1) = 3\n= 15(3x+1)^4", ["proved", "proved", "proved"]),
+]
+
+
+@pytest.mark.parametrize(("text", "verdicts"), ASIDES, ids=[t for t, _ in ASIDES])
+def test_an_aside_is_read_with_its_row_and_the_chain_goes_on_from_the_main_equation(text, verdicts):
+    assert [str(step.verdict.value) for step in derive.check(text).steps] == verdicts
