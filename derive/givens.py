@@ -34,9 +34,18 @@ import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
 
 from derive.bounded import BoundExceeded, run_bounded
-from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
+from derive.numeric import MAX_EXTRA_DIGITS, OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.printing import to_text
-from derive.verify import BASE_DPS, CONFIRM_POINTS, Verdict, Verification, sample_points, thirds_between, verify_equal
+from derive.verify import (
+    BASE_DPS,
+    CONFIRM_POINTS,
+    Verdict,
+    Verification,
+    beyond_precision,
+    sample_points,
+    thirds_between,
+    verify_equal,
+)
 
 MAX_POINTS = 60  # sample points tried before giving up on confirming
 MAX_ROOTS = 24  # real roots (branches of the curve) at one sample point, all compared
@@ -302,7 +311,8 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
            solutions: dict[sympy.Dummy, sympy.Expr], given: Given) -> Verification:
     """The sides compared at points of the given: every other value at random, `top` each real root."""
     others = sorted((sympy.Tuple(*sides).free_symbols | g0.free_symbols) - {top}, key=str)
-    dps = BASE_DPS + max(digits_needed(sides[0]), digits_needed(sides[1]), digits_needed(g0))
+    needed = max(digits_needed(sides[0]), digits_needed(sides[1]), digits_needed(g0))
+    dps = BASE_DPS + min(needed, MAX_EXTRA_DIGITS)
     slopes = {symbol: sympy.diff(g0, symbol) for symbol in g0.free_symbols}
     agreeing = 0
     differing: list[tuple[dict, object, object]] = []
@@ -329,6 +339,8 @@ def _probe(sides: list[sympy.Expr], g0: sympy.Expr, top: sympy.Dummy, jets: _Jet
                                 note=f"at a point of the given of line {given.line} ({given.written}): "
                                      + _where(at, jets, solutions, top))
     where = f"the given of line {given.line} ({given.written})"
+    if needed > MAX_EXTRA_DIGITS and not differing:
+        return Verification(Verdict.UNKNOWN, note=beyond_precision(needed))
     if agreeing >= CONFIRM_POINTS and not differing:
         return Verification(Verdict.CONFIRMED, note=f"holds at {agreeing} random points of {where}; "
                                                     "it is not an identity")

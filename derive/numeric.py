@@ -25,7 +25,7 @@ from derive.functions import NAMED_FUNCTIONS, to_elementary
 
 # Arguments of exp beyond this make numbers with absurdly many digits; such points are skipped.
 _MAX_EXP_ARG = 10**5
-_MAX_EXTRA_DIGITS = 2000
+MAX_EXTRA_DIGITS = 2000  # beyond this a probe cannot show a difference, and numbers confirm nothing
 _MAX_INT_POWER = 10**12  # binary powering: cheap even for huge exponents (mpf exponents are unbounded)
 
 
@@ -105,7 +105,8 @@ def evaluate(expr: sympy.Expr, point: dict[sympy.Symbol, sympy.Rational], dps: i
 
 
 def digits_needed(expr: sympy.Expr) -> int:
-    """Decimal digits of the longest exact constant in `expr`: tiny terms like 10**-40*x must show."""
+    """Decimal digits of the longest exact constant in `expr`: tiny terms like 10**-40*x must show. Not
+    capped: a caller that works with fewer (MAX_EXTRA_DIGITS) cannot confirm by numbers."""
     most = 0
     for atom in expr.atoms(sympy.Rational, sympy.Float):
         if isinstance(atom, sympy.Float):
@@ -118,22 +119,25 @@ def digits_needed(expr: sympy.Expr) -> int:
     # A function of a large constant can differ from its limit by e^-|a| or less: 1 - tanh(100) is
     # 2.8e-87, softplus(-200) 1.4e-87. Twice |a| / ln(10) digits show such a difference.
     # and a power of a constant, (sqrt(2) - 1)^200 or pi^-100, as small as its digits say
+    # (also with a variable beside the constant in the exponent: 3^(x - 2000) is 3^-2000 of 3^x)
     for p in expr.atoms(sympy.Pow):
-        if not p.free_symbols and not p.is_Rational and p.base.is_number and p.exp.is_number:
+        if not p.is_Rational and p.base.is_number:
+            exponent = p.exp if p.exp.is_number else p.exp.as_coeff_Add()[0]
             try:
-                size = abs(float(p.exp) * math.log10(abs(float(p.base.evalf(15)))))
+                size = abs(float(exponent) * math.log10(abs(float(p.base.evalf(15)))))
             except (TypeError, ValueError, OverflowError, ZeroDivisionError):
                 continue
             most = max(most, int(min(size, 10**6)) + 1)
+    # and so can one of a variable and a large constant: e^(x - 500) beside e^x is e^-500 of it
     for f in expr.atoms(sympy.Function):
-        if f.args and not f.free_symbols and all(a.is_number for a in f.args):
-            try:
-                size = max(abs(float(a.evalf(15))) for a in f.args)
-            except (TypeError, ValueError, OverflowError):
-                continue
-            if size > 20:
-                most = max(most, int(2 * min(size, 10**6) / 2.302585) + 1)
-    return min(most, _MAX_EXTRA_DIGITS)
+        constants = [a if a.is_number else a.as_coeff_Add()[0] for a in f.args if isinstance(a, sympy.Expr)]
+        try:
+            size = max((abs(float(c.evalf(15))) for c in constants if c.is_number), default=0.0)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if size > 20:
+            most = max(most, int(2 * min(size, 10**6) / 2.302585) + 1)
+    return most
 
 
 @lru_cache(maxsize=4096)

@@ -42,7 +42,7 @@ from sympy.core.sympify import _sympify
 
 from derive.bounded import BoundExceeded, IsolatedTimeout, WorkerFailed, can_use_alarm, run_bounded, run_isolated
 from derive.functions import to_elementary
-from derive.numeric import OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
+from derive.numeric import MAX_EXTRA_DIGITS, OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.symbols import realify
 from derive.sympy_derivative import at_points, by_stand_ins, settled, substitution, sympy_doit
 from derive.worker import current_limits
@@ -460,7 +460,10 @@ class _Verifier:
         # A Tuple, not lhs + rhs, which cancels to 0 when the sides are exact opposites.
         self.functions = abstract_functions(sympy.Tuple(self.lhs, self.rhs))
         self.choices = concrete_choices(self.functions, CONFIRM_CHOICES + 1) if self.functions else [{}]
-        self.dps = BASE_DPS + max(digits_needed(self.lhs), digits_needed(self.rhs))
+        needed = max(digits_needed(self.lhs), digits_needed(self.rhs))
+        self.dps = BASE_DPS + min(needed, MAX_EXTRA_DIGITS)
+        if needed > MAX_EXTRA_DIGITS:
+            self.probe.uncertain = beyond_precision(needed)
         self.concrete_cache: dict[int, tuple[sympy.Expr, sympy.Expr] | None] = {}
         self.points = _PointStream(self.symbols)
 
@@ -751,6 +754,12 @@ class _Verifier:
     def notes(self) -> str | None:
         parts = [p for p in (self.probe.isolated, self.probe.domain, self.probe.uncertain, self.probe.undefined) if p]
         return "; ".join(parts) or None
+
+
+def beyond_precision(needed: int) -> str:
+    """Why numbers cannot confirm a step whose constants need more digits than a probe uses."""
+    return (f"a difference as small as 10^-{needed} would not show at the {BASE_DPS + MAX_EXTRA_DIGITS} digits "
+            f"the numbers are computed with")
 
 
 class _PointStream:

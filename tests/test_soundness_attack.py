@@ -100,7 +100,7 @@ def test_a_near_miss_is_refused_in_the_isolated_worker_too(step: str, rhs: str, 
 
 
 # False claims that once passed, each with a witness: a point and both sides there, computed with mpmath
-# at 200 digits from the formulas written out by hand (no derive, no sympy simplification).
+# at 9000 digits from the formulas written out by hand (no derive, no sympy simplification).
 def _tanh(v: object) -> object:
     return mpmath.tanh(v)
 
@@ -149,6 +149,12 @@ FALSE_CLAIMS = [
     # a power of a constant as small as 10^-77 (50 digits did not show it)
     ("1 = 1 + (sqrt(2)-1)^200", lambda: (1, 1 + (mpmath.sqrt(2) - 1) ** 200)),
     ("sin(x) = sin(x) + (pi-3)^100", lambda: (0, (mpmath.pi - 3) ** 100)),
+    # a difference beyond the digits the probe may use, or from a large constant beside a variable
+    ("tanh(10000) = 1", lambda: (_tanh(10000), 1)),
+    ("sigmoid(5000) = 1", lambda: (1 / (1 + mpmath.exp(-5000)), 1)),
+    ("log(exp(x) + exp(x - 500)) = x", lambda: (mpmath.log(mpmath.exp(1) + mpmath.exp(1 - 500)), 1)),
+    ("d/dx(x + 3^(x - 2000)) = 1", lambda: (1 + mpmath.power(3, -2000) * mpmath.log(3), 1)),
+    ("x + 10^(-x^2 - 300) = x", lambda: (1 + mpmath.power(10, -301), 1)),
     # steep: false where 10^8 x is about 1, far below the smallest scale of the random points
     ("x tanh(10^8 x) = abs(x)", lambda: (mpmath.mpf(10) ** -8 * mpmath.tanh(1), mpmath.mpf(10) ** -8)),
 ]
@@ -156,7 +162,7 @@ FALSE_CLAIMS = [
 
 @pytest.mark.parametrize(("text", "witness"), FALSE_CLAIMS, ids=[t for t, _ in FALSE_CLAIMS])
 def test_a_false_claim_is_never_accepted(text: str, witness) -> None:
-    with mpmath.workdps(200):
+    with mpmath.workdps(9000):
         left, right = witness()
         assert left != right  # the oracle: the claim is false
     (*_, step) = derive.check(text).steps
