@@ -201,10 +201,25 @@ def test_a_step_that_holds_as_0_0_because_a_name_is_misspelt_says_so():
     assert step.verdict is Verdict.PROVED and step.note is None  # E(y): E depends on z through y
 
 
-def test_a_derivative_by_a_name_the_definition_only_applies_holds_as_0_0_and_says_so():
-    (step,) = check("E = y(x)^2\ndE/dy = 0").steps
-    assert step.verdict is Verdict.PROVED  # E has no variable y: 0 = 0
-    assert "dE/dy is 0: E is written with y(x), a function, not with a variable y" in step.note
+def test_a_derivative_by_a_name_the_definition_applies_at_two_points_holds_as_0_0_and_says_so():
+    (step,) = check("E = y(x)^2 + y(t)\ndE/dy = 0").steps
+    assert step.verdict is Verdict.PROVED  # E has no variable y, and no one y(...) to take it by: 0 = 0
+    assert "dE/dy is 0: E is written with y(t), a function, not with a variable y" in step.note
+
+
+# The contract: dN/dy(z) means the same as dN/dy when y(z) is how y is written. The seed question, with y
+# abstract: E = 1/2 (a - y(z))^2, so dE/dy = -(a - y(z)) and dE/dz = dy/dz dE/dy (oracle: sympy.diff by y(z)).
+@pytest.mark.parametrize(("text", "verdict"), [
+    ("E = y(x)^2\ndE/dy = 2 y(x)", "proved"),
+    ("E = y(x)^2\ndE/dy = 0", "refuted"),
+    ("E = 1/2*(a - y(z))^2\ndE/dy = -(a - y(z))", "proved"),
+    ("E = 1/2*(a - y(z))^2\ndE/dz = dy/dz * dE/dy", "proved"),
+    ("E = 1/2*(a - y(z))^2\ndE/dz = dy/dz * dE/dy(z)", "proved"),
+    ("E = 1/2*(a - y(z))^2\ndE/dz = -dy/dz * dE/dy", "refuted"),
+])
+def test_a_derivative_by_y_where_y_is_written_y_of_z_is_by_y_of_z(text: str, verdict: str) -> None:
+    (step,) = check(text).steps
+    assert step.verdict == verdict, step.note
 
 
 def test_implicit_differentiation_of_a_variable_holds_as_0_0_and_says_so():
