@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import gc
 import importlib
 import io
@@ -140,8 +141,8 @@ def main(
     environ: Mapping[str, str] | None = None,
 ) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
-    out = stdout or sys.stdout or _Nowhere()
-    err = stderr or sys.stderr or _Nowhere()
+    out = _whole_writes(stdout or sys.stdout or _Nowhere())
+    err = _whole_writes(stderr or sys.stderr or _Nowhere())
     env = os.environ if environ is None else environ
     console = _Console(out, err, use_color(out, env), use_color(err, env))
     parser = build_parser()
@@ -241,6 +242,44 @@ def _load_engine(modules: Sequence[str]) -> None:
             if _own_process:
                 gc.freeze()
             gc.enable()
+
+
+class _WholeWrites(io.TextIOBase):
+    """A text stream over an unbuffered one (PYTHONUNBUFFERED, `python -u`, as many containers run): its
+    raw write may take only part of a long text, which the text stream drops without an error, so that a
+    report cut short by a reader who left (`derive check ... | head`) exited 0. This one writes the rest,
+    and so meets the error."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.raw: Any = stream.buffer
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def write(self, text: str) -> int:
+        self.stream.flush()  # anything the stream holds goes first
+        data = memoryview(text.encode(self.stream.encoding or "utf-8", self.stream.errors or "strict"))
+        while data:
+            written = self.raw.write(data)
+            if not written:  # a non-blocking descriptor that is full: an error rather than a spin
+                raise BlockingIOError(errno.EAGAIN, "the output cannot take more now")
+            data = data[written:]
+        return len(text)
+
+
+def _whole_writes(stream: TextIO) -> TextIO:
+    """`stream`, or one that writes all of each text when it is unbuffered (see _WholeWrites)."""
+    return _WholeWrites(stream) if isinstance(getattr(stream, "buffer", None), io.RawIOBase) else stream
 
 
 class _Nowhere(io.TextIOBase):

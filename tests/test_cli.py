@@ -520,6 +520,19 @@ def test_python_m_derive_says_nothing_when_its_reader_leaves(tmp_path: Path, lin
     assert (process.wait(timeout=120), err) == (1, "")
 
 
+def test_python_m_derive_unbuffered_says_so_when_its_reader_leaves_in_the_middle(tmp_path: Path) -> None:
+    """Unbuffered (PYTHONUNBUFFERED, as many containers set it), a long write to a pipe whose reader leaves
+    writes only part, and Python's text stream drops the rest without an error: exit 0 for a cut report."""
+    path = tmp_path / "report.txt"
+    path.write_text("d/dx(x^2) = 2x\n" * 3000, encoding="utf-8")  # a report of 130 kB: two pipes' worth
+    process = subprocess.Popen([sys.executable, "-m", "derive", "check", str(path)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**USER_ENVIRONMENT, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10)  # the report has started: the rest waits in a full pipe
+    process.stdout.close()
+    assert (process.wait(timeout=120), process.stderr.read().decode()) == (1, "")
+
+
 @pytest.mark.skipif(os.name != "posix", reason="closes the child's descriptors before it starts")
 @pytest.mark.parametrize(("text", "code"), [("d/dx(x^2) = 2x\n", 0), ("d/dx(x^2) = 3x\n", 1), ("sin(x\n", 2)],
                          ids=["right", "wrong", "bad-input"])
