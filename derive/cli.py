@@ -538,8 +538,14 @@ def _check(args: argparse.Namespace, console: _Console, stdin: TextIO | None) ->
         if path == "-":
             if stdin is None:  # `derive check <&-`: Python has no sys.stdin
                 raise DeriveError("standard input is closed: name the files to check, or send a derivation to it")
+            from derive.limits import DEFAULT_LIMITS
+            from derive.sources import read_bounded
+
             buffer = getattr(stdin, "buffer", None)  # bytes, so that UTF-8 is required whatever the locale
-            data = buffer.read() if buffer is not None else stdin.read()
+            limit = DEFAULT_LIMITS.max_input_bytes
+            data = read_bounded(buffer) if buffer is not None else stdin.read(limit + 1)
+            if len(data) > limit:
+                raise DeriveError(f"input too large: more than {limit:,} characters (at most {limit:,}; limits.md)")
             tasks.append(
                 Task(path, data=data, latex=args.latex, color=console.color_out, name=STDIN_NAME, json=json_out)
             )

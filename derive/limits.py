@@ -21,6 +21,7 @@ class Limits:
 
     max_expression_chars: int = 20_000  # one expression or one statement line
     max_text_chars: int = 1_000_000  # a whole derivation text
+    max_input_bytes: int = 16_000_000  # a file or standard input as read by the CLI (a Markdown page of many)
     max_lines: int = 20_000  # statements in one derivation
     max_depth: int = 120  # nested brackets, and nesting of the parse tree / 4
     max_nodes: int = 50_000  # parse-tree nodes in one expression

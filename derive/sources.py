@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from derive.errors import DefinitionError, DeriveError, ParseError, caret_context
+from derive.limits import DEFAULT_LIMITS
 from derive.preprocess import unify_line_ends
 
 if TYPE_CHECKING:  # sympy-heavy modules are imported where they are used: the command line starts fast
@@ -183,10 +184,19 @@ def read_source(path: str) -> str:
     """A file's text as UTF-8; a file that is not UTF-8 is bad input at the line and column of the fault."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = read_bounded(handle)
     except OSError as error:
         raise DeriveError(f"cannot read the file: {error.strerror or error}") from None
     return decode(data)
+
+
+def read_bounded(stream: BinaryIO, limit: int = DEFAULT_LIMITS.max_input_bytes) -> bytes:
+    """All of `stream` up to `limit` bytes; more is an error once it is seen, so that an endless input
+    (`yes ... | derive check`, /dev/zero) is not read into memory without end."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise DeriveError(f"input too large: more than {limit:,} bytes (at most {limit:,}; limits.md)")
+    return data
 
 
 def decode(data: bytes) -> str:

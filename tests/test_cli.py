@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -669,3 +670,25 @@ def test_a_file_named_diff_is_still_a_file_to_check(tmp_path: Path, monkeypatch:
 def test_an_empty_where_is_named_as_the_where_it_is() -> None:
     code, _, err = run("diff", "x", "--wrt", "x", "--where", "y = 1", "--where", "")
     assert code == 2 and err.startswith("<where 2>:1:1:")
+
+
+def test_an_endless_input_is_refused_once_it_passes_the_bound_not_read_whole() -> None:
+    """`yes ... | derive check`, or a device such as /dev/zero: read up to the bound, then an error (it
+    was read whole, into memory without end)."""
+    process = subprocess.Popen([sys.executable, "-m", "derive", "check"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=USER_ENVIRONMENT)
+    assert process.stdin is not None
+    line = b"d/dx(x^2) = 2x\n" * 10_000
+    with contextlib.suppress(BrokenPipeError):
+        for _ in range(400):  # 60 MB, well past the bound; derive stops reading before the end
+            process.stdin.write(line)
+        process.stdin.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert b"input too large" in err and b"bytes" in err
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs an endless device")
+def test_an_endless_file_is_refused_once_it_passes_the_bound() -> None:
+    result = derive_process("check", "/dev/zero")
+    assert result.returncode == 2 and "too large" in result.stderr
