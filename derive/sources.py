@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # sympy-heavy modules are imported where they are used: the c
 
 Kind = Literal["plain", "latex", "markdown"]
 
-TEX_SUFFIXES = (".tex", ".ltx", ".latex")
+# and what pre-commit's `tex` type also covers (styles, classes, documented sources, bibliographies)
+TEX_SUFFIXES = (".tex", ".ltx", ".latex", ".sty", ".cls", ".dtx", ".ins", ".bbl")
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 STDIN = "-"
 

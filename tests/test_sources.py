@@ -61,6 +61,8 @@ def column_of(text: str, needle: str) -> int:
     [
         ("notes.tex", "latex"), ("NOTES.TEX", "latex"), ("a/b.ltx", "latex"), ("notes.md", "markdown"),
         ("notes.markdown", "markdown"), ("notes.txt", "plain"), ("-", "plain"), ("derivation", "plain"),
+        # what pre-commit's `tex` type also covers: a style or class file has no derivation unless marked
+        ("mystyle.sty", "latex"), ("thesis.cls", "latex"), ("package.dtx", "latex"), ("refs.bbl", "latex"),
     ],
     ids=lambda value: str(value),
 )
@@ -336,3 +338,10 @@ def test_a_note_names_the_line_of_the_file_where_a_given_is():
     (step,) = report.steps
     assert step.line == 7 and "the given of line 6" in step.note
     assert [g.line for g in report.givens] == [6]
+
+
+def test_a_style_file_without_a_marked_block_has_nothing_to_check(tmp_path) -> None:
+    path = tmp_path / "mystyle.sty"
+    path.write_text("\\NeedsTeXFormat{LaTeX2e}\n\\ProvidesPackage{mystyle}\n", encoding="utf-8")
+    report = check_source(str(path), read_source(str(path)))
+    assert not report.steps and report.ok
