@@ -100,4 +100,4 @@ class Derivation:
         return self.to_markdown()
 
     def _repr_html_(self) -> str:
-        return self.to_html()
+        return render.to_html_fragment(self)  # a notebook's page holds it: no page of its own

@@ -132,24 +132,31 @@ def _math(expr: sympy.Basic) -> str:
     return f'<math display="block">{_MATHML.doprint(expr)}</math>'
 
 
-def to_html(derivation: _Derivation) -> str:
-    """A self-contained page: MathML for the formulas, no scripts, no external files."""
+_VERDICT_COLORS = {"proved": "#080", "confirmed": "#080", "refuted": "#b00", "unknown": "#a60"}
+
+
+def to_html_fragment(derivation: _Derivation) -> str:
+    """The steps and the result as a table with MathML, styled inline: what a notebook shows inside its
+    own page (a page's styles for body and td would restyle the notebook around it)."""
     rows = []
     for number, step in enumerate(derivation.steps, start=1):
         verdict = _verdict(step.verdict)
         equation = to_mathml_equation(step.before, step.after)
         rows.append(
-            f"<tr><td>{number}</td><td>{equation}</td><td><code>{html.escape(step.rule)}</code></td>"
-            f'<td class="{verdict}" title="{verdict}">{mark(verdict)}</td>'
+            f'<tr><td>{number}</td><td>{equation}</td><td><code>{html.escape(step.rule)}</code></td>'
+            f'<td class="{verdict}" title="{verdict}" style="color:{_VERDICT_COLORS.get(verdict, "#a60")}">{mark(verdict)}</td>'
             f"<td>{html.escape(step.explanation)}</td></tr>"
         )
-    title = html.escape(f"d/d{derivation.wrt} {derivation.input}")
     status = "every step verified" if derivation.ok else "some step not verified"
+    return f"<table>{''.join(rows)}</table><p>Result ({status}):</p>{_math(derivation.result)}"
+
+
+def to_html(derivation: _Derivation) -> str:
+    """A self-contained page: MathML for the formulas, no scripts, no external files."""
+    title = html.escape(f"d/d{derivation.wrt} {derivation.input}")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{title}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td{padding:.3em .8em;vertical-align:middle}"
-        ".proved,.confirmed{color:#080}.refuted{color:#b00}.unknown{color:#a60}</style></head><body>"
-        f"<h1>{title}</h1><table>{''.join(rows)}</table>"
-        f"<p>Result ({status}):</p>{_math(derivation.result)}</body></html>\n"
+        "<style>body{font-family:sans-serif;margin:2em}td{padding:.3em .8em;vertical-align:middle}</style>"
+        f"</head><body><h1>{title}</h1>{to_html_fragment(derivation)}</body></html>\n"
     )

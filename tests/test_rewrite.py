@@ -385,7 +385,14 @@ def test_to_html_is_a_self_contained_page_with_mathml(seed):
     page = seed.to_html()
     assert page.startswith("<!DOCTYPE html>") and "<math" in page and "<script" not in page
     assert page.count("<tr>") == len(seed.steps)
-    assert seed._repr_html_() == page
+    assert seed._repr_html_() in page
+
+
+def test_the_notebook_display_is_a_fragment_that_restyles_nothing_around_it(seed):
+    # a notebook puts it inside its own page: no document, no head, no styles for body or td, no h1
+    fragment = seed._repr_html_()
+    assert not any(tag in fragment for tag in ("<!DOCTYPE", "<html", "<head", "<body", "<style", "<h1"))
+    assert fragment.count("<tr>") == len(seed.steps) and "<math" in fragment
 
 
 def test_a_refuted_step_makes_the_derivation_not_ok(monkeypatch):
