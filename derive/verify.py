@@ -324,11 +324,20 @@ def _over_periods(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, dict]]:
             for k in range(-24, 25)]
 
 
-def _at_the_scale_of_constants(expr: sympy.Expr, x: sympy.Symbol) -> list[tuple[dict, dict]]:
-    """Pairs of points where x is about 1/c for each large constant c of `expr`: x tanh(10^8 x) = |x| is
-    false where 10^8 x is about 1, far below the smallest scale of the random points."""
-    large = sorted({abs(r) for r in expr.atoms(sympy.Rational) if abs(r) >= 1000}, reverse=True)[:4]
-    return [({x: sign / c}, {x: sign * 3 / (2 * c)}) for c in large for sign in (1, -1)]
+def _at_the_scale_of_constants(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> list[tuple[dict, dict]]:
+    """Pairs of points where the variables are about 1/c for each large constant c of `expr`, and about c
+    for each small one: x tanh(10^8 x) = |x| is false where 10^8 x is about 1, and max(|x|, 1/1000) = |x|
+    where |x| < 1/1000, both far below the smallest scale of the random points. In several variables, all
+    of them at that scale at once (x^2 + y^2 + z^2 clamped at 10^-6)."""
+    constants = {abs(sympy.Rational(r)) for r in expr.atoms(sympy.Rational, sympy.Float) if r}
+    large = sorted((c for c in constants if c >= 1000), reverse=True)[:4]
+    small = sorted(c for c in constants if c <= sympy.Rational(1, 1000))[:4]
+    scales = [1 / c for c in large] + [c / 10 for c in small]
+
+    def at(scale: sympy.Rational, sign: int, factor: sympy.Rational) -> dict:
+        return {x: sign * scale * factor * sympy.Rational(7 + j, 7) for j, x in enumerate(symbols)}
+
+    return [(at(s, sign, sympy.Integer(1)), at(s, sign, sympy.Rational(3, 2))) for s in scales for sign in (1, -1)]
 
 
 def _negative_integer_points(symbols: list[sympy.Symbol]) -> list[dict[sympy.Symbol, sympy.Rational]]:
@@ -365,6 +374,8 @@ def concrete_choices(
             body = sum(
                 (UNARY_CHOICES[(k + j + i) % m].subs(_T, p) for i, p in enumerate(params)), sympy.Integer(0)
             )
+            if j >= m:  # a seventh function would be the first again: f1' in place of f7' held
+                body += sympy.Rational(j // m, 7) * params[0] ** 4
             if arity > 1:
                 # Mixed partials must not vanish, and two of the same order must differ (∂1∂1∂2 g against
                 # ∂1∂2∂2 g): sin(c·t) with c_i = p_i/(4 + k), p_i the i-th prime, gives ∂^α a factor
@@ -491,15 +502,19 @@ class _Verifier:
         3/7 and 4/9, where no random point falls. In several variables, so along a few lines. In one, also
         points at the scale of its large constants (x near 10^-8 for tanh(10^8 x))."""
         arguments = piece_arguments(self.difference)
+        if not self.symbols:
+            return None
         if len(self.symbols) != 1:
             if not arguments or len(self.symbols) > MAX_LINE_SYMBOLS:
                 return None
-            # lines through two simple points and the first random one
+            # lines through two simple points and the first random one, and every variable at the scale
+            # of a constant of the pieces
             bases = [self.points[i][0] for i in (0, 1, QUICK_POINTS)]
-            pairs = _between_breakpoints_on_lines(arguments, self.symbols, bases)
+            pairs = [*_between_breakpoints_on_lines(arguments, self.symbols, bases),
+                     *_at_the_scale_of_constants(self.difference, self.symbols)]
         else:
             x = self.symbols[0]
-            pairs = [*_between_breakpoints(arguments, x), *_at_the_scale_of_constants(self.difference, x),
+            pairs = [*_between_breakpoints(arguments, x), *_at_the_scale_of_constants(self.difference, [x]),
                      *_over_periods(self.difference, x)]
         for point, nearby in pairs:
             for k in range(len(self.choices)):

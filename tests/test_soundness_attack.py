@@ -125,6 +125,15 @@ FALSE_CLAIMS = [
     ("abs(f(sin(x))) = f(sin(x))", lambda: (abs(mpmath.sin(0.3) - 5), mpmath.sin(0.3) - 5)),
     ("d/dx(abs(f(sin(x)))) = cos(x) f'(sin(x))", lambda: (-mpmath.cos(0.3), mpmath.cos(0.3))),
     ("sign(f(x^2)) = 1", lambda: (mpmath.sign(0.09 - 5), 1)),
+    # seven abstract functions: the seventh was given the first one's concrete function (oracle: f_i = t^i)
+    ("d/dx(f1(x) + f2(x) + f3(x) + f4(x) + f5(x) + f6(x) + f7(x)) = "
+     "f1'(x) + f2'(x) + f3'(x) + f4'(x) + f5'(x) + f6'(x) + f1'(x)",
+     lambda: (sum(i * 2 ** (i - 1) for i in range(1, 8)), sum(i * 2 ** (i - 1) for i in range(1, 7)) + 1)),
+    # an epsilon clamp: false only where |x| < 1/1000, between the random points' scales
+    ("max(abs(x), 1/1000) = abs(x)", lambda: (mpmath.mpf(1) / 1000, mpmath.mpf(1) / 10000)),
+    ("x/max(abs(x), 0.000001) = sign(x)", lambda: (mpmath.mpf(10) ** -7 / mpmath.mpf(10) ** -6, 1)),
+    ("d/dx log(max(x^2 + y^2 + z^2, 0.000001)) = 2x/(x^2 + y^2 + z^2)",
+     lambda: (0, 2 * mpmath.mpf(10) ** -4 / (3 * mpmath.mpf(10) ** -8))),
     # max and min are functions, not abstract ones (nor a definition of min)
     ("min(x, y) = (x + y + abs(x - y))/2", lambda: (min(0, 1), (0 + 1 + abs(0 - 1)) / 2)),
     ("max(x, 0) = x", lambda: (max(-1, 0), -1)),
