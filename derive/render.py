@@ -142,9 +142,10 @@ def to_html_fragment(derivation: _Derivation) -> str:
     for number, step in enumerate(derivation.steps, start=1):
         verdict = _verdict(step.verdict)
         equation = to_mathml_equation(step.before, step.after)
+        color = _VERDICT_COLORS.get(verdict, "#a60")
         rows.append(
-            f'<tr><td>{number}</td><td>{equation}</td><td><code>{html.escape(step.rule)}</code></td>'
-            f'<td class="{verdict}" title="{verdict}" style="color:{_VERDICT_COLORS.get(verdict, "#a60")}">{mark(verdict)}</td>'
+            f"<tr><td>{number}</td><td>{equation}</td><td><code>{html.escape(step.rule)}</code></td>"
+            f'<td class="{verdict}" title="{verdict}" style="color:{color}">{mark(verdict)}</td>'
             f"<td>{html.escape(step.explanation)}</td></tr>"
         )
     status = "every step verified" if derivation.ok else "some step not verified"
