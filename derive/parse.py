@@ -166,7 +166,9 @@ class Chain:
 _LATEX_NAME = re.compile(
     r"""\\(?P<accent>hat|bar|tilde|dot|vec|widehat|overline)(?:\s*\{\s*(?:(?P<accented>[A-Za-z])|\\(?P<accented_greek>[A-Za-z]+))\s*\}|\s+(?P<bare>[A-Za-z]))
       | \\(?P<greek>[A-Za-z]+)(?![A-Za-z{])
-      | \\(?:mathrm|mathit|operatorname|text|textrm|mathbf|boldsymbol)\s*\{\s*(?P<word>[A-Za-z][A-Za-z0-9]*)\s*\}
+      | \\(?:mathbf|boldsymbol|bm)\s*\{\s*\\(?P<bold_greek>[A-Za-z]+)\s*\}
+      | \\(?:mathrm|mathit|operatorname|text|textrm|mathbf|boldsymbol|bm|mathcal|mathscr|mathsf)
+        \s*\{\s*(?P<word>[A-Za-z][A-Za-z0-9]*)\s*\}
       | (?P<letter>[A-Za-z]|[^\W\d_])""",
     re.VERBOSE,
 )
@@ -183,6 +185,8 @@ def latex_name(text: str) -> str:
         return normalize_name(text)
     if m.group("greek"):
         base = m.group("greek")  # \varphi is varphi: a name of its own, not phi
+    elif m.group("bold_greek"):
+        base = m.group("bold_greek")
     elif m.group("accent"):
         letter = m.group("accented") or m.group("accented_greek") or m.group("bare")  # \hat{y}, \hat{\alpha}, \hat y
         base = letter + _ACCENT_SUFFIX[m.group("accent")]
@@ -221,7 +225,7 @@ _PLAIN_LEIBNIZ = re.compile(
 )
 _PLAIN_DOP = re.compile(rf"^[d∂]{_PLAIN_TOP}/[d∂](?P<v>{_PLAIN_NAME}){_PLAIN_BOTTOM}$")
 _DL = r"(?:d|∂|\\mathrm\s*\{\s*d\s*\}|\\operatorname\s*\{\s*d\s*\}|\\text\s*\{\s*d\s*\}|\\partial(?![A-Za-z]))"
-_LVAR = (r"(?:\\[A-Za-z]+\s*(?:\{\s*[A-Za-z][A-Za-z0-9]*\s*\})?|[A-Za-z]|[α-ορ-ωϑϕϵΓΔΘΛΞΠΣΥΦΨΩ])"
+_LVAR = (r"(?:\\[A-Za-z]+\s*(?:\{\s*(?:[A-Za-z][A-Za-z0-9]*|\\[A-Za-z]+)\s*\})?|[A-Za-z]|[α-ορ-ωϑϕϵΓΔΘΛΞΠΣΥΦΨΩ])"
          r"(?:\s*_\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z0-9]))?")
 
 
@@ -929,6 +933,10 @@ def _lookalikes() -> dict[int, str]:
 _LOOKALIKES = _lookalikes()
 
 
+# A superscript written before a subscript: the subscript belongs to the name (x^2_1 is x_1^2 in TeX).
+_SUPERSCRIPT_FIRST = re.compile(r"(?<=[A-Za-z])(\^\s*(?:\{[^{}]*\}|[A-Za-z0-9]))(_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))")
+
+
 def parse_span(
     source: str,
     begin: int,
@@ -956,6 +964,8 @@ def parse_span(
     if latex:
         _refuse_evaluation_bars(text, source, begin)
     text = pair_bars(text)
+    if latex:
+        text = _SUPERSCRIPT_FIRST.sub(r"\2\1", text)  # x^2_1 is x_1^2, as TeX sets it (same length)
     if not _BLANK.sub("", text):
         _raise_at(source, begin, "empty input")
     check_nesting(text, limits, source=source, offset=begin)
@@ -1101,7 +1111,7 @@ _GREEK_COMMANDS = "|".join(sorted({*GREEK_LETTERS.values(), "varepsilon", "varth
 _TRANSPOSE = re.compile(
     r"(?:(?<![A-Za-z\\])[A-Za-df-z]|\\[A-Za-z]+|[})])\s*\^\s*"
     r"(\{\s*(?:\\top|\\intercal)\s*\}|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])"
-    r"|(?:\{\s*T\s*\}|T)(?=\s*(?:[A-Za-z(\[]|\\(?:mathbf|boldsymbol|vec|hat|bar|tilde|left|" + _GREEK_COMMANDS + r")"
+    r"|(?:\{\s*T\s*\}|T)(?=\s*(?:[A-Za-z(\[]|\\(?:mathbf|boldsymbol|bm|vec|hat|bar|tilde|left|" + _GREEK_COMMANDS + r")"
     r"(?![A-Za-z]))))")  # a vector after it (x, \mathbf{x}, \phi), not a function (a^T \ln a is a power)
 # f^{-1}(x): the inverse function of a function f, which read as a power is x/f (\sin^{-1} is asin, read before
 # this; x^{-1}(x + 1) is a product); \sigma^{-1}(y) is the logit, not 1/σ(y)

@@ -262,7 +262,13 @@ def rows(text: str, *, latex: bool) -> Rows:
     """The cleaned text and the spans of its statements in reading order: several equations on a row cut
     apart, an aside that defines (`where u = x^2`) before the equation it explains."""
     cleaned, spans, breaks, joined = _latex_rows(text) if latex else _plain_rows(text)
+    cleaned = _DEFINING_EQUALS.sub(lambda m: "=".ljust(len(m.group())), cleaned)
     cleaned, parts = _cut_between_equations(cleaned, spans, breaks, joined)
+    for group in parts:
+        for part in group:
+            arrow = _LEADING_CONNECTIVE.match(cleaned, part.begin, part.end)
+            if arrow is not None:  # `\Rightarrow \frac{dy}{dx} = 2x`: the arrow is not the claim's
+                cleaned = blank(cleaned, arrow.start(1), arrow.end(1))
     order = [part for group in parts for part in sorted(group, key=lambda p: p.kind != "defines")]
     spans = _trim(cleaned, [(p.begin, p.end) for p in order])
     kept = {begin for begin, _ in spans}
@@ -273,8 +279,14 @@ def rows(text: str, *, latex: bool) -> Rows:
 
 # `z = wx + b, \quad y = \sigma(z)`, `u = x^2; v = sin(x)`, `E = 1/2 (t - y)^2 where y = sigmoid(z)`: punctuation,
 # a wide space or a word between two equations of one row (`\,` and `\;` are thin spaces, not punctuation).
-_SEPARATOR = re.compile(r"(?:(?<!\\)[,;]|\\q?quad(?![A-Za-z])|(?<![\w\\])(?P<word>where|and|with|since|because)(?!\w))"
-                        r"(?:\s|~|\\[,;:! ]|\\q?quad(?![A-Za-z]))*")
+# `y = x^2 \implies \frac{dy}{dx} = 2x`: an arrow of reasoning between two equations, or before one.
+_CONNECTIVE = (r"\\(?:Rightarrow|Longrightarrow|implies|therefore|because|iff|Leftrightarrow|Longleftrightarrow)"
+               r"(?![A-Za-z])")
+_SEPARATOR = re.compile(r"(?:(?<!\\)[,;]|\\q?quad(?![A-Za-z])|(?<![\w\\])(?P<word>where|and|with|since|because)(?!\w)|"
+                        + _CONNECTIVE + r")(?:\s|~|\\[,;:! ]|\\q?quad(?![A-Za-z]))*")
+_LEADING_CONNECTIVE = re.compile(r"\s*(" + _CONNECTIVE + r")")
+# `f(x) := x^2`, `f(x) \\coloneqq x^2`, `g \\triangleq x^3`: a definition's equals sign
+_DEFINING_EQUALS = re.compile(r":=|\\(?:coloneqq|triangleq|eqqcolon)(?![A-Za-z])")
 _HEAD = re.compile(r"\s*(let|where|[Gg]iven)(?=\s)")
 _DEFINING_WORDS = ("where", "with")  # an aside after them says what the equation before it uses
 _DEFINING_START = re.compile(r"\s*(?:where|with)(?!\w)")
@@ -337,7 +349,7 @@ def _cut_between_equations(cleaned: str, spans: list[tuple[int, int]], breaks: C
                 continue
             if a < start or not any(start <= e < a for e in equals) or not any(e >= b for e in equals):
                 continue
-            if cleaned[b:end].lstrip().startswith("="):  # the chain goes on: `= 3x \\cdot x, \\qquad = 3x^2`
+            if cleaned[b:end].lstrip().startswith("="):  # the chain goes on: `= 3x \cdot x, \qquad = 3x^2`
                 cleaned = blank(cleaned, a, b)
                 continue
             group.append(_Part(start, a, kind, head.group(1) if head and kind != "main" else ""))

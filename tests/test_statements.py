@@ -349,3 +349,18 @@ ASIDES = [
 @pytest.mark.parametrize(("text", "verdicts"), ASIDES, ids=[t for t, _ in ASIDES])
 def test_an_aside_is_read_with_its_row_and_the_chain_goes_on_from_the_main_equation(text, verdicts):
     assert [str(step.verdict.value) for step in derive.check(text).steps] == verdicts
+
+
+# Notation for definitions and for steps of reasoning, as textbooks write them
+@pytest.mark.parametrize(("text", "expected"), [
+    ("f(x) := x^2\nd/dx f(x) = 2x", ["definition f", "claim"]),
+    ("\\begin{align*}\nf(x) &\\coloneqq x^2 \\\\\n\\frac{d}{dx} f(x) &= 2x\n\\end{align*}", ["definition f", "claim"]),
+    ("$g \\triangleq x^3$\n$\\frac{dg}{dx} = 3x^2$", ["definition g", "claim"]),
+    ("\\begin{align*}\ny &= x^2 \\\\\n\\Rightarrow \\frac{dy}{dx} &= 2x\n\\end{align*}", ["definition y", "claim"]),
+    ("$y = x^3$\n$\\therefore \\frac{dy}{dx} = 3x^2$", ["definition y", "claim"]),
+    ("$\\implies \\frac{d}{dx} x^2 = 2x$", ["claim"]),
+    ("$y = x^2 \\implies \\frac{dy}{dx} = 2x$", ["definition y", "claim"]),
+])
+def test_definitions_with_colon_equals_and_steps_after_an_arrow(text: str, expected: list[str]) -> None:
+    assert _kinds(text) == expected
+    assert derive.check(text).ok
