@@ -37,6 +37,7 @@ from derive.limits import (
 from derive.preprocess import (
     CLOSE_BAR,
     OPEN_BAR,
+    blank,
     check_nesting,
     line_column,
     pair_bars,
@@ -224,7 +225,8 @@ _PLAIN_LEIBNIZ = re.compile(
     rf"^[d∂]{_PLAIN_TOP}(?P<n>{_PLAIN_NAME})(?P<args>\([^()]*\))?/[d∂](?P<v>{_PLAIN_NAME}){_PLAIN_BOTTOM}$"
 )
 _PLAIN_DOP = re.compile(rf"^[d∂]{_PLAIN_TOP}/[d∂](?P<v>{_PLAIN_NAME}){_PLAIN_BOTTOM}$")
-_DL = r"(?:d|∂|\\mathrm\s*\{\s*d\s*\}|\\operatorname\s*\{\s*d\s*\}|\\text\s*\{\s*d\s*\}|\\partial(?![A-Za-z]))"
+_DL = (r"(?:d|∂|\\mathrm\s*\{\s*d\s*\}|\\mathrm\s+d|\\operatorname\s*\{\s*d\s*\}|\\text\s*\{\s*d\s*\}"
+       r"|\\partial(?![A-Za-z]))")
 _LVAR = (r"(?:\\[A-Za-z]+\s*(?:\{\s*(?:[A-Za-z][A-Za-z0-9]*|\\[A-Za-z]+)\s*\})?|[A-Za-z]|[α-ορ-ωϑϕϵΓΔΘΛΞΠΣΥΦΨΩ])"
          r"(?:\s*_\s*(?:\{(?:[^{}]|\{[^{}]*\})*\}|[A-Za-z0-9]))?")
 
@@ -937,6 +939,26 @@ _LOOKALIKES = _lookalikes()
 _SUPERSCRIPT_FIRST = re.compile(r"(?<=[A-Za-z])(\^\s*(?:\{[^{}]*\}|[A-Za-z0-9]))(_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))")
 
 
+# Wikipedia's LaTeX: {\displaystyle ...} around a whole equation, and {\frac {d}{dx}} an operator in braces.
+_DISPLAY_GROUP = re.compile(r"\{\s*\\displaystyle(?![A-Za-z])")
+_BRACED_OPERATOR = re.compile(r"(\{)\s*\\[dt]?frac\s*\{\s*" + _DL + r"\s*\}\s*\{\s*" + _DL + r"\s*[A-Za-z]\s*\}\s*(\})")
+
+
+def _braces_unwrapped(text: str) -> str:
+    """`{\\displaystyle X}` and `{\\frac {d}{dx}}` without their braces (blanked: columns stay), which hold
+    the equation or the operator together but read as a bracket that ends too early."""
+    for m in reversed(list(_BRACED_OPERATOR.finditer(text))):
+        text = blank(blank(text, m.start(2), m.end(2)), m.start(1), m.end(1))
+    for m in reversed(list(_DISPLAY_GROUP.finditer(text))):
+        depth = 0
+        for i in range(m.start(), len(text)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0) if text[i - 1 : i] != "\\" else 0
+            if depth == 0:
+                text = blank(blank(text, i, i + 1), m.start(), m.start() + 1)
+                break
+    return text
+
+
 def parse_span(
     source: str,
     begin: int,
@@ -966,6 +988,7 @@ def parse_span(
     text = pair_bars(text)
     if latex:
         text = _SUPERSCRIPT_FIRST.sub(r"\2\1", text)  # x^2_1 is x_1^2, as TeX sets it (same length)
+        text = _braces_unwrapped(text)
     if not _BLANK.sub("", text):
         _raise_at(source, begin, "empty input")
     check_nesting(text, limits, source=source, offset=begin)

@@ -14,7 +14,8 @@ from derive.limits import Limits
 OPEN_BAR = "\ue000"
 CLOSE_BAR = "\ue001"
 
-MATH_DELIMITERS = re.compile(r"\$\$|\$|\\\[|\\\]|\\\(|\\\)")
+# `\[` after a backslash is a row end's spacing (`\\[2pt]`), not display math
+MATH_DELIMITERS = re.compile(r"\$\$|\$|(?<!\\)\\[\[\]()]")
 _OPERAND_END = re.compile(r"[\w)\]}'!" + CLOSE_BAR + r"]")
 # A known function's name right before a bar (ln|x|, \\ln|x|): that bar opens, even inside another |...|.
 # The same names as BAR_FUNC in grammar/plain.lark (this module runs before any grammar is loaded).

@@ -93,8 +93,8 @@ _GOES_ON = re.compile(r"[-+*/^_=<>]|\\(?:cdot|times|div|pm|mp)(?![A-Za-z])")
 _LET_WORD = re.compile(r"\\(?:text|textrm|mathrm|mbox|textbf|textit)\s*\{\s*(let|[Gg]iven)\s*,?\s*\}")
 # `y = \sigma(z) \text{ where } z = wx + b`: a remark that joins two statements written on one row.
 _JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox)\s*\{\s*,?\s*(?P<word>where|and|with)\s*,?\s*\}")
-_ROW_END = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
-_LINE_END = re.compile(r"\\\\(?:\s*\[[^\]]*\])?|\n")
+_ROW_END = re.compile(r"\\\\\*?(?:\s*\[[^\]]*\])?")  # \\, \\*, \\[2pt]
+_LINE_END = re.compile(r"\\\\\*?(?:\s*\[[^\]]*\])?|\n")
 
 
 def _latex_rows(text: str) -> tuple[str, list[tuple[int, int]], Collection[int], dict[int, str]]:

@@ -71,6 +71,11 @@ CONSTANTS_AND_NAMES = [
     (r"\bm{\theta}^2", symbol("theta") ** 2),
     (r"\mathbf{\alpha}", alpha),
     (r"\boldsymbol{\theta}_1", symbol("theta_1")),
+    # as Wikipedia writes it: a braced operator, a whole equation in {\displaystyle ...}
+    (r"{\frac {d}{dx}}\tanh x", sympy.Derivative(sympy.tanh(x), x)),
+    (r"{\displaystyle {\frac {d}{dx}}x^{2}}", sympy.Derivative(x**2, x)),
+    (r"\frac{\mathrm d}{\mathrm dx} x^2", sympy.Derivative(x**2, x)),
+    (r"\frac{\mathrm{d}}{\mathrm{d}x} x^2", sympy.Derivative(x**2, x)),
     # a superscript written with \frac as TeX allows, and a subscript after a superscript
     (r"x^\frac{1}{2}", sympy.sqrt(x)),
     (r"x^\frac12", sympy.sqrt(x)),
@@ -129,6 +134,13 @@ FUNCTIONS = [
     (r"\sin^2 x \, e^{x}", sympy.sin(x) ** 2 * exp(x)),
     (r"\ln e^{x}", log(exp(x))),
     (r"\sin \, x", sympy.sin(x)),
+    # a function's own command spelled out, with a power (was the name tanh squared, times z)
+    (r"\operatorname{tanh}^2(z)", sympy.tanh(z) ** 2),
+    (r"\mathrm{sin}^2(x)", sympy.sin(x) ** 2),
+    (r"\text{sech}^2(x)", sympy.sech(x) ** 2),
+    (r"\operatorname{tanh} z", sympy.tanh(z)),
+    (r"\sigma '(x)", sympy.Derivative(sigmoid(x), x)),  # a space before the prime, as Wikipedia sets it
+    (r"\tanh '(x)", sympy.Derivative(sympy.tanh(x), x)),
     (r"\sin^2 x", sympy.sin(x) ** 2),
     (r"\tanh^2(z)", sympy.tanh(z) ** 2),
     (r"\tanh^{2}(z)", sympy.tanh(z) ** 2),

@@ -364,3 +364,10 @@ def test_an_aside_is_read_with_its_row_and_the_chain_goes_on_from_the_main_equat
 def test_definitions_with_colon_equals_and_steps_after_an_arrow(text: str, expected: list[str]) -> None:
     assert _kinds(text) == expected
     assert derive.check(text).ok
+
+
+@pytest.mark.parametrize("end", ["\\\\[2pt]", "\\\\*", "\\\\ [1ex]", "\\\\*[3pt]"])
+def test_a_row_end_with_spacing_or_a_star_ends_the_row(end: str) -> None:
+    text = f"\\begin{{align*}}\n\\frac{{d}}{{dx}} x^2 &= 2x {end}\n\\frac{{d}}{{dx}} x^3 &= 3x^2\n\\end{{align*}}"
+    report = derive.check(text)
+    assert report.ok and [step.line for step in report.steps] == [2, 3]
