@@ -380,7 +380,10 @@ class _Builder(Transformer_NonRecursive):
         return [item for item in items if not isinstance(item, Token)]
 
     def call(self, tok: Token, args: list[sympy.Expr]) -> sympy.Expr:
-        return _apply(self._function_name(tok.strip()), args, tok)
+        raw = tok.strip()
+        written = normalize_name(latex_name(raw)) if self.latex else normalize_name(raw)
+        # \sigma(z) goes by its own name, so that \sigma(1 - \sigma) is read as σ·(1 − σ) (_apply)
+        return _apply(written if written in _SIGMOID_ALIASES else self._function_name(raw), args, tok)
 
     def bar_call(self, tok: Token, _open: Token, inner: sympy.Expr, _close: Token) -> sympy.Expr:
         """ln|x|: a known function of an absolute value."""
@@ -723,6 +726,9 @@ def _apply(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
     if name == "diff" and not ctx.is_defined(name):
         return _diff_call(args, tok)
     if name in _SIGMOID_ALIASES and not ctx.is_defined(name):
+        if len(args) == 1 and any(s.name in _SIGMOID_ALIASES for s in args[0].free_symbols if s.is_Symbol):
+            # σ(1 - σ), as the sigmoid's derivative is written: the product σ·(1 − σ), not σ of 1 − σ
+            return sympy.Mul(symbol(name), args[0])
         name = "sigmoid"
     if name in _KNOWN and not ctx.is_defined(name):
         constructor, arities = _KNOWN[name]

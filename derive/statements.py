@@ -18,6 +18,7 @@ from sympy.core.function import AppliedUndef
 
 from derive.definitions import Definition
 from derive.errors import DefinitionError, LimitError, ParseError, caret_context
+from derive.functions import sigmoid
 from derive.limits import DEFAULT_LIMITS, Limits
 from derive.parse import Chain, ParseContext, is_latex, parse_span
 from derive.preprocess import MATH_DELIMITERS, blank, line_column, strip_math_delimiters, unify_line_ends
@@ -408,8 +409,24 @@ def read_statements(
             definitions[statement.definition.name] = statement.definition
         if statement.kind == "given":
             tied |= {f.func.__name__ for part in statement.parts for f in part.atoms(AppliedUndef)}
+        if statement.kind == "claim" and "sigma" not in definitions:
+            statement = _sigma_at_its_variable(statement)
         statements.append(statement)
     return statements
+
+
+def _sigma_at_its_variable(statement: Statement) -> Statement:
+    """A claim with dσ/dz (σ undefined: the sigmoid's derivative) and a bare σ: that σ is σ(z), as ML notes
+    write σ' = σ(1 - σ). Left alone when the claim takes σ's derivative by two variables."""
+    sigma = symbol("sigma")
+    if not any(sigma in part.free_symbols for part in statement.parts):
+        return statement
+    variables = {d.variables[0] for part in statement.parts for d in part.atoms(sympy.Derivative)
+                 if isinstance(d.expr, sigmoid) and d.expr.args == d.variables[:1]}
+    if len(variables) != 1:
+        return statement
+    (variable,) = variables
+    return replace(statement, parts=tuple(part.xreplace({sigma: sigmoid(variable)}) for part in statement.parts))
 
 
 def at_statement(error: DefinitionError, text: str, line: int, column: int) -> DefinitionError:

@@ -828,3 +828,18 @@ def test_display_math_lines_that_go_on_or_start_a_chain():
     assert report.ok and len(report.definitions) == 1 and report.steps[0].line == 3
     (step,) = check("$$\n\\frac{d}{dx}(x^2 + 2x)\n+ 1 = 2x + 3\n$$").steps
     assert step.verdict == "proved"
+
+
+# dσ/dz with σ undefined is the sigmoid's derivative; a bare σ in the same claim is then σ(z), as ML notes
+# write σ' = σ(1 - σ). Oracle: sympy.diff of 1/(1 + e^-z).
+@pytest.mark.parametrize(("text", "verdict"), [
+    (r"\frac{d\sigma}{dz} = \sigma(1-\sigma)", "proved"),
+    (r"\frac{d\sigma}{dz} = \sigma \cdot (1-\sigma)", "proved"),
+    ("dsigma/dz = sigma(1 - sigma)", "proved"),
+    ("dσ/dz = σ(1 - σ)", "proved"),
+    (r"\frac{d\sigma}{dz} = \sigma(1+\sigma)", "refuted"),
+    (r"\frac{d\sigma}{dz} = 1 - \sigma", "refuted"),
+])
+def test_a_bare_sigma_beside_d_sigma_dz_is_the_sigmoid_of_z(text: str, verdict: str) -> None:
+    (step,) = check(text).steps
+    assert step.verdict == verdict, step.note

@@ -310,6 +310,13 @@ def test_sigma_alone_is_a_symbol_and_applied_is_the_sigmoid() -> None:
     assert type(parse(r"\sigma(z)")) is sigmoid
 
 
+def test_sigma_of_an_expression_in_sigma_is_a_product() -> None:
+    # σ(1 - σ), as the sigmoid's derivative is written: no one means the sigmoid of 1 - σ
+    assert parse(r"\sigma(1-\sigma)") == sigma * (1 - sigma)
+    assert parse("sigma(1 - sigma)") == sigma * (1 - sigma)
+    assert type(parse(r"\sigma(1 - z)")) is sigmoid
+
+
 def test_a_name_followed_by_a_space_and_a_parenthesis_is_a_product() -> None:
     assert parse(r"y (z)", latex=True) == y * z
     assert parse(r"y(z)", latex=True) == Y(z)
