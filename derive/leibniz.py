@@ -290,7 +290,7 @@ def leibniz(
     value = backprop.grad(top, var.name)
     lhs = backprop.show(backprop.leibniz(top, var.name))
     shown = backprop.show(value)
-    kept = [var.name] if var.name in defs else []
+    kept: list[str] = []  # the result in the leaf variables, as the contract says: a defined var too
     leaf = substitute(shown, defs, keep=kept)
     last = backprop.established.get((top, var.name))
     whole = last is not None and last.before == lhs  # the last line gives the value in the names

@@ -374,13 +374,18 @@ def value_at(expr: sympy.Expr, point: dict[sympy.Symbol, sympy.Rational]) -> com
 
 
 def oracle(expr: sympy.Expr, wrt: sympy.Symbol, where: dict) -> sympy.Expr:
-    """sympy's own derivative of the expression with every definition substituted."""
+    """sympy's own derivative of the expression with every definition substituted (a defined variable held
+    while differentiating, and put in afterwards: the contract's result is in the leaf variables)."""
     definitions = []
     for key, body in where.items():
         name, _, params = key.partition("(")
         definitions.append(Definition(name, tuple(symbol(p) for p in params.rstrip(")").split(",") if p), body))
+    defs = Definitions(definitions)
     keep = [wrt.name] if wrt.name in where else []
-    return sympy.diff(concrete(substitute(expr, Definitions(definitions), keep=keep)), realify(wrt))
+    derivative = sympy.diff(concrete(substitute(expr, defs, keep=keep)), realify(wrt))
+    if not keep:
+        return derivative
+    return concrete(substitute(derivative.xreplace({realify(wrt): symbol(wrt.name)}), defs))
 
 
 def agree(left: sympy.Expr, right: sympy.Expr) -> bool:

@@ -627,6 +627,8 @@ def test_a_partial_inside_is_differentiated_by_the_defined_name_it_holds(text: s
         lambda e: {"g": g, "h": h}[type(e).__name__](*e.args),
     ).doit()
     result = result.xreplace({s: u for s in result.free_symbols if s.name == "u"})
+    # the result is in the leaf variables (u is f(z) there): f(z) back to u, to compare at a value of u
+    result = result.replace(lambda e: isinstance(e, AppliedUndef) and type(e).__name__ == "f", lambda e: u)
     point = {u: sympy.Rational(7, 10)}
     assert abs(sympy.N((result - expected).subs(point), 30)) < 1e-20
 
