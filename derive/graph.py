@@ -89,7 +89,7 @@ def build_graph(
     """The graph of `expr` under the definitions `where`, as `derive.differentiate` reads them."""
     _text, expression = read_expression(expr)
     defs, _texts = read_where(where)
-    var = read_variable(wrt, expression, *(d.expr for d in defs))
+    var = read_variable(wrt, expression, *(d.expr for d in defs), defined=defs.names)
     top, defs = top_name(expression, defs, var)
     used = reachable({top}, defs)
     bodies = {d.name: canonical(d.expr, defs) for d in defs if d.name in used}

@@ -12,7 +12,7 @@ import bisect
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cmp_to_key, lru_cache
@@ -877,14 +877,19 @@ def read_expression(expr: str | sympy.Basic, defs: Definitions | None = None) ->
     if isinstance(expr, str):
         return expr, parse(expr, context=parse_context(defs or ()))
     if isinstance(expr, sympy.Basic):
+        if not isinstance(expr, sympy.Expr):  # Eq(x, 1), x > 1: nothing to differentiate (it gave no steps)
+            raise OptionError(f"expected an expression to differentiate, got {type(expr).__name__}: "
+                              f"{render.plain(expr)}")
         return render.plain(expr), expr
     if isinstance(expr, int):
         return str(expr), sympy.Integer(expr)
     raise OptionError(f"expected an expression as text or sympy, got {type(expr).__name__}")
 
 
-def read_variable(wrt: str | sympy.Basic, *exprs: sympy.Basic) -> sympy.Symbol:
-    """The variable to differentiate by: a name, never a number; the expression's own symbol of that name."""
+def read_variable(wrt: str | sympy.Basic, *exprs: sympy.Basic, defined: Collection[str] = ()) -> sympy.Symbol:
+    """The variable to differentiate by: a name, never a number or a function that is not defined (`defined`
+    names an intermediate, y(z) = sigmoid(z), which may be held as a variable); the expression's own symbol
+    of that name."""
     if isinstance(wrt, sympy.Symbol) and _NAME.match(wrt.name):
         name = wrt.name
     elif isinstance(wrt, str) and _NAME.match(normalize_name(wrt.strip())):
@@ -896,13 +901,22 @@ def read_variable(wrt: str | sympy.Basic, *exprs: sympy.Basic) -> sympy.Symbol:
         for s in expr.free_symbols:
             if isinstance(s, sympy.Symbol) and s.name == name:
                 return s
+    applied = [f for expr in exprs for f in expr.atoms(sympy.Function) if _function_name(f) == name]
+    if applied and name not in defined:  # d/dsin(sin(x)) and d/dy(y(x)^2) were 0
+        raise OptionError(f"cannot differentiate by {name}: it is a function in the expression "
+                          f"({render.plain(applied[0])}), not a variable; differentiate by its argument")
     constant = {"e": sympy.E, "pi": sympy.pi}.get(name)
-    if constant is not None and any(expr.has(constant) for expr in exprs):
+    if constant is not None and any(expr.has(constant) or (name == "e" and expr.has(sympy.exp)) for expr in exprs):
         # d/de of e*x would be 0: the e written there is Euler's number
         what = "Euler's number" if name == "e" else "the number π"
         raise OptionError(f"cannot differentiate by {name}: {name} in the expression is {what}, a constant; "
                           "write the variable with another name")
     return symbol(name)
+
+
+def _function_name(f: sympy.Function) -> str:
+    """The name a function is written with: sin for sin(x), sigmoid for σ(z), y for y(x)."""
+    return str(getattr(f.func, "__name__", type(f).__name__))
 
 
 def read_style(style: str | None, defs: Definitions) -> str:
@@ -1004,7 +1018,7 @@ def differentiate(
     defs, where_texts = read_where(where)
     text, expression = read_expression(expr, defs)
     chosen = read_style(style, defs)
-    var = read_variable(wrt, expression, *(d.expr for d in defs))
+    var = read_variable(wrt, expression, *(d.expr for d in defs), defined=defs.names)
     try:
         # Keep 2*(a - y) and -(a - y) as the rules write them rather than let sympy distribute the number.
         with distribute(False):

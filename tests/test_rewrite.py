@@ -270,6 +270,13 @@ BAD = [
     ("wrt Euler's number", dict(expr="e*x", wrt="e"), OptionError, "Euler's number"),
     ("wrt pi", dict(expr="pi*x", wrt="pi"), OptionError, "π"),
     ("wrt Euler's number beside exp", dict(expr="e*exp(x)", wrt="e"), OptionError, "Euler's number"),
+    ("wrt Euler's number in a power", dict(expr="e^x", wrt="e"), OptionError, "Euler's number"),
+    # d/dsin(sin(x)) was 0, and d/dy of y(x)^2 too: a function's name is not a variable
+    ("wrt a known function", dict(expr="sin(x)", wrt="sin"), OptionError, "function"),
+    ("wrt an applied function", dict(expr="y(x)^2", wrt="y"), OptionError, "function"),
+    # a relation is not an expression to differentiate (it gave ok with no steps)
+    ("an equation", dict(expr=sympy.Eq(x, 1), wrt="x"), OptionError, "expression"),
+    ("an inequality", dict(expr=x > 1, wrt="x"), OptionError, "expression"),
     ("unknown style", dict(expr=x, wrt="x", style="forward"), OptionError, "style"),
     ("a self-referential definition", dict(expr=y, wrt="x", where={"y": y + 1}), DefinitionError, "y -> y"),
     ("a cycle of two", dict(expr=y, wrt="x", where={"y": z, "z": y}), DefinitionError, "y -> z -> y"),
