@@ -683,7 +683,8 @@ class _Verifier:
                                     "to the working precision)")
         if self.probe.undefined is None and {left, right} == {None, "undefined"}:
             side = "the left side" if left else "the right side"
-            self.probe.undefined = f"{side} undefined at {where}"
+            # a step without variables (ln(0) = 1) is undefined as it stands, at no point
+            self.probe.undefined = f"{side} undefined at {where}" if where else f"{side} is undefined"
         if self.probe.domain is None and {left, right} == {None, "not real"} and not self.continues(pair, point):
             side = "right" if left is None else "left"
             self.probe.domain = f"differs where the {side} side is not real (e.g. {where})"

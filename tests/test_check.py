@@ -843,3 +843,8 @@ def test_display_math_lines_that_go_on_or_start_a_chain():
 def test_a_bare_sigma_beside_d_sigma_dz_is_the_sigmoid_of_z(text: str, verdict: str) -> None:
     (step,) = check(text).steps
     assert step.verdict == verdict, step.note
+
+
+def test_a_step_without_variables_that_is_undefined_says_so_without_a_point() -> None:
+    (step,) = check("ln(0) = 1").steps
+    assert step.verdict == "unknown" and "the left side is undefined" in step.note and " at " not in step.note
