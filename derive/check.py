@@ -17,9 +17,10 @@ from sympy.core.function import AppliedUndef
 from sympy.core.parameters import distribute
 
 from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_thread
-from derive.definitions import Definition, Definitions, Model, depends_on, interpret, local_model
+from derive.definitions import Definition, Definitions, Model, depends_on, interpret, local_model, substitute
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
+from derive.functions import to_elementary
 from derive.givens import Given, explicit_function, functions_of, on_givens
 from derive.jets import in_jets
 from derive.printing import to_text
@@ -193,24 +194,69 @@ def check_step(
 def _derivative_at_a_kink(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> str | None:
     """A note when a side takes a derivative at a point where a piece of the function changes (|x| at 0,
     relu, max): sympy's formula there (sign(0) = 0, heaviside(0) = 1/2) is no derivative, and the true
-    one may not exist (|x|) or differ (relu(x)^2 + relu(-x)^2 is x^2). Neither proved nor refuted."""
-    for at in sorted((lhs + rhs).atoms(sympy.Subs), key=sympy.default_sort_key):
-        body, variables, points = at.args
-        point = dict(zip(variables, points, strict=True))
-        for derivative in body.atoms(sympy.Derivative):
+    one may not exist (|x|) or differ (relu(x)^2 + relu(-x)^2 is x^2). Neither proved nor refuted.
+    The point is a Subs's (dy/dx(0)) or a defined variable's value (w = 0, then dL/dw), put in after."""
+    found = _derivatives_with_points(lhs, rhs)
+    try:  # and those of the definitions the sides use (m = dy/dx(0), then m = 1/2)
+        found += _derivatives_with_points(*run_bounded(lambda: (substitute(lhs, defs), substitute(rhs, defs)),
+                                                       seconds=READ_TIMEOUT))
+    except (BoundExceeded, DefinitionError, *_SYMPY_FAILURES):
+        pass
+    for derivative, point in found:
+        held = [v.name for v in derivative.variables if isinstance(v, sympy.Symbol) and v.name in defs]
+        try:
+            function = run_bounded(lambda d=derivative, h=held: to_elementary(substitute(d.expr, defs, keep=h)),
+                                   seconds=READ_TIMEOUT)
+            arguments = piece_arguments(function)
+        except (BoundExceeded, DefinitionError, *_SYMPY_FAILURES):
+            continue
+        for u in arguments:
+            if not (u.free_symbols & set(derivative.variables)) and not u.has(*point):
+                continue  # a piece that does not move with the variable
             try:
-                function = run_bounded(interpret, derivative.expr, defs, elementary=True, seconds=READ_TIMEOUT)
-            except (BoundExceeded, DefinitionError, *_SYMPY_FAILURES):
+                value = substitute(u.xreplace(point), defs)
+            except (DefinitionError, *_SYMPY_FAILURES):
                 continue
-            for u in piece_arguments(function):
-                if u.has(*point) and u.xreplace(point).is_zero:
-                    # f'(0) is a derivative by a dummy at 0: the point alone names it
-                    where = ", ".join(str(p) if isinstance(v, sympy.Dummy) else f"{v} = {p}" for v, p in point.items())
-                    name = derivative.expr
-                    name = name.func.__name__ if isinstance(name, AppliedUndef) else to_text(name)
-                    return (f"at {where} a piece of {name} changes (a kink): the derivative there may not exist, "
-                            f"and sympy's formula is not it; check it from the left and the right")
+            if _vanishes(value):
+                name = derivative.expr
+                name = name.func.__name__ if isinstance(name, AppliedUndef) else to_text(name)
+                where = ", ".join(str(p) if isinstance(v, sympy.Dummy) else f"{v} = {p}" for v, p in point.items())
+                at_where = f"at {where} " if where else "where the definitions put the variable "
+                return (f"{at_where}a piece of {name} changes (a kink): the derivative there may not exist, "
+                        f"and sympy's formula is not it; check it from the left and the right")
     return None
+
+
+def _derivatives_with_points(lhs: sympy.Expr, rhs: sympy.Expr) -> list[tuple[sympy.Derivative, dict]]:
+    """Each derivative of the sides with the point a Subs puts it at ({} for none)."""
+    out: list[tuple[sympy.Derivative, dict]] = []
+    for side in (lhs, rhs):
+        for at in sorted(side.atoms(sympy.Subs), key=sympy.default_sort_key):
+            body, variables, points = at.args
+            point = dict(zip(variables, points, strict=True))
+            out += [(d, point) for d in body.atoms(sympy.Derivative)]
+        out += [(d, {}) for d in side.atoms(sympy.Derivative) if not any(d in s.args[0].atoms(sympy.Derivative)
+                                                                           for s in side.atoms(sympy.Subs))]
+    return out
+
+
+def _vanishes(value: sympy.Expr) -> bool:
+    """Is a piece's argument 0 there: exactly, or to 40 digits (log(4)/log(2) - 2, which sympy cannot
+    tell), or at two random values of the variables left in it (0·x + 0 after w = 0, b = 0)?"""
+    if value.is_zero:
+        return True
+    if value.is_zero is False and not value.free_symbols:
+        return False
+    free = sorted(value.free_symbols, key=str)
+    trials = ((sympy.Rational(37, 101),) * len(free), tuple(sympy.Rational(-53, 29 + k) for k in range(len(free))))
+    for values in trials:
+        try:
+            number = sympy.N(value.xreplace(dict(zip(free, values, strict=True))), 50)
+        except (TypeError, ValueError, ArithmeticError):
+            return False
+        if not number.is_number or abs(number) > sympy.Float(10) ** -40:
+            return False
+    return True
 
 
 def _constant_derivatives(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> str | None:

@@ -14,7 +14,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
-from typing import NamedTuple
 
 import sympy
 from lark import Lark, Token, Tree, v_args
@@ -129,13 +128,6 @@ class ParseContext:
 
 
 _CONTEXT: ContextVar[ParseContext] = ContextVar("derive_parse_context", default=ParseContext())  # noqa: B039 - frozen
-
-
-class _Trailing(NamedTuple):
-    """A function's argument without brackets, and the factors after it that the function multiplies."""
-
-    argument: sympy.Expr
-    factor: sympy.Expr
 
 
 class _Fault(Exception):
@@ -319,13 +311,8 @@ class _Builder(Transformer_NonRecursive):
         _limit(product_problem(factors, _CONTEXT.get().limits), last)
         return sympy.Mul(*factors)
 
-    def plain_product(self, *factors: sympy.Expr) -> sympy.Expr | _Trailing:
-        """A function's argument without brackets. A power of e after its first factor is not part of it:
-        `\\cos x e^{\\sin x}` is cos(x)·e^(sin x), as a derivative sets it (`\\ln e^{x}` is ln(e^x))."""
-        for k, factor in enumerate(factors[1:], start=1):
-            if isinstance(factor, sympy.exp):
-                return _Trailing(self.term(*factors[:k]), self.term(*factors[k:]))
-        return self.term(*factors)
+    plain_product = term
+
 
     def neg(self, _tok: Token, operand: sympy.Expr) -> sympy.Expr:
         return -operand
@@ -435,8 +422,6 @@ class _Builder(Transformer_NonRecursive):
         raw = tok.strip()
         name = _known_latex_function(raw) or raw.lstrip("\\")
         arg = rest[-1]
-        if isinstance(arg, _Trailing):  # \cos x e^{\sin x}: cos(x), times the rest
-            return sympy.Mul(self.func(tok, *rest[:-1], arg.argument), arg.factor)
         power: sympy.Expr | None = None
         base: sympy.Expr | None = None
         for kind, value in rest[:-1]:  # type: ignore[misc]
@@ -726,8 +711,9 @@ def _apply(name: str, args: list[sympy.Expr], tok: Token | None) -> sympy.Expr:
     if name == "diff" and not ctx.is_defined(name):
         return _diff_call(args, tok)
     if name in _SIGMOID_ALIASES and not ctx.is_defined(name):
-        if len(args) == 1 and any(s.name in _SIGMOID_ALIASES for s in args[0].free_symbols if s.is_Symbol):
-            # σ(1 - σ), as the sigmoid's derivative is written: the product σ·(1 − σ), not σ of 1 − σ
+        if len(args) == 1 and args[0].free_symbols and all(s.name == name for s in args[0].free_symbols):
+            # σ(1 - σ), as the sigmoid's derivative is written: the product σ·(1 − σ), not σ of 1 − σ (an
+            # argument with another variable in it, σ(μ/σ) with σ a standard deviation, is the sigmoid)
             return sympy.Mul(symbol(name), args[0])
         name = "sigmoid"
     if name in _KNOWN and not ctx.is_defined(name):
@@ -945,6 +931,26 @@ _LOOKALIKES = _lookalikes()
 _SUPERSCRIPT_FIRST = re.compile(r"(?<=[A-Za-z])(\^\s*(?:\{[^{}]*\}|[A-Za-z0-9]))(_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))")
 
 
+# A function's argument without brackets ends where a space is written out (\cos x \, e^{\sin x}, \ln 2 \; 2^x)
+# or where a power of e follows after a space (\cos x e^{\sin x}; xe^{x} glued stays one argument): that space
+# becomes `*`, which ends it in the grammar, when what follows is an operand (not `=`, an operator, the end).
+_FUNCTION_HEAD = (r"\\(?:arcsin|arccos|arctan|sinh|cosh|tanh|coth|sech|csch|sin|cos|tan|sec|csc|cot|exp|ln|log|sgn)"
+                  r"(?![A-Za-z])|\\(?:operatorname|mathrm|text)\s*\{\s*[A-Za-z]+\s*\}")
+_ARGUMENT_ATOM = (r"(?:[A-Za-z0-9.]|\\(?:pi|" + "|".join(sorted(set(GREEK_LETTERS.values()))) + r")(?![A-Za-z]))"
+                  r"(?:\s*\^\s*(?:\{[^{}]*\}|[A-Za-z0-9]))?")  # a letter, digit or Greek letter, perhaps a power
+_BARE_ARGUMENT_END = re.compile(
+    r"(?:" + _FUNCTION_HEAD + r")(?:\s*[\^_]\s*(?:\{[^{}]*\}|[A-Za-z0-9]))*\s*(?:" + _ARGUMENT_ATOM + r"\s*?)+?"
+    r"(?P<space>\\[,;: ]|\\q?quad(?![A-Za-z])|\s(?=\s*e\s*\^))"
+    r"(?=\s*(?:[A-Za-z0-9({]|\\(?!(?:cdot|times|div|ast|quad|qquad|right|end|left\s*[.|])(?![A-Za-z]))[A-Za-z]))")
+
+
+def _arguments_ended(text: str) -> str:
+    """`*` where a function's argument without brackets ends at a space (see _BARE_ARGUMENT_END)."""
+    for m in reversed(list(_BARE_ARGUMENT_END.finditer(text))):
+        text = text[: m.start("space")] + "*".ljust(m.end("space") - m.start("space")) + text[m.end("space") :]
+    return text
+
+
 # Wikipedia's LaTeX: {\displaystyle ...} around a whole equation, and {\frac {d}{dx}} an operator in braces.
 _DISPLAY_GROUP = re.compile(r"\{\s*\\displaystyle(?![A-Za-z])")
 _BRACED_OPERATOR = re.compile(r"(\{)\s*\\[dt]?frac\s*\{\s*" + _DL + r"\s*\}\s*\{\s*" + _DL + r"\s*[A-Za-z]\s*\}\s*(\})")
@@ -995,6 +1001,7 @@ def parse_span(
     if latex:
         text = _SUPERSCRIPT_FIRST.sub(r"\2\1", text)  # x^2_1 is x_1^2, as TeX sets it (same length)
         text = _braces_unwrapped(text)
+        text = _arguments_ended(text)
     if not _BLANK.sub("", text):
         _raise_at(source, begin, "empty input")
     check_nesting(text, limits, source=source, offset=begin)

@@ -388,12 +388,17 @@ def read_statements(
     seen = _Seen(statements)
     tied: set[str] = set()  # the functions the given lines so far tie together
     definitions: dict[str, Definition] = {}
+    sigma_variable: sympy.Symbol | None = None  # the z of a chain that began with dσ/dz (σ the sigmoid)
     for begin, end in spans:
         first = begin + (len(cleaned[begin:end]) - len(cleaned[begin:end].lstrip()))
         line, column = line_column(text, first)
         context = replace(_context(definitions, limits, seen), e_is_a_name=e_is_a_name)
         chain = parse_span(text, begin, end, latex=latex, start="statement", context=context, cleaned=cleaned)
         assert isinstance(chain, Chain)
+        if begin in asides and chain.let and cleaned[begin:end].lstrip().startswith("where"):
+            # an aside `where u = x^3` about a u defined above claims it (as a line `u = x^3` would), so
+            # that it cannot redefine u in the middle of a chain
+            chain = replace(chain, let=False)
         if begin in heads and not (chain.let or chain.given or chain.continues):  # `given a = 1, b = 2`
             chain = replace(chain, given=heads[begin].lower() == "given", let=heads[begin] != "given")
         try:
@@ -409,24 +414,38 @@ def read_statements(
             definitions[statement.definition.name] = statement.definition
         if statement.kind == "given":
             tied |= {f.func.__name__ for part in statement.parts for f in part.atoms(AppliedUndef)}
-        if statement.kind == "claim" and "sigma" not in definitions:
-            statement = _sigma_at_its_variable(statement)
+        if statement.kind == "claim":
+            sigma_variable = _sigma_variable(statement, definitions, sigma_variable if statement.continues else None)
+            if sigma_variable is not None:
+                sigma = symbol("sigma")
+                statement = replace(statement, parts=tuple(part.xreplace({sigma: sigmoid(sigma_variable)})
+                                                           for part in statement.parts))
         statements.append(statement)
     return statements
 
 
-def _sigma_at_its_variable(statement: Statement) -> Statement:
-    """A claim with dσ/dz (σ undefined: the sigmoid's derivative) and a bare σ: that σ is σ(z), as ML notes
-    write σ' = σ(1 - σ). Left alone when the claim takes σ's derivative by two variables."""
+def _sigma_variable(statement: Statement, definitions: Mapping[str, Definition],
+                    chain: sympy.Symbol | None) -> sympy.Symbol | None:
+    """The z that a bare σ in this claim stands beside as σ(z): the claim (or the chain it continues,
+    `chain`) takes dσ/dz with σ undefined, the sigmoid's derivative, as ML notes write σ' = σ(1 - σ).
+    None when σ or z is a variable of a definition (E = 1/2(a - σ)^2, z = w x + b: then σ is not simply
+    the sigmoid of z) or the claim takes a derivative by σ."""
     sigma = symbol("sigma")
-    if not any(sigma in part.free_symbols for part in statement.parts):
-        return statement
-    variables = {d.variables[0] for part in statement.parts for d in part.atoms(sympy.Derivative)
-                 if isinstance(d.expr, sigmoid) and d.expr.args == d.variables[:1]}
+    if "sigma" in definitions:
+        return None
+    derivatives = [d for part in statement.parts for d in part.atoms(sympy.Derivative)]
+    if any(sigma in d.variables for d in derivatives):
+        return None
+    variables = {d.variables[0] for d in derivatives if isinstance(d.expr, sigmoid) and d.expr.args == d.variables[:1]}
+    if chain is not None:
+        variables.add(chain)
     if len(variables) != 1:
-        return statement
+        return None
     (variable,) = variables
-    return replace(statement, parts=tuple(part.xreplace({sigma: sigmoid(variable)}) for part in statement.parts))
+    used = {s for d in definitions.values() for s in d.expr.free_symbols}
+    if variable.name in definitions or variable in used or sigma in used:
+        return None
+    return variable
 
 
 def at_statement(error: DefinitionError, text: str, line: int, column: int) -> DefinitionError:

@@ -839,9 +839,15 @@ def test_display_math_lines_that_go_on_or_start_a_chain():
     ("dσ/dz = σ(1 - σ)", "proved"),
     (r"\frac{d\sigma}{dz} = \sigma(1+\sigma)", "refuted"),
     (r"\frac{d\sigma}{dz} = 1 - \sigma", "refuted"),
+    # on a line that goes on with the chain (the textbook derivation's last line)
+    ("\\begin{align*}\n\\frac{d\\sigma}{dz} &= \\frac{e^{-z}}{(1+e^{-z})^2} \\\\\n&= \\sigma(1-\\sigma)\n\\end{align*}",
+     "proved"),
+    # not when σ or z is a variable of a definition: σ is then not simply the sigmoid of z (both were proved)
+    ("L = σ\ndL/dz = dσ/dz - σ(1 - σ)", "refuted"),
+    ("z = w x + b\ndσ/dw = σ(1 - σ)", "refuted"),
 ])
 def test_a_bare_sigma_beside_d_sigma_dz_is_the_sigmoid_of_z(text: str, verdict: str) -> None:
-    (step,) = check(text).steps
+    (*_, step) = check(text).steps
     assert step.verdict == verdict, step.note
 
 

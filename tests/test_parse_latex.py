@@ -6,6 +6,7 @@ import pytest
 import sympy
 from sympy import Abs, Derivative, E, Rational, Subs, exp, log, pi, sqrt
 
+import derive
 from derive import parse
 from derive.functions import relu, sigmoid, softplus
 from derive.symbols import function, symbol
@@ -129,7 +130,20 @@ FUNCTIONS = [
     (r"\ln 2\ 2^x", log(2) * 2**x),
     (r"\ln 2 \cdot 2^x", log(2) * 2**x),
     (r"\ln 2 \, 2^x + 1", log(2) * 2**x + 1),
-    (r"\ln x \frac{1}{x}", log(x) / x),
+    (r"\ln x \cdot \frac{1}{x}", log(x) / x),
+    # a fraction goes on with the argument, as TeX and physics write it (cos 2π x/λ)
+    (r"\cos 2\pi\frac{x}{\lambda}", sympy.cos(2 * sympy.pi * x / symbol("lambda"))),
+    (r"\sin n \frac{\pi x}{L}", sympy.sin(symbol("n") * sympy.pi * x / symbol("L"))),
+    # e^x glued to the argument is part of it; after a space it is a factor of its own
+    (r"\ln xe^{x}", log(x * exp(x))),
+    (r"\ln 2e^{x}", log(2 * exp(x))),
+    # a space written out after anything but a function's argument changes nothing
+    (r"x^3 \qquad", x**3),
+    (r"\frac{1}{2}\, x^2", x**2 / 2),
+    (r"e^{-x}\,\cos x", exp(-x) * sympy.cos(x)),
+    (r"\sqrt{x}\,\sin x", sympy.sqrt(x) * sympy.sin(x)),
+    (r"\log_2\, x", log(x) / log(2)),
+    (r"\sin^2\,x", sympy.sin(x) ** 2),
     (r"\cos x e^{\sin x}", sympy.cos(x) * exp(sympy.sin(x))),
     (r"\sin^2 x \, e^{x}", sympy.sin(x) ** 2 * exp(x)),
     (r"\ln e^{x}", log(exp(x))),
@@ -315,6 +329,9 @@ def test_sigma_of_an_expression_in_sigma_is_a_product() -> None:
     assert parse(r"\sigma(1-\sigma)") == sigma * (1 - sigma)
     assert parse("sigma(1 - sigma)") == sigma * (1 - sigma)
     assert type(parse(r"\sigma(1 - z)")) is sigmoid
+    # σ beside another variable in the argument is the sigmoid: σ(μ/σ), with σ a standard deviation
+    assert type(parse(r"\sigma\left(\frac{x - \mu}{\sigma}\right)")) is sigmoid
+    assert type(parse(r"\sigma(\mu/\sigma)")) is sigmoid
 
 
 def test_a_name_followed_by_a_space_and_a_parenthesis_is_a_product() -> None:
@@ -337,3 +354,14 @@ def test_inline_leibniz_with_an_argument_reads_as_in_plain_text():
     expected = parse("dE/dy(z)")
     for text in (r"\partial E/\partial y(z)", r"\mathrm{d}E/\mathrm{d}y(z)", r"dE/dy(z)"):
         assert parse(text, latex=True) == expected
+
+
+@pytest.mark.parametrize("text", [
+    r"\frac{d}{dx} x^3 = 3x^2 \qquad (2)",
+    r"\frac{d}{dx} \cos x = -\sin x \, ,",
+    r"\frac{d}{dx} \frac{1}{x} = -\frac{1}{x^2}\;.",
+    r"\frac{d}{dx} x^3 = 3x^2 \quad \text{for all } x",
+])
+def test_a_space_written_out_at_the_end_of_a_display_changes_nothing(text: str) -> None:
+    report = derive.check(text)
+    assert report.ok, [(s.lhs, s.rhs, s.verdict) for s in report.steps]

@@ -236,3 +236,29 @@ def test_a_true_derivative_at_a_kink_of_a_piece_is_not_refuted(text: str) -> Non
 def test_a_derivative_away_from_a_kink_is_still_proved(text: str) -> None:
     (step,) = derive.check(text).steps
     assert step.verdict == "proved", step.note
+
+
+# The point put in by a definition (w = 0), or a Subs in a definition, and points sympy cannot tell are a
+# kink (log(4)/log(2) - 2). Oracle: one-sided difference quotients, by hand (relu at 0: 0 and 1; |x| at 0: ±1;
+# |log2(x) - 2| at 4: ±1/(4 ln 2)); relu(x)^2 + relu(-x)^2 is x^2, whose second derivative is 2.
+@pytest.mark.parametrize("text", [
+    "w = 0\nb = 0\nL = relu(w*x + b)\ndL/dw = x/2",
+    "x = 0\nd/dx(abs(x)) = 0",
+    "y = relu(x)\nm = dy/dx(0)\nm = 1/2",
+    "y = abs(log2(x) - 2)\ndy/dx(4) = 0",
+    "y = relu(log2(x) - 2)\ndy/dx(4) = 1/(8 ln(2))",
+    "y = abs(2 ln(x) - ln(4))\ndy/dx(2) = 0",
+    "x = 0\nd^2/dx^2(relu(x)^2 + relu(-x)^2) = 2",
+    "x = 0\nd^2/dx^2(relu(x)^2 + relu(-x)^2) = 1",
+])
+def test_a_kink_reached_through_definitions_or_a_hidden_zero_is_never_decided(text: str) -> None:
+    (*_, step) = derive.check(text).steps
+    assert step.verdict == "unknown", (step.verdict, step.note)
+
+
+def test_the_fifth_derivatives_of_a_first_and_a_seventh_function_are_told_apart() -> None:
+    # with a(x) = x and m(x) = x^5: a^(5) = 0, m^(5) = 120
+    text = ("d^5/dx^5(a(x)) + b(x) + c(x) + g(x) + h(x) + k(x) + m(x) = "
+            "d^5/dx^5(m(x)) + b(x) + c(x) + g(x) + h(x) + k(x) + m(x)")
+    (step,) = derive.check(text).steps
+    assert step.verdict not in ACCEPTED
