@@ -93,7 +93,8 @@ _REMARK_TO_ROW_END = re.compile(r"\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]
 _GOES_ON = re.compile(r"[-+*/^_=<>]|\\(?:cdot|times|div|pm|mp)(?![A-Za-z])")
 _LET_WORD = re.compile(r"\\(?:text|textrm|mathrm|mbox|textbf|textit)\s*\{\s*(let|[Gg]iven)\s*,?\s*\}")
 # `y = \sigma(z) \text{ where } z = wx + b`: a remark that joins two statements written on one row.
-_JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox)\s*\{\s*,?\s*(?P<word>where|and|with)\s*,?\s*\}")
+_JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox|textit)\s*\{\s*,?\s*(?P<word>where|and|with|since|because)"
+                           r"(?:\s+(?:we\s+)?(?:set|let|have|know|put))?\s*,?\s*\}")
 _ROW_END = re.compile(r"\\\\\*?(?:\s*\[[^\]]*\])?")  # \\, \\*, \\[2pt]
 _LINE_END = re.compile(r"\\\\\*?(?:\s*\[[^\]]*\])?|\n")
 
@@ -161,7 +162,9 @@ def _column_breaks(cleaned: str) -> list[int]:
     start = 0
     for end in [m.start() for m in _ROW_END.finditer(cleaned)] + [len(cleaned)]:
         ampersands = [m.start() for m in re.finditer(r"(?<!\\)&", cleaned[start:end])]
-        breaks += [start + a for a in ampersands[1::2]]
+        # eqnarray's `&=&` sets the `=` in a column of its own: an `&` beside an `=` starts no equation
+        breaks += [start + a for a in ampersands[1::2] if not re.match(r"\s*=", cleaned[start + a + 1 : end])
+                   and not re.search(r"=\s*$", cleaned[start : start + a])]
         start = end
     return breaks
 
@@ -263,34 +266,52 @@ def rows(text: str, *, latex: bool) -> Rows:
     """The cleaned text and the spans of its statements in reading order: several equations on a row cut
     apart, an aside that defines (`where u = x^2`) before the equation it explains."""
     cleaned, spans, breaks, joined = _latex_rows(text) if latex else _plain_rows(text)
+    defining = [m.start() for m in _DEFINING_EQUALS.finditer(cleaned)]
     cleaned = _DEFINING_EQUALS.sub(lambda m: "=".ljust(len(m.group())), cleaned)
     cleaned, parts = _cut_between_equations(cleaned, spans, breaks, joined)
     for group in parts:
         for part in group:
-            arrow = _LEADING_CONNECTIVE.match(cleaned, part.begin, part.end)
-            if arrow is not None:  # `\Rightarrow \frac{dy}{dx} = 2x`: the arrow is not the claim's
-                cleaned = blank(cleaned, arrow.start(1), arrow.end(1))
-    order = [part for group in parts for part in sorted(group, key=lambda p: p.kind != "defines")]
+            # `\Rightarrow \frac{dy}{dx} = 2x`, `y = x^2 \quad \Rightarrow`: the arrow is not the claim's
+            for arrow in (_LEADING_CONNECTIVE.match(cleaned, part.begin, part.end),
+                          _TRAILING_CONNECTIVE.search(cleaned, part.begin, part.end)):
+                if arrow is not None:
+                    cleaned = blank(cleaned, arrow.start(1), arrow.end(1))
+    order = [part for group in parts for part in sorted(group, key=lambda p: not _reads_first(cleaned, p))]
     spans = _trim(cleaned, [(p.begin, p.end) for p in order])
     kept = {begin for begin, _ in spans}
     heads = {p.begin: p.head for p in order if p.head and p.begin in kept}
+    # `y := x^3` redefines y, as `let y = x^3` does
+    heads.update({p.begin: "let" for p in order if p.begin in kept and p.begin not in heads
+                  and any(p.begin <= d < p.end for d in defining)})
     asides = frozenset(p.begin for p in order if p.kind != "main" and p.begin in kept)
     return Rows(cleaned, spans, heads, asides)
 
 
-# `z = wx + b, \quad y = \sigma(z)`, `u = x^2; v = sin(x)`, `E = 1/2 (t - y)^2 where y = sigmoid(z)`: punctuation,
-# a wide space or a word between two equations of one row (`\,` and `\;` are thin spaces, not punctuation).
-# `y = x^2 \implies \frac{dy}{dx} = 2x`: an arrow of reasoning between two equations, or before one.
+def _reads_first(cleaned: str, part: _Part) -> bool:
+    """An aside after `where` that defines a name (`where u = x^2`) is read before its row's equation."""
+    return part.kind == "defines" and _NAMES_ONE.match(cleaned, part.begin, part.end) is not None
+
+
+# `z = wx + b, \quad y = \sigma(z)`, `u = x^2; v = sin(x)`, `E = 1/2 (t - y)^2 where y = sigmoid(z)`: punctuation
+# (not a comma between digits, 1,000), a wide space, a word or an arrow of reasoning between two equations of
+# one row (`\,` and `\;` are thin spaces, not punctuation). After a linking word or an arrow (`, so`,
+# `\implies`) the equation is a consequence: it takes no `given` or `let` from the row's start.
 _CONNECTIVE = (r"\\(?:Rightarrow|Longrightarrow|implies|therefore|because|iff|Leftrightarrow|Longleftrightarrow)"
                r"(?![A-Za-z])")
-_SEPARATOR = re.compile(r"(?:(?<!\\)[,;]|\\q?quad(?![A-Za-z])|(?<![\w\\])(?P<word>where|and|with|since|because)(?!\w)|"
-                        + _CONNECTIVE + r")(?:\s|~|\\[,;:! ]|\\q?quad(?![A-Za-z]))*")
+_LINKING_WORDS = r"so|then|thus|hence|therefore|giving|which\s+gives|we\s+get|we\s+have|i\.e\.?"
+_SEPARATOR = re.compile(
+    r"(?:(?<!\\)(?:;|(?<!\d),|,(?!\d))|\\q?quad(?![A-Za-z])"
+    r"|(?<![\w\\])(?P<word>where|and|with|since|because|" + _LINKING_WORDS + r")(?![\w.])"
+    r"|(?P<arrow>" + _CONNECTIVE + r"))(?:\s|~|\\[,;:! ]|\\q?quad(?![A-Za-z]))*")
 _LEADING_CONNECTIVE = re.compile(r"\s*(" + _CONNECTIVE + r")")
-# `f(x) := x^2`, `f(x) \\coloneqq x^2`, `g \\triangleq x^3`: a definition's equals sign
-_DEFINING_EQUALS = re.compile(r":=|\\(?:coloneqq|triangleq|eqqcolon)(?![A-Za-z])")
+_TRAILING_CONNECTIVE = re.compile(r"(" + _CONNECTIVE + r")\s*$")
+# `f(x) := x^2`, `f(x) \coloneqq x^2`, `g \triangleq x^3`: a definition's equals sign
+_DEFINING_EQUALS = re.compile(r":=|\\(?:coloneqq|triangleq)(?![A-Za-z])")
 _HEAD = re.compile(r"\s*(let|where|[Gg]iven)(?=\s)")
-_DEFINING_WORDS = ("where", "with")  # an aside after them says what the equation before it uses
-_DEFINING_START = re.compile(r"\s*(?:where|with)(?!\w)")
+# `where u = x^2`, `u_1 = ...`, `\hat{y} = ...`: an aside that defines one name
+_NAMES_ONE = re.compile(r"\s*(?:where\s+)?(?:[A-Za-z]\w*|\\[A-Za-z]+(?:\s*\{[^{}]*\})?)"
+                        r"(?:\s*_\s*(?:\{[^{}]*\}|\w))?\s*=")
+_DEFINING_START = re.compile(r"\s*where(?!\w)")
 _OPENING, _CLOSING = "([{", ")]}"
 
 
@@ -328,7 +349,7 @@ def _cut_between_equations(cleaned: str, spans: list[tuple[int, int]], breaks: C
         word = joined.get(begin)
         if word is not None and groups:
             group = groups[-1]
-            kind: Literal["main", "aside", "defines"] = "defines" if word in _DEFINING_WORDS else "aside"
+            kind: Literal["main", "aside", "defines"] = "defines" if word == "where" else "aside"
         else:
             group, kind = [], "main"
             groups.append(group)
@@ -338,26 +359,28 @@ def _cut_between_equations(cleaned: str, spans: list[tuple[int, int]], breaks: C
             continue
         top = _top_level(piece)
         equals = [begin + i for i, char in enumerate(piece) if char == "=" and top[i]]
-        cuts = [m for m in _SEPARATOR.finditer(cleaned, begin, end) if top[m.start() - begin]]
-        cuts += [(a, a + 1) for a in breaks if begin <= a < end and top[a - begin]]
+        cuts = [(m.start(), m.end(), m["word"], m["arrow"]) for m in _SEPARATOR.finditer(cleaned, begin, end)
+                if top[m.start() - begin]]
+        cuts += [(a, a + 1, None, None) for a in breaks if begin <= a < end and top[a - begin]]
         head = _HEAD.match(piece)
-        start = begin
-        for cut in sorted(cuts, key=lambda c: c[0] if isinstance(c, tuple) else c.start()):
-            a, b = cut if isinstance(cut, tuple) else cut.span()
-            word = cut["word"] if not isinstance(cut, tuple) else None
-            if a >= start and word not in (None, "where") and not cleaned[start:a].strip():
-                start = b  # `, since d/dx(3x + 1) = 3`: the word after the comma is left out too
+        start, inherits = begin, True
+        for a, b, word, arrow in sorted(cuts):
+            linking = arrow is not None or word not in (None, "where", "and", "with")
+            if a >= start and (word not in (None, "where") or arrow) and not cleaned[start:a].strip():
+                start = b  # `, since d/dx(3x + 1) = 3`, `, so dy/dx = ...`: the word after the comma goes too
+                inherits = inherits and not linking
                 continue
             if a < start or not any(start <= e < a for e in equals) or not any(e >= b for e in equals):
                 continue
             if cleaned[b:end].lstrip().startswith("="):  # the chain goes on: `= 3x \cdot x, \qquad = 3x^2`
                 cleaned = blank(cleaned, a, b)
                 continue
-            group.append(_Part(start, a, kind, head.group(1) if head and kind != "main" else ""))
-            defines = word in _DEFINING_WORDS or _DEFINING_START.match(cleaned, b) is not None  # `, where y = ...`
+            group.append(_Part(start, a, kind, head.group(1) if head and kind != "main" and inherits else ""))
+            defines = word == "where" or _DEFINING_START.match(cleaned, b) is not None  # `, where y = ...`
             kind = "defines" if defines else "aside"
+            inherits = not linking
             start = a if word == "where" else b  # `where y = ...` reads as a definition, as at a row's start
-        group.append(_Part(start, end, kind, head.group(1) if head and kind != "main" else ""))
+        group.append(_Part(start, end, kind, head.group(1) if head and kind != "main" and inherits else ""))
     return cleaned, groups
 
 
@@ -409,6 +432,8 @@ def read_statements(
         if (statement.definition is not None and statement.definition.name == "e" and not e_is_a_name
                 and any(part.has(sympy.E, sympy.exp) for earlier in statements for part in earlier.parts)):
             return read_statements(text, latex=latex, limits=limits, e_is_a_name=True)
+        if begin in asides and _a_condition(statement, statements):
+            continue  # `\quad \text{at } x = 1`, `, x = 2`: where the row's equation is taken, not a definition
         if statement.definition is not None:
             definitions.pop(statement.definition.name, None)
             definitions[statement.definition.name] = statement.definition
@@ -422,6 +447,16 @@ def read_statements(
                                                            for part in statement.parts))
         statements.append(statement)
     return statements
+
+
+def _a_condition(statement: Statement, earlier: Sequence[Statement]) -> bool:
+    """An aside that gives a variable used above a number (`at x = 1`): a condition on the equation
+    before it, which made x = 1 a definition for every line below (d/dx x^3 = 3 was proved)."""
+    definition = statement.definition
+    if definition is None or definition.params or definition.expr.free_symbols:
+        return False
+    name = symbol(definition.name)
+    return any(name in part.free_symbols for other in earlier for part in other.parts)
 
 
 def _sigma_variable(statement: Statement, definitions: Mapping[str, Definition],

@@ -379,3 +379,42 @@ def test_a_where_aside_cannot_redefine_a_name_in_the_middle_of_a_chain() -> None
     report = derive.check(text)
     assert not report.ok
     assert any(step.verdict == "refuted" and step.lhs == symbol("u") for step in report.steps)
+
+
+# What reviews of the row splitting found. Oracle: sympy.diff (d/dx x^3 = 3x^2), by hand for the rest.
+ROW_CASES = [
+    # a value at a point is a condition, not a definition of a variable used above (was: d/dx x^3 = 3 proved)
+    ("\\begin{align*}\ny &= x^2 + 1 \\\\\n\\frac{dy}{dx} &= 2x \\quad \\text{at } x = 1 \\\\\n"
+     "\\frac{d}{dx} x^3 &= 3\n\\end{align*}", ["proved", "refuted"]),
+    ("f(x) = x^2 - 4x\nd/dx f(x) = 2x - 4, x = 2\nd/dx(x^3) = 12", ["proved", "refuted"]),
+    # a linking word after a comma is left out (was multiplied in)
+    ("y = x^3, so dy/dx = 3x^2", ["proved"]),
+    ("y = x^3, then dy/dx = 3x^2", ["proved"]),
+    ("y = x^3, which gives dy/dx = 3x^2", ["proved"]),
+    # a consequence after an arrow or a linking word is claimed, not assumed
+    ("given x(t)^2 + y(t)^2 = 25 \\implies 2x(t) x'(t) + 2y(t) y'(t) = 1", ["refuted"]),
+    ("let u = x^2, then du/dx = 2x", ["proved"]),
+    # an aside after `with` about the equation before it stays after it
+    ("g(x) = x^2 + 1 with g(2) = 5", ["proved"]),
+    ("f(x) = x^3 with f'(x) = 3x^2", ["proved"]),
+    # eqnarray's &=& is no column break
+    ("\\begin{eqnarray*}\n\\frac{d}{dx}(x+1)^2 &=& 2(x+1) = 2x + 2\n\\end{eqnarray*}", ["proved", "proved"]),
+    # since and because in \\text separate, as in plain text
+    ("\\frac{d}{dx}(x\\sin x) = \\sin x + x\\cos x \\text{ since } \\frac{d}{dx}\\sin x = \\cos x",
+     ["proved", "proved"]),
+    # an arrow at a row's end is left out
+    ("\\begin{align*}\ny &= x^2 \\quad\\Rightarrow \\\\\n\\frac{dy}{dx} &= 2x\n\\end{align*}", ["proved"]),
+    # := redefines, as let does
+    ("y = x^2\ny := x^3\ndy/dx = 3x^2", ["proved"]),
+]
+
+
+@pytest.mark.parametrize(("text", "verdicts"), ROW_CASES, ids=[t for t, _ in ROW_CASES])
+def test_rows_as_notes_write_them(text: str, verdicts: list[str]) -> None:
+    assert [str(step.verdict.value) for step in derive.check(text).steps] == verdicts
+
+
+def test_a_decimal_comma_is_not_a_separator() -> None:
+    # it was cut: N = 1 and 000 = 10^3 (0 = 1000); now the comma between digits is an error at it
+    with pytest.raises(ParseError):
+        read_statements("N = 1,000 = 10^3")
