@@ -335,7 +335,8 @@ def leibniz_derivative(
         body = substitute(target, defs, keep=keep)
         if isinstance(variable, sympy.Symbol) and variable not in body.free_symbols:
             # dE/dy with E written with y(z) (one application, no variable y) is dE/dy(z), as the contract says
-            applications = {e for e in body.atoms(AppliedUndef) if e.func.__name__ == var_name}
+            # (y(0) beside y(z) is a number: only applications at a variable count)
+            applications = {e for e in body.atoms(AppliedUndef) if e.func.__name__ == var_name and e.free_symbols}
             if len(applications) == 1:
                 variable = applications.pop()
         return sympy_diff(to_elementary(body) if elementary else body, variable)

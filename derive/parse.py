@@ -953,7 +953,8 @@ def _arguments_ended(text: str) -> str:
 
 # Wikipedia's LaTeX: {\displaystyle ...} around a whole equation, and {\frac {d}{dx}} an operator in braces.
 _DISPLAY_GROUP = re.compile(r"\{\s*\\displaystyle(?![A-Za-z])")
-_BRACED_OPERATOR = re.compile(r"(\{)\s*\\[dt]?frac\s*\{\s*" + _DL + r"\s*\}\s*\{\s*" + _DL + r"\s*[A-Za-z]\s*\}\s*(\})")
+_BRACED_OPERATOR = re.compile(r"(\{)\s*\\[dt]?frac\s*\{\s*" + _DL + r"(?:\s*\^\s*\{?\s*\d+\s*\}?)?\s*\}\s*\{\s*"
+                              + _DL + r"\s*" + _LVAR + r"(?:\s*\^\s*\{?\s*\d+\s*\}?)?\s*\}\s*(\})")
 
 
 def _braces_unwrapped(text: str) -> str:
@@ -1147,6 +1148,8 @@ _GREEK_COMMANDS = "|".join(sorted({*GREEK_LETTERS.values(), "varepsilon", "varth
 _TRANSPOSE = re.compile(
     r"(?:(?<![A-Za-z\\])[A-Za-df-z]|\\[A-Za-z]+|[})])\s*\^\s*"
     r"(\{\s*(?:\\top|\\intercal)\s*\}|\\top(?![A-Za-z])|\\intercal(?![A-Za-z])"
+    # ^{\mathsf{T}}, ^\mathrm{T}: a T in a style of its own is the transpose, whatever follows it
+    r"|\{\s*\\(?:mathsf|mathrm|mathbf|text|textsf|rm|sf)\s*\{\s*T\s*\}\s*\}|\\(?:mathsf|mathrm|mathbf|text|textsf)\s*\{\s*T\s*\}"
     r"|(?:\{\s*T\s*\}|T)(?=\s*(?:[A-Za-z(\[]|\\(?:mathbf|boldsymbol|bm|vec|hat|bar|tilde|left|" + _GREEK_COMMANDS + r")"
     r"(?![A-Za-z]))))")  # a vector after it (x, \mathbf{x}, \phi), not a function (a^T \ln a is a power)
 # f^{-1}(x): the inverse function of a function f, which read as a power is x/f (\sin^{-1} is asin, read before

@@ -75,6 +75,8 @@ CONSTANTS_AND_NAMES = [
     # as Wikipedia writes it: a braced operator, a whole equation in {\displaystyle ...}
     (r"{\frac {d}{dx}}\tanh x", sympy.Derivative(sympy.tanh(x), x)),
     (r"{\displaystyle {\frac {d}{dx}}x^{2}}", sympy.Derivative(x**2, x)),
+    (r"{\frac {d}{d\theta }}\sin\theta", sympy.Derivative(sympy.sin(symbol("theta")), symbol("theta"))),
+    (r"{\frac {d^{2}}{dx^{2}}}\sin x", sympy.Derivative(sympy.sin(x), (x, 2))),
     (r"\frac{\mathrm d}{\mathrm dx} x^2", sympy.Derivative(x**2, x)),
     (r"\frac{\mathrm{d}}{\mathrm{d}x} x^2", sympy.Derivative(x**2, x)),
     # a superscript written with \frac as TeX allows, and a subscript after a superscript
@@ -365,3 +367,10 @@ def test_inline_leibniz_with_an_argument_reads_as_in_plain_text():
 def test_a_space_written_out_at_the_end_of_a_display_changes_nothing(text: str) -> None:
     report = derive.check(text)
     assert report.ok, [(s.lhs, s.rhs, s.verdict) for s in report.steps]
+
+
+@pytest.mark.parametrize("text", [r"\mathbf{w}^{\mathsf{T}}\mathbf{x}", r"\bm{w}^{\mathrm{T}}\bm{x}",
+                                  r"w^\mathsf{T} x"])
+def test_a_transpose_written_with_a_styled_t_is_refused_not_a_power(text: str) -> None:
+    with pytest.raises(derive.ParseError, match="transpose"):
+        parse(text)
