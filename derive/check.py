@@ -277,8 +277,9 @@ def _constant_derivatives(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -
             if not depends_on(defs, name.name, variable.name):
                 return f"{shown}: {name.name} does not depend on {variable.name}"
             body = defs[name.name].expr
-            applied = sorted({f for f in body.atoms(AppliedUndef) if f.func.__name__ == variable.name
-                              and f.free_symbols}, key=str)
+            applied = {f for f in body.atoms(AppliedUndef) if f.func.__name__ == variable.name
+                       and not any(isinstance(s, sympy.Dummy) for s in f.free_symbols)}
+            applied = sorted({f for f in applied if f.free_symbols} or applied, key=str)
             # E = y(x)^2 + y(t): y is a function there, applied at two points (at one, dE/dy is dE/dy(x))
             if len(applied) > 1 and variable not in body.free_symbols:
                 return (f"{shown}: {name.name} is written with {to_text(applied[0])}, a function, not with "

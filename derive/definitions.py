@@ -335,8 +335,11 @@ def leibniz_derivative(
         body = substitute(target, defs, keep=keep)
         if isinstance(variable, sympy.Symbol) and variable not in body.free_symbols:
             # dE/dy with E written with y(z) (one application, no variable y) is dE/dy(z), as the contract says
-            # (y(0) beside y(z) is a number: only applications at a variable count)
-            applications = {e for e in body.atoms(AppliedUndef) if e.func.__name__ == var_name and e.free_symbols}
+            # (y(0) beside y(z) is a number: applications at a variable count first; y'(0)'s dummy does not)
+            applications = {e for e in body.atoms(AppliedUndef) if e.func.__name__ == var_name
+                            and not any(isinstance(s, sympy.Dummy) for s in e.free_symbols)}
+            at_variables = {e for e in applications if e.free_symbols}
+            applications = at_variables or applications
             if len(applications) == 1:
                 variable = applications.pop()
         return sympy_diff(to_elementary(body) if elementary else body, variable)

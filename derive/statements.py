@@ -93,7 +93,8 @@ _REMARK_TO_ROW_END = re.compile(r"\\(?:text|textrm|mbox|textbf|textit)\s*\{[^{}]
 _GOES_ON = re.compile(r"[-+*/^_=<>]|\\(?:cdot|times|div|pm|mp)(?![A-Za-z])")
 _LET_WORD = re.compile(r"\\(?:text|textrm|mathrm|mbox|textbf|textit)\s*\{\s*(let|[Gg]iven)\s*,?\s*\}")
 # `y = \sigma(z) \text{ where } z = wx + b`: a remark that joins two statements written on one row.
-_JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox|textit)\s*\{\s*,?\s*(?P<word>where|and|with|since|because)"
+_JOINING_WORD = re.compile(r"\\(?:text|textrm|mbox|textit)\s*\{\s*,?\s*(?P<word>where|and|with|since|because|so|then"
+                           r"|thus|hence|therefore|which\s+means|which\s+gives|i\.e\.)"
                            r"(?:\s+(?:we\s+)?(?:set|let|have|know|put))?\s*,?\s*\}")
 _ROW_END = re.compile(r"\\\\\*?(?:\s*\[[^\]]*\])?")  # \\, \\*, \\[2pt]
 _LINE_END = re.compile(r"\\\\\*?(?:\s*\[[^\]]*\])?|\n")
@@ -281,15 +282,17 @@ def rows(text: str, *, latex: bool) -> Rows:
     kept = {begin for begin, _ in spans}
     heads = {p.begin: p.head for p in order if p.head and p.begin in kept}
     # `y := x^3` redefines y, as `let y = x^3` does
-    heads.update({p.begin: "let" for p in order if p.begin in kept and p.begin not in heads
-                  and any(p.begin <= d < p.end for d in defining)})
+    heads.update({p.begin: "let" for p in order if p.begin in kept and p.begin not in heads and p.kind == "main"
+                  and any(p.begin <= d < p.end for d in defining)})  # (an aside cannot redefine mid-chain)
     asides = frozenset(p.begin for p in order if p.kind != "main" and p.begin in kept)
     return Rows(cleaned, spans, heads, asides)
 
 
 def _reads_first(cleaned: str, part: _Part) -> bool:
-    """An aside after `where` that defines a name (`where u = x^2`) is read before its row's equation."""
-    return part.kind == "defines" and _NAMES_ONE.match(cleaned, part.begin, part.end) is not None
+    """An aside after `where` that defines a name (`where u = x^2`) is read before its row's equation;
+    not one that gives a number (`where x = 1`), a condition on it (see _a_condition)."""
+    return (part.kind == "defines" and _NAMES_ONE.match(cleaned, part.begin, part.end) is not None
+            and _A_NUMBER.search(cleaned, part.begin, part.end) is None)
 
 
 # `z = wx + b, \quad y = \sigma(z)`, `u = x^2; v = sin(x)`, `E = 1/2 (t - y)^2 where y = sigmoid(z)`: punctuation
@@ -298,7 +301,8 @@ def _reads_first(cleaned: str, part: _Part) -> bool:
 # `\implies`) the equation is a consequence: it takes no `given` or `let` from the row's start.
 _CONNECTIVE = (r"\\(?:Rightarrow|Longrightarrow|implies|therefore|because|iff|Leftrightarrow|Longleftrightarrow)"
                r"(?![A-Za-z])")
-_LINKING_WORDS = r"so|then|thus|hence|therefore|giving|which\s+gives|we\s+get|we\s+have|i\.e\.?"
+_LINKING_WORDS = (r"so|then|thus|hence|therefore|implies|giving|which\s+gives|which\s+means|we\s+get|we\s+have"
+                  r"|i\.e\.?")
 _SEPARATOR = re.compile(
     r"(?:(?<!\\)(?:;|(?<!\d),|,(?!\d))|\\q?quad(?![A-Za-z])"
     r"|(?<![\w\\])(?P<word>where|and|with|since|because|" + _LINKING_WORDS + r")(?![\w.])"
@@ -312,6 +316,7 @@ _HEAD = re.compile(r"\s*(let|where|[Gg]iven)(?=\s)")
 _NAMES_ONE = re.compile(r"\s*(?:where\s+)?(?:[A-Za-z]\w*|\\[A-Za-z]+(?:\s*\{[^{}]*\})?)"
                         r"(?:\s*_\s*(?:\{[^{}]*\}|\w))?\s*=")
 _DEFINING_START = re.compile(r"\s*where(?!\w)")
+_A_NUMBER = re.compile(r"=\s*[-+]?\s*(?:\d+(?:\.\d*)?|\.\d+)\s*$")
 _OPENING, _CLOSING = "([{", ")]}"
 
 
@@ -432,8 +437,10 @@ def read_statements(
         if (statement.definition is not None and statement.definition.name == "e" and not e_is_a_name
                 and any(part.has(sympy.E, sympy.exp) for earlier in statements for part in earlier.parts)):
             return read_statements(text, latex=latex, limits=limits, e_is_a_name=True)
-        if begin in asides and _a_condition(statement, statements):
-            continue  # `\quad \text{at } x = 1`, `, x = 2`: where the row's equation is taken, not a definition
+        if begin in asides and not chain.let and _a_condition(statement, statements):
+            # `\quad \text{at } x = 1`, `2x - 4 = 0, x = 2`: where the row's equation is taken, not a definition
+            _take_at(statements, statement)
+            continue
         if statement.definition is not None:
             definitions.pop(statement.definition.name, None)
             definitions[statement.definition.name] = statement.definition
@@ -447,6 +454,20 @@ def read_statements(
                                                            for part in statement.parts))
         statements.append(statement)
     return statements
+
+
+def _take_at(statements: list[Statement], condition: Statement) -> None:
+    """The row's equation (the last one that is not an aside) at the condition's point: x = 1 put in, and
+    a derivative by x taken there (dy/dx(1)), as `dy/dx = 2x = 2 \\quad \\text{at } x = 1` means."""
+    assert condition.definition is not None
+    name, value = symbol(condition.definition.name), condition.definition.expr
+    index = next((i for i in range(len(statements) - 1, -1, -1) if not statements[i].aside), None)
+    if index is None or statements[index].kind != "claim":
+        return
+    claim = statements[index]
+    parts = tuple(sympy.Subs(part, name, value) if part.has(sympy.Derivative) else part.xreplace({name: value})
+                  for part in claim.parts)
+    statements[index] = replace(claim, parts=parts)
 
 
 def _a_condition(statement: Statement, earlier: Sequence[Statement]) -> bool:

@@ -374,9 +374,9 @@ def concrete_choices(
             body = sum(
                 (UNARY_CHOICES[(k + j + i) % m].subs(_T, p) for i, p in enumerate(params)), sympy.Integer(0)
             )
-            if j >= m:  # a seventh function would be the first again: f1' in place of f7' held. e^(ct) with
-                # its own c differs from every other choice in every derivative
-                body = sympy.exp(sympy.Rational(j + 2 + k, 7) * params[0]) + sum(params[1:], sympy.Integer(0))
+            if j >= m:  # a seventh function would be the first again: f1' in place of f7' held. t^(j+2)
+                # differs from every other choice up to its degree, and is no exponential (p''/p' = p'/p)
+                body = params[0] ** (j + 2) + (k + 1) * params[0] + 1 + sum(params[1:], sympy.Integer(0))
             if arity > 1:
                 # Mixed partials must not vanish, and two of the same order must differ (∂1∂1∂2 g against
                 # ∂1∂2∂2 g): sin(c·t) with c_i = p_i/(4 + k), p_i the i-th prime, gives ∂^α a factor

@@ -216,7 +216,9 @@ def test_a_derivative_by_a_name_the_definition_applies_at_two_points_holds_as_0_
     ("E = 1/2*(a - y(z))^2\ndE/dz = dy/dz * dE/dy", "proved"),
     ("E = 1/2*(a - y(z))^2\ndE/dz = dy/dz * dE/dy(z)", "proved"),
     ("E = 1/2*(a - y(z))^2\ndE/dz = -dy/dz * dE/dy", "refuted"),
-    # y(0) beside y(z) is a number, not a second place y is applied at (dE/dy was 0)
+    # y(0) alone is the one place y is applied at; beside y(z) it is a number (dE/dy was 0)
+    ("E = (a - y(0))^2\ndE/dy = -2(a - y(0))", "proved"),
+    ("E = (a - y(0))^2\ndE/dy = 0", "refuted"),
     ("E = (a - y(z))^2 + y(0)\ndE/dy = -2(a - y(z))", "proved"),
 ])
 def test_a_derivative_by_y_where_y_is_written_y_of_z_is_by_y_of_z(text: str, verdict: str) -> None:

@@ -262,3 +262,12 @@ def test_the_fifth_derivatives_of_a_first_and_a_seventh_function_are_told_apart(
             "d^5/dx^5(m(x)) + b(x) + c(x) + g(x) + h(x) + k(x) + m(x)")
     (step,) = derive.check(text).steps
     assert step.verdict not in ACCEPTED
+
+
+
+def test_a_seventh_function_is_no_exponential_that_makes_a_wrong_log_derivative_hold() -> None:
+    # p''/p' in place of p'/p holds for every e^(ct); for p = t^2 + 1 at 1/3 the sides differ
+    text = ("d/dx ln(a(x) b(x) c(x) d(x) f(x) h(x) p(x)) = a'(x)/a(x) + b'(x)/b(x) + c'(x)/c(x) + d'(x)/d(x)"
+            " + f'(x)/f(x) + h'(x)/h(x) + p''(x)/p'(x)")
+    (step,) = derive.check(text).steps
+    assert step.verdict not in ACCEPTED

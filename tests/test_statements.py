@@ -406,6 +406,20 @@ ROW_CASES = [
     ("\\begin{align*}\ny &= x^2 \\quad\\Rightarrow \\\\\n\\frac{dy}{dx} &= 2x\n\\end{align*}", ["proved"]),
     # := redefines, as let does
     ("y = x^2\ny := x^3\ndy/dx = 3x^2", ["proved"]),
+    # a condition is where the row's equation is taken (2x = 2 holds at x = 1), and never a definition below
+    ("\\begin{align*}\ny &= x^2 + 1 \\\\\n\\frac{dy}{dx} &= 2x = 2 \\quad \\text{at } x = 1\n\\end{align*}",
+     ["proved", "proved"]),
+    ("2x - 4 = 0, x = 2", ["proved"]),
+    ("d/dx(x^2 - 4x) = 2x - 4 = 0 \\implies x = 3", ["proved", "refuted"]),
+    ("d/dx(x^2) = 2 where x = 1\nd/dx(x^3) = 3", ["proved", "refuted"]),
+    # a consequence on a given row is claimed (2x x' + 2y y' is 0 there, not 1)
+    ("given x(t)^2 + y(t)^2 = 25, which means 2x(t) x'(t) + 2y(t) y'(t) = 1", ["refuted"]),
+    ("\\text{given } x(t)^2 + y(t)^2 = 25, \\text{ so } 2x(t)x'(t)+2y(t)y'(t) = 1", ["refuted"]),
+    # a := aside cannot redefine a name in the middle of a chain
+    ("d/dx(sin(x^2)) = cos(u) * 2x where u := x^2\n= cos(u) * 2x where u := x^3\n= 2x cos(x^3)",
+     ["proved", "refuted", "proved", "refuted"]),
+    # an explicit let in an aside does redefine, from there on
+    ("a = 1\nf = a x\ndf/dx = 1, let a = 2\ndf/dx = 2", ["proved", "proved"]),
 ]
 
 
