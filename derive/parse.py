@@ -160,6 +160,7 @@ _LATEX_NAME = re.compile(
     r"""\\(?P<accent>hat|bar|tilde|dot|vec|widehat|overline)(?:\s*\{\s*(?:(?P<accented>[A-Za-z])|\\(?P<accented_greek>[A-Za-z]+))\s*\}|\s+(?P<bare>[A-Za-z]))
       | \\(?P<greek>[A-Za-z]+)(?![A-Za-z{])
       | \\(?:mathbf|boldsymbol|bm)\s*\{\s*\\(?P<bold_greek>[A-Za-z]+)\s*\}
+      | \\(?P<script>mathcal|mathscr)\s*\{\s*(?P<script_letter>[A-Za-z])\s*\}
       | \\(?:mathrm|mathit|operatorname|text|textrm|mathbf|boldsymbol|bm|mathcal|mathscr|mathsf)
         \s*\{\s*(?P<word>[A-Za-z][A-Za-z0-9]*)\s*\}
       | (?P<letter>[A-Za-z]|[^\W\d_])""",
@@ -180,6 +181,8 @@ def latex_name(text: str) -> str:
         base = m.group("greek")  # \varphi is varphi: a name of its own, not phi
     elif m.group("bold_greek"):
         base = m.group("bold_greek")
+    elif m.group("script"):  # \mathcal{L} is a name of its own beside L (a log-likelihood beside a likelihood)
+        base = m.group("script_letter") + m.group("script")[4:]
     elif m.group("accent"):
         letter = m.group("accented") or m.group("accented_greek") or m.group("bare")  # \hat{y}, \hat{\alpha}, \hat y
         base = letter + _ACCENT_SUFFIX[m.group("accent")]

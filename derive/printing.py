@@ -196,6 +196,7 @@ def to_text(expr: sympy.Basic) -> str:
 _GREEK_WORDS = (frozenset(GREEK_LETTERS.values()) - {"omicron", "pi"}) | {
     "varepsilon", "vartheta", "varphi", "varrho", "varsigma"}
 _ACCENTS_READ = ("hat", "bar", "tilde", "dot", "vec")  # as derive's LaTeX reader reads \hat{y} (a letter only)
+_SCRIPTS_READ = ("cal", "scr")  # \mathcal{L} and \mathscr{L}, read as Lcal and Lscr
 _OPERATORS = (r"\frac{d}{", r"\frac{d^", r"\frac{\partial}{", r"\frac{\partial^")
 
 
@@ -238,6 +239,8 @@ class DeriveLatexPrinter(LatexPrinter):
             return translate(word)
         if accents and word[0].isalpha() and word[1:] in _ACCENTS_READ:
             return rf"\{word[1:]}{{{word[0]}}}"
+        if word[0].isalpha() and word[1:] in _SCRIPTS_READ:  # Lcal is \mathcal{L}, as it was read
+            return rf"\math{word[1:]}{{{word[0]}}}"
         accent = next((a for a in _ACCENTS_READ if accents and word.endswith(a) and word[:-len(a)] in _GREEK_WORDS),
                       None)
         if accent is not None:  # alphahat is \hat{\alpha}, as it reads back

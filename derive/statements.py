@@ -277,7 +277,11 @@ def rows(text: str, *, latex: bool) -> Rows:
                           _TRAILING_CONNECTIVE.search(cleaned, part.begin, part.end)):
                 if arrow is not None:
                     cleaned = blank(cleaned, arrow.start(1), arrow.end(1))
-    order = [part for group in parts for part in sorted(group, key=lambda p: not _reads_first(cleaned, p))]
+    order = []
+    for group in parts:
+        main = " ".join(cleaned[p.begin : p.end] for p in group if p.kind == "main")
+        first = [p for p in group if _reads_first(cleaned, p, main)]
+        order += first + [p for p in group if p not in first]
     spans = _trim(cleaned, [(p.begin, p.end) for p in order])
     kept = {begin for begin, _ in spans}
     heads = {p.begin: p.head for p in order if p.head and p.begin in kept}
@@ -288,11 +292,15 @@ def rows(text: str, *, latex: bool) -> Rows:
     return Rows(cleaned, spans, heads, asides)
 
 
-def _reads_first(cleaned: str, part: _Part) -> bool:
-    """An aside after `where` that defines a name (`where u = x^2`) is read before its row's equation;
-    not one that gives a number (`where x = 1`), a condition on it (see _a_condition)."""
-    return (part.kind == "defines" and _NAMES_ONE.match(cleaned, part.begin, part.end) is not None
-            and _A_NUMBER.search(cleaned, part.begin, part.end) is None)
+def _reads_first(cleaned: str, part: _Part, main: str) -> bool:
+    """An aside that defines a name is read before its row's equation: after `where` (`where u = x^2`), or
+    any aside (`, u = 1 + x^2`, `\\text{with } u = x^2`) defining a name the equation uses; not one that
+    gives a number (`where x = 1`, a condition on it: see _a_condition), nor a consequence (`, so ...`)."""
+    named = _NAMES_ONE.match(cleaned, part.begin, part.end)
+    if part.kind == "main" or part.linking or named is None or _A_NUMBER.search(cleaned, part.begin, part.end):
+        return False
+    return part.kind == "defines" or re.search(r"(?<![A-Za-ce-z\\])" + re.escape(named["name"]) + r"(?![A-Za-z])",
+                                               main) is not None
 
 
 # `z = wx + b, \quad y = \sigma(z)`, `u = x^2; v = sin(x)`, `E = 1/2 (t - y)^2 where y = sigmoid(z)`: punctuation
@@ -313,7 +321,7 @@ _TRAILING_CONNECTIVE = re.compile(r"(" + _CONNECTIVE + r")\s*$")
 _DEFINING_EQUALS = re.compile(r":=|\\(?:coloneqq|triangleq)(?![A-Za-z])")
 _HEAD = re.compile(r"\s*(let|where|[Gg]iven)(?=\s)")
 # `where u = x^2`, `u_1 = ...`, `\hat{y} = ...`: an aside that defines one name
-_NAMES_ONE = re.compile(r"\s*(?:where\s+)?(?:[A-Za-z]\w*|\\[A-Za-z]+(?:\s*\{[^{}]*\})?)"
+_NAMES_ONE = re.compile(r"\s*(?:where\s+)?(?P<name>[A-Za-z]\w*|\\[A-Za-z]+(?:\s*\{[^{}]*\})?)"
                         r"(?:\s*_\s*(?:\{[^{}]*\}|\w))?\s*=")
 _DEFINING_START = re.compile(r"\s*where(?!\w)")
 _A_NUMBER = re.compile(r"=\s*[-+]?\s*(?:\d+(?:\.\d*)?|\.\d+)\s*$")
@@ -328,6 +336,7 @@ class _Part:
     end: int
     kind: Literal["main", "aside", "defines"] = "main"
     head: str = ""  # the `given` or `let` of the row, for a part after the first
+    linking: bool = False  # after a linking word or an arrow (`, so`, `\\implies`): a consequence
 
 
 def _top_level(piece: str) -> list[bool]:
@@ -380,12 +389,14 @@ def _cut_between_equations(cleaned: str, spans: list[tuple[int, int]], breaks: C
             if cleaned[b:end].lstrip().startswith("="):  # the chain goes on: `= 3x \cdot x, \qquad = 3x^2`
                 cleaned = blank(cleaned, a, b)
                 continue
-            group.append(_Part(start, a, kind, head.group(1) if head and kind != "main" and inherits else ""))
+            group.append(_Part(start, a, kind, head.group(1) if head and kind != "main" and inherits else "",
+                               not inherits))
             defines = word == "where" or _DEFINING_START.match(cleaned, b) is not None  # `, where y = ...`
             kind = "defines" if defines else "aside"
             inherits = not linking
             start = a if word == "where" else b  # `where y = ...` reads as a definition, as at a row's start
-        group.append(_Part(start, end, kind, head.group(1) if head and kind != "main" and inherits else ""))
+        group.append(_Part(start, end, kind, head.group(1) if head and kind != "main" and inherits else "",
+                           kind != "main" and not inherits))
     return cleaned, groups
 
 
@@ -465,19 +476,30 @@ def _take_at(statements: list[Statement], condition: Statement) -> None:
     if index is None or statements[index].kind != "claim":
         return
     claim = statements[index]
-    parts = tuple(sympy.Subs(part, name, value) if part.has(sympy.Derivative) else part.xreplace({name: value})
-                  for part in claim.parts)
-    statements[index] = replace(claim, parts=parts)
+
+    def at(part: sympy.Expr) -> sympy.Expr:
+        return sympy.Subs(part, name, value) if part.has(sympy.Derivative) else part.xreplace({name: value})
+
+    # Only the chain's last step is an equation at the point (6x + 2 = 14 at x = 2); the steps before it are
+    # identities still (dy/dx = 6x + 2), or a wrong formula would hold because it holds at the point.
+    last = (at(claim.parts[-2]), at(claim.parts[-1]))
+    if len(claim.parts) == 2:
+        statements[index] = replace(claim, parts=last)
+    else:
+        statements[index: index + 1] = [replace(claim, parts=claim.parts[:-1]), replace(claim, parts=last,
+                                                                                         continues=True)]
 
 
 def _a_condition(statement: Statement, earlier: Sequence[Statement]) -> bool:
-    """An aside that gives a variable used above a number (`at x = 1`): a condition on the equation
-    before it, which made x = 1 a definition for every line below (d/dx x^3 = 3 was proved)."""
+    """An aside that gives a variable of its row's claim a number (`at x = 1`): a condition on that claim,
+    which made x = 1 a definition for every line below (d/dx x^3 = 3 was proved)."""
     definition = statement.definition
     if definition is None or definition.params or definition.expr.free_symbols:
         return False
     name = symbol(definition.name)
-    return any(name in part.free_symbols for other in earlier for part in other.parts)
+    main = next((other for other in reversed(earlier) if not other.aside), None)
+    # after a definition (x(t) = A cos(ω t), ω = 3) a number is the value of a parameter: a definition
+    return main is not None and main.kind == "claim" and any(name in part.free_symbols for part in main.parts)
 
 
 def _sigma_variable(statement: Statement, definitions: Mapping[str, Definition],

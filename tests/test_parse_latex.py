@@ -64,8 +64,8 @@ CONSTANTS_AND_NAMES = [
     (r"\alpha_1", symbol("alpha_1")),
     (r"\hat{y}", symbol("yhat")),
     # letters in a style (a loss \mathcal{L}, a bold parameter vector) are the letter's name
-    (r"\mathcal{L}", symbol("L")),
-    (r"\mathscr{L} + 1", symbol("L") + 1),
+    (r"\mathcal{L}", symbol("Lcal")),  # a name of its own beside L
+    (r"\mathscr{L} + 1", symbol("Lscr") + 1),
     (r"\mathsf{x}", x),
     (r"\bm{w}", w),
     (r"\boldsymbol{\theta}", symbol("theta")),
@@ -374,3 +374,9 @@ def test_a_space_written_out_at_the_end_of_a_display_changes_nothing(text: str) 
 def test_a_transpose_written_with_a_styled_t_is_refused_not_a_power(text: str) -> None:
     with pytest.raises(derive.ParseError, match="transpose"):
         parse(text)
+
+
+def test_a_calligraphic_letter_prints_back_as_it_was_written() -> None:
+    from derive.printing import to_latex
+
+    assert to_latex(parse(r"\mathcal{L} + L")) in (r"L + \mathcal{L}", r"\mathcal{L} + L")

@@ -418,6 +418,14 @@ ROW_CASES = [
     # a := aside cannot redefine a name in the middle of a chain
     ("d/dx(sin(x^2)) = cos(u) * 2x where u := x^2\n= cos(u) * 2x where u := x^3\n= 2x cos(x^3)",
      ["proved", "refuted", "proved", "refuted"]),
+    # a substitution after a comma or `with` defines what the row's equation uses (it was read after it)
+    ("d/dx sqrt(1 + x^2) = 1/(2*sqrt(u)) * du/dx, u = 1 + x^2", ["proved"]),
+    ("\\begin{align*}\n\\frac{d}{dx}\\sin(x^2) &= \\cos(u)\\,\\frac{du}{dx} \\quad \\text{with } u = x^2 \\\\\n"
+     "&= 2x\\cos(x^2)\n\\end{align*}", ["proved", "proved"]),
+    # a value after a definition is a parameter's (a definition); after a claim, where its last step is taken
+    ("x(t) = A cos(w t), w = 3\nx'(t) = -3A sin(3t)", ["proved"]),
+    ("y = 3x^2 + 2x\ndy/dx = 6x + 2 = 14, x = 2", ["proved", "proved"]),
+    ("f = (x - 1)^2\ndf/dx = 7(x - 1) = 0 since x = 1", ["refuted", "proved"]),  # the formula is still checked
     # an explicit let in an aside does redefine, from there on
     ("a = 1\nf = a x\ndf/dx = 1, let a = 2\ndf/dx = 2", ["proved", "proved"]),
 ]
