@@ -141,11 +141,16 @@ def check_step(
     lhs, rhs = real(lhs), real(rhs)
     origin = real(origin) if origin is not None else None
     defs = real_definitions(defs)
-    kink = _derivative_at_a_kink(lhs, rhs, defs)
+    kink, known = _derivative_at_a_kink(lhs, rhs, defs)
     if kink is not None:
         return StepCheck(line, k, *written[:2], Verdict.UNKNOWN, note=kink)
+    kink_note = None
+    if known:  # x|x| at 0: its derivative is the one-sided limits' common value
+        lhs, rhs = lhs.xreplace(known), rhs.xreplace(known)
+        kink_note = "a derivative at a kink, taken as its one-sided limits (they agree)"
     if holds_locally(lhs, rhs, defs):
         note = _function_by_another_variable(lhs, rhs, defs) or _constant_derivatives(lhs, rhs, defs)
+        note = "; ".join(filter(None, [kink_note, note])) or None
         return StepCheck(line, k, *written[:2], Verdict.PROVED, note=note)
     try:
         sides = run_bounded(_meanings, lhs, rhs, defs, seconds=READ_TIMEOUT)
@@ -166,7 +171,7 @@ def check_step(
     note = verification.note
     extra = _function_by_another_variable(lhs, rhs, defs) or (
         _constant_derivatives(lhs, rhs, defs) if verification.ok else _both_roles(written[0], written[1]))
-    note = "; ".join(filter(None, [note, extra])) or None
+    note = "; ".join(filter(None, [kink_note, note, extra])) or None
     expected = diagnosis = None
     if on_given is not None:
         if explain and on_given.expected is not None and verification.verdict is Verdict.REFUTED:
@@ -191,18 +196,30 @@ def check_step(
     )
 
 
-def _derivative_at_a_kink(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -> str | None:
-    """A note when a side takes a derivative at a point where a piece of the function changes (|x| at 0,
-    relu, max): sympy's formula there (sign(0) = 0, heaviside(0) = 1/2) is no derivative, and the true
-    one may not exist (|x|) or differ (relu(x)^2 + relu(-x)^2 is x^2). Neither proved nor refuted.
-    The point is a Subs's (dy/dx(0)) or a defined variable's value (w = 0, then dL/dw), put in after."""
-    found = _derivatives_with_points(lhs, rhs)
-    try:  # and those of the definitions the sides use (m = dy/dx(0), then m = 1/2)
-        found += _derivatives_with_points(*run_bounded(lambda: (substitute(lhs, defs), substitute(rhs, defs)),
-                                                       seconds=READ_TIMEOUT))
-    except (BoundExceeded, DefinitionError, *_SYMPY_FAILURES):
-        pass
-    for derivative, point in found:
+def _derivative_at_a_kink(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions
+                          ) -> tuple[str | None, dict[sympy.Subs, sympy.Expr]]:
+    """Derivatives taken at a point where a piece of the function changes (|x| at 0, relu, max), where
+    sympy's formula (sign(0) = 0, heaviside(0) = 1/2) is no derivative: the true one may not exist (|x|) or
+    differ (relu(x)^2 + relu(-x)^2 is x^2). A first derivative written at a point (dy/dx(0), f'(0)) whose
+    one-sided limits agree is that limit (x|x| at 0: 0), returned as a replacement; any other gives a note,
+    and the step is neither proved nor refuted. The point is a Subs's or a defined variable's value (w = 0,
+    then dL/dw), put in after."""
+    known: dict[sympy.Subs, sympy.Expr] = {}
+    note = _kinks(_derivatives_with_points(lhs, rhs), defs, known)
+    if note is None:
+        try:  # and those of the definitions the sides use (m = dy/dx(0), then m = 1/2), once those above are in
+            sides = run_bounded(lambda: (substitute(lhs.xreplace(known), defs), substitute(rhs.xreplace(known), defs)),
+                                seconds=READ_TIMEOUT)
+            note = _kinks([(d, p, None) for d, p, _ in _derivatives_with_points(*sides)], defs, {})
+        except (BoundExceeded, DefinitionError, *_SYMPY_FAILURES):
+            pass
+    return (note, {}) if note is not None else (None, known)
+
+
+def _kinks(found: list[tuple[sympy.Derivative, dict, sympy.Subs | None]], defs: Definitions,
+           known: dict[sympy.Subs, sympy.Expr]) -> str | None:
+    """_derivative_at_a_kink for these derivatives: a note, or None with the values it could take in `known`."""
+    for derivative, point, written in found:
         held = [v.name for v in derivative.variables if isinstance(v, sympy.Symbol) and v.name in defs]
         try:
             function = run_bounded(lambda d=derivative, h=held: to_elementary(substitute(d.expr, defs, keep=h)),
@@ -210,33 +227,65 @@ def _derivative_at_a_kink(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions) -
             arguments = piece_arguments(function)
         except (BoundExceeded, DefinitionError, *_SYMPY_FAILURES):
             continue
-        for u in arguments:
-            if not (u.free_symbols & set(derivative.variables)) and not u.has(*point):
-                continue  # a piece that does not move with the variable
-            try:
-                value = substitute(u.xreplace(point), defs)
-            except (DefinitionError, *_SYMPY_FAILURES):
-                continue
-            if _vanishes(value):
-                name = derivative.expr
-                name = name.func.__name__ if isinstance(name, AppliedUndef) else to_text(name)
-                where = ", ".join(str(p) if isinstance(v, sympy.Dummy) else f"{v} = {p}" for v, p in point.items())
-                at_where = f"at {where} " if where else "where the definitions put the variable "
-                return (f"{at_where}a piece of {name} changes (a kink): the derivative there may not exist, "
-                        f"and sympy's formula is not it; check it from the left and the right")
+        if not any(_changes_there(u, derivative, point, defs) for u in arguments):
+            continue
+        value = _from_both_sides(function, derivative, point) if written is not None else None
+        if value is not None:
+            known[written] = value
+            continue
+        name = derivative.expr
+        name = name.func.__name__ if isinstance(name, AppliedUndef) else to_text(name)
+        where = ", ".join(str(p) if isinstance(v, sympy.Dummy) else f"{v} = {p}" for v, p in point.items())
+        at_where = f"at {where} " if where else "where the definitions put the variable "
+        return (f"{at_where}a piece of {name} changes (a kink): the derivative there may not exist, "
+                f"and sympy's formula is not it; check it from the left and the right")
     return None
 
 
-def _derivatives_with_points(lhs: sympy.Expr, rhs: sympy.Expr) -> list[tuple[sympy.Derivative, dict]]:
-    """Each derivative of the sides with the point a Subs puts it at ({} for none)."""
-    out: list[tuple[sympy.Derivative, dict]] = []
+def _changes_there(u: sympy.Expr, derivative: sympy.Derivative, point: dict, defs: Definitions) -> bool:
+    """Is the piece argument `u`, moving with the derivative's variable, 0 at the point?"""
+    if not (u.free_symbols & set(derivative.variables)) and not u.has(*point):
+        return False  # a piece that does not move with the variable
+    try:
+        return _vanishes(substitute(u.xreplace(point), defs))
+    except (DefinitionError, *_SYMPY_FAILURES):
+        return False
+
+
+def _from_both_sides(function: sympy.Expr, derivative: sympy.Derivative, point: dict) -> sympy.Expr | None:
+    """A first derivative at a point from its one-sided difference quotients, when both exist and agree
+    (x|x| at 0 is 0); None otherwise (|x| at 0: -1 and 1), or for a higher one."""
+    if len(derivative.variable_count) != 1 or derivative.variable_count[0][1] != 1:
+        return None
+    variable = derivative.variables[0]
+    if variable not in point or function.free_symbols - {variable} - set(point):
+        return None
+    at, h = point[variable], sympy.Symbol("h", positive=True)
+    f = function.xreplace({v: p for v, p in point.items() if v != variable})
+    try:
+        right, left = run_bounded(lambda: (
+            sympy.limit((f.xreplace({variable: at + h}) - f.xreplace({variable: at})) / h, h, 0, "+"),
+            sympy.limit((f.xreplace({variable: at}) - f.xreplace({variable: at - h})) / h, h, 0, "+")),
+            seconds=READ_TIMEOUT)
+    except (BoundExceeded, NotImplementedError, *_SYMPY_FAILURES):
+        return None
+    if right.is_finite and left.is_finite and sympy.simplify(right - left) == 0:
+        return right
+    return None
+
+
+def _derivatives_with_points(lhs: sympy.Expr, rhs: sympy.Expr
+                             ) -> list[tuple[sympy.Derivative, dict, sympy.Subs | None]]:
+    """Each derivative of the sides with the point a Subs puts it at ({} for none), and that Subs when it
+    is the derivative alone at a point (dy/dx(0))."""
+    out: list[tuple[sympy.Derivative, dict, sympy.Subs | None]] = []
     for side in (lhs, rhs):
         for at in sorted(side.atoms(sympy.Subs), key=sympy.default_sort_key):
             body, variables, points = at.args
             point = dict(zip(variables, points, strict=True))
-            out += [(d, point) for d in body.atoms(sympy.Derivative)]
-        out += [(d, {}) for d in side.atoms(sympy.Derivative) if not any(d in s.args[0].atoms(sympy.Derivative)
-                                                                           for s in side.atoms(sympy.Subs))]
+            out += [(d, point, at if d == body else None) for d in body.atoms(sympy.Derivative)]
+        out += [(d, {}, None) for d in side.atoms(sympy.Derivative)
+                if not any(d in s.args[0].atoms(sympy.Derivative) for s in side.atoms(sympy.Subs))]
     return out
 
 

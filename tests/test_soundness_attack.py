@@ -271,3 +271,19 @@ def test_a_seventh_function_is_no_exponential_that_makes_a_wrong_log_derivative_
             " + f'(x)/f(x) + h'(x)/h(x) + p''(x)/p'(x)")
     (step,) = derive.check(text).steps
     assert step.verdict not in ACCEPTED
+
+
+# A first derivative at a kink whose one-sided limits agree is that limit: x|x|, relu(x)^2, |x|^3 and
+# x relu(x) at 0 have slopes 0 from both sides (oracle: (f(h) - f(0))/h = ±h, h, h^2 and h or 0, by hand).
+@pytest.mark.parametrize(("text", "verdict"), [
+    ("f = x*abs(x)\ndf/dx(0) = 0", "proved"),
+    ("f = x*abs(x)\ndf/dx(0) = 1", "refuted"),
+    ("f(x) = relu(x)^2\nf'(0) = 0", "proved"),
+    ("y = abs(x)^3\ndy/dx(0) = 0", "proved"),
+    ("y = x relu(x)\ndy/dx(0) = 1/2", "refuted"),
+    ("y = abs(x) sign(x)\ndy/dx(0) = 1", "proved"),  # x
+    ("y = abs(x)\ndy/dx(0) = 0", "unknown"),  # slopes -1 and 1: no derivative
+])
+def test_a_first_derivative_at_a_kink_is_its_one_sided_limits_when_they_agree(text: str, verdict: str) -> None:
+    (step,) = derive.check(text).steps
+    assert step.verdict == verdict, step.note
