@@ -20,7 +20,7 @@ from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_
 from derive.definitions import Definition, Definitions, Model, depends_on, interpret, local_model, substitute
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
-from derive.functions import to_elementary
+from derive.functions import relu, to_elementary
 from derive.givens import Given, explicit_function, functions_of, on_givens
 from derive.jets import in_jets
 from derive.printing import to_text
@@ -205,6 +205,8 @@ def _derivative_at_a_kink(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions
     and the step is neither proved nor refuted. The point is a Subs's or a defined variable's value (w = 0,
     then dL/dw), put in after."""
     known: dict[sympy.Subs, sympy.Expr] = {}
+    if not (_has_pieces(lhs) or _has_pieces(rhs) or _defines_pieces(defs)):
+        return None, known  # no piece anywhere to have a kink: the common case, at once
     note = _kinks(_derivatives_with_points(lhs, rhs), defs, known)
     if note is None:
         try:  # and those of the definitions the sides use (m = dy/dx(0), then m = 1/2), once those above are in
@@ -214,6 +216,17 @@ def _derivative_at_a_kink(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions
         except (BoundExceeded, DefinitionError, *_SYMPY_FAILURES):
             pass
     return (note, {}) if note is not None else (None, known)
+
+
+def _has_pieces(expr: sympy.Expr) -> bool:
+    """Does `expr` hold a function with a kink (|u|, sign, heaviside, max, min, relu)?"""
+    return expr.has(sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min, relu)
+
+
+@lru_cache(maxsize=64)
+def _defines_pieces(defs: Definitions) -> bool:
+    """Does any definition hold a function with a kink? (Asked once per set of definitions.)"""
+    return any(_has_pieces(d.expr) for d in defs)
 
 
 def _kinks(found: list[tuple[sympy.Derivative, dict, sympy.Subs | None]], defs: Definitions,
