@@ -336,7 +336,7 @@ class _Part:
     end: int
     kind: Literal["main", "aside", "defines"] = "main"
     head: str = ""  # the `given` or `let` of the row, for a part after the first
-    linking: bool = False  # after a linking word or an arrow (`, so`, `\\implies`): a consequence
+    linking: bool = False  # after a linking word or an arrow (`, so`, `\implies`): a consequence
 
 
 def _top_level(piece: str) -> list[bool]:
