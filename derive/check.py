@@ -20,7 +20,7 @@ from derive.bounded import BoundExceeded, run_bounded, whole_in_worker_off_main_
 from derive.definitions import Definition, Definitions, Model, depends_on, interpret, local_model, substitute
 from derive.diagnose import diagnose
 from derive.errors import DefinitionError
-from derive.functions import relu, to_elementary
+from derive.functions import to_elementary
 from derive.givens import Given, explicit_function, functions_of, on_givens
 from derive.jets import in_jets
 from derive.printing import to_text
@@ -29,6 +29,7 @@ from derive.report import Report, StepCheck
 from derive.statements import at_statement, read_statements
 from derive.symbols import as_written, realify
 from derive.verify import (
+    PIECES,
     Verdict,
     Verification,
     commuting,
@@ -220,7 +221,7 @@ def _derivative_at_a_kink(lhs: sympy.Expr, rhs: sympy.Expr, defs: Definitions
 
 def _has_pieces(expr: sympy.Expr) -> bool:
     """Does `expr` hold a function with a kink (|u|, sign, heaviside, max, min, relu)?"""
-    return expr.has(sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min, relu)
+    return expr.has(*PIECES)
 
 
 @lru_cache(maxsize=64)
@@ -297,8 +298,8 @@ def _derivatives_with_points(lhs: sympy.Expr, rhs: sympy.Expr
             body, variables, points = at.args
             point = dict(zip(variables, points, strict=True))
             out += [(d, point, at if d == body else None) for d in body.atoms(sympy.Derivative)]
-        out += [(d, {}, None) for d in side.atoms(sympy.Derivative)
-                if not any(d in s.args[0].atoms(sympy.Derivative) for s in side.atoms(sympy.Subs))]
+        inside = {d for at in side.atoms(sympy.Subs) for d in at.args[0].atoms(sympy.Derivative)}
+        out += [(d, {}, None) for d in side.atoms(sympy.Derivative) if d not in inside]
     return out
 
 

@@ -132,7 +132,7 @@ def digits_needed(expr: sympy.Expr) -> int:
     for f in expr.atoms(sympy.Function):
         constants = [a if a.is_number else a.as_coeff_Add()[0] for a in f.args if isinstance(a, sympy.Expr)]
         try:
-            size = max((abs(float(c.evalf(15))) for c in constants if c.is_number), default=0.0)
+            size = max((abs(float(c.evalf(15))) for c in constants if c.is_number and c != 0), default=0.0)
         except (TypeError, ValueError, OverflowError):
             continue
         if size > 20:

@@ -373,7 +373,8 @@ class _Builder(Transformer_NonRecursive):
         raw = tok.strip()
         written = normalize_name(latex_name(raw)) if self.latex else normalize_name(raw)
         # \sigma(z) goes by its own name, so that \sigma(1 - \sigma) is read as σ·(1 − σ) (_apply)
-        return _apply(written if written in _SIGMOID_ALIASES else self._function_name(raw), args, tok)
+        known = _known_latex_function(raw) if self.latex and written not in _SIGMOID_ALIASES else None
+        return _apply(known or written, args, tok)
 
     def bar_call(self, tok: Token, _open: Token, inner: sympy.Expr, _close: Token) -> sympy.Expr:
         """ln|x|: a known function of an absolute value."""

@@ -472,7 +472,7 @@ def _take_at(statements: list[Statement], condition: Statement) -> None:
     a derivative by x taken there (dy/dx(1)), as `dy/dx = 2x = 2 \\quad \\text{at } x = 1` means."""
     assert condition.definition is not None
     name, value = symbol(condition.definition.name), condition.definition.expr
-    index = next((i for i in range(len(statements) - 1, -1, -1) if not statements[i].aside), None)
+    index = _main_index(statements)
     if index is None or statements[index].kind != "claim":
         return
     claim = statements[index]
@@ -490,6 +490,11 @@ def _take_at(statements: list[Statement], condition: Statement) -> None:
                                                                                          continues=True)]
 
 
+def _main_index(statements: Sequence[Statement]) -> int | None:
+    """Where the last statement that is not an aside stands: the equation of the row being read."""
+    return next((i for i in range(len(statements) - 1, -1, -1) if not statements[i].aside), None)
+
+
 def _a_condition(statement: Statement, earlier: Sequence[Statement]) -> bool:
     """An aside that gives a variable of its row's claim a number (`at x = 1`): a condition on that claim,
     which made x = 1 a definition for every line below (d/dx x^3 = 3 was proved)."""
@@ -497,7 +502,8 @@ def _a_condition(statement: Statement, earlier: Sequence[Statement]) -> bool:
     if definition is None or definition.params or definition.expr.free_symbols:
         return False
     name = symbol(definition.name)
-    main = next((other for other in reversed(earlier) if not other.aside), None)
+    index = _main_index(earlier)
+    main = earlier[index] if index is not None else None
     # after a definition (x(t) = A cos(ω t), ω = 3) a number is the value of a parameter: a definition
     return main is not None and main.kind == "claim" and any(name in part.free_symbols for part in main.parts)
 

@@ -41,7 +41,7 @@ from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.core.sympify import _sympify
 
 from derive.bounded import BoundExceeded, IsolatedTimeout, WorkerFailed, can_use_alarm, run_bounded, run_isolated
-from derive.functions import to_elementary
+from derive.functions import relu, to_elementary
 from derive.numeric import MAX_EXTRA_DIGITS, OutsideDomain, Unsupported, digits_needed, evaluate, hi, lo, mid
 from derive.symbols import realify
 from derive.sympy_derivative import at_points, by_stand_ins, settled, substitution, sympy_doit
@@ -265,11 +265,14 @@ MAX_BREAKPOINTS = 40
 MAX_LINE_SYMBOLS = 6  # a step of more variables is not tried along lines (3 lines a variable, each its zeros)
 
 
+# The functions made of pieces, each changing where an argument (or, for max and min, a difference of two) is 0.
+PIECES: tuple[type, ...] = (sympy.Abs, sympy.sign, sympy.Heaviside, relu, sympy.Max, sympy.Min)
+
+
 def piece_arguments(expr: sympy.Expr) -> list[sympy.Expr]:
     """What decides each piece of `expr` (|u|, sign(u), heaviside(u), relu(u), max and min): where each of
     these is 0, the piece changes."""
-    arguments = [f.args[0] for f in expr.atoms(sympy.Abs, sympy.sign, sympy.Heaviside)]
-    arguments += [f.args[0] for f in expr.atoms(sympy.Function) if type(f).__name__ == "relu"]
+    arguments = [f.args[0] for f in expr.atoms(sympy.Abs, sympy.sign, sympy.Heaviside, relu)]
     arguments += [a - b for f in expr.atoms(sympy.Max, sympy.Min) for a, b in itertools.combinations(f.args, 2)]
     return arguments
 
